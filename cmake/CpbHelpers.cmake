@@ -1,0 +1,48 @@
+# cpb_add_family(<name> [LIBS <libs>...])
+#   Adds the family folder patterns/<name>: its *.register.cpp files go into the built-in
+#   library; with tests on, *.test.cpp becomes cpb_test_<name> (ctest label `unit`),
+#   *.check.cpp becomes cpb_check_<name> (label `stress`), and a `bench-smoke` test runs every
+#   scenario of the family for a few milliseconds, so sanitizers cover benchmark code too.
+function(cpb_add_family name)
+  cmake_parse_arguments(ARG "" "" "LIBS" ${ARGN})
+  set(dir "${CMAKE_CURRENT_SOURCE_DIR}/${name}")
+  file(GLOB registers CONFIGURE_DEPENDS "${dir}/*.register.cpp")
+  target_sources(cpb_builtin PRIVATE ${registers})
+  target_link_libraries(cpb_builtin PUBLIC ${ARG_LIBS})
+  if(NOT CPB_BUILD_TESTS)
+    return()
+  endif()
+  foreach(kind test check)
+    file(GLOB srcs CONFIGURE_DEPENDS "${dir}/*.${kind}.cpp")
+    if(NOT srcs)
+      continue()
+    endif()
+    set(exe cpb_${kind}_${name})
+    add_executable(${exe} ${srcs})
+    target_link_libraries(${exe} PRIVATE cpb_harness GTest::gtest_main GTest::gmock ${ARG_LIBS})
+    if(kind STREQUAL "test")
+      set(label unit)
+    else()
+      set(label stress)
+    endif()
+    gtest_discover_tests(${exe} DISCOVERY_MODE PRE_TEST TEST_PREFIX "${name}."
+                         PROPERTIES LABELS ${label} TIMEOUT 300)
+  endforeach()
+  add_test(NAME bench-smoke.${name}
+           COMMAND cpbench run --family ${name} --quick --min-time 0.005 --repetitions 1
+                   --no-calibration --timeout 120 --out "${CMAKE_BINARY_DIR}/smoke/${name}.json")
+  set_tests_properties(bench-smoke.${name} PROPERTIES LABELS bench-smoke TIMEOUT 900
+                       FIXTURES_REQUIRED smoke_dir)
+endfunction()
+
+# cpb_add_plugin(<target> <sources>...)
+#   Builds a cpbench executable with the implementations registered in <sources> beside the
+#   built-in ones (CPB_REGISTER_IMPL in your own translation unit).
+function(cpb_add_plugin target)
+  add_executable(${target} ${ARGN})
+  if(TARGET cpbench::main)
+    target_link_libraries(${target} PRIVATE cpbench::main)
+  else()
+    target_link_libraries(${target} PRIVATE cpb_main)
+  endif()
+endfunction()

@@ -1,0 +1,124 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "harness/bench/plan.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <regex>
+
+#include "harness/core/errors.hpp"
+
+namespace cpb::bench {
+namespace {
+
+std::regex compile(const std::string& what, const std::string& re) {
+  try {
+    return std::regex(re, std::regex::ECMAScript);
+  } catch (const std::regex_error& e) {
+    throw UsageError(fmt::format("--{}: '{}' is not a valid regular expression ({})", what, re,
+                                 e.what()));
+  }
+}
+
+template <class Names>
+std::string join(const Names& names) {
+  std::vector<std::string> v(names.begin(), names.end());
+  std::sort(v.begin(), v.end());
+  v.erase(std::unique(v.begin(), v.end()), v.end());
+  return fmt::format("{}", fmt::join(v, ", "));
+}
+
+std::vector<std::vector<std::pair<std::string, std::int64_t>>> param_points(
+    const Scenario& s, const Selection& sel) {
+  std::vector<std::vector<std::pair<std::string, std::int64_t>>> points{{}};
+  for (const auto& axis : s.params) {
+    std::vector<std::int64_t> values = axis.values;
+    if (sel.quick) values = axis.quick.empty() ? std::vector{axis.values.front()} : axis.quick;
+    for (const auto& [name, override_values] : sel.params) {
+      if (name == axis.name) values = override_values;
+    }
+    std::vector<std::vector<std::pair<std::string, std::int64_t>>> next;
+    for (const auto& p : points) {
+      for (auto v : values) {
+        auto q = p;
+        q.emplace_back(axis.name, v);
+        next.push_back(std::move(q));
+      }
+    }
+    points = std::move(next);
+  }
+  return points;
+}
+
+std::vector<int> thread_counts(const Scenario& s, const Selection& sel) {
+  const auto& axis = s.threads;
+  if (axis.kind == ThreadAxis::Kind::kFixed) return axis.values;
+  if (sel.threads) return *sel.threads;
+  if (sel.quick && !axis.quick.empty()) return axis.quick;
+  return axis.values;
+}
+
+}  // namespace
+
+std::string case_name(const ImplInfo& impl, const Scenario& s, const Point& p) {
+  std::string name = fmt::format("{}/{}/{}", impl.family, impl.name, s.name);
+  for (const auto& [k, v] : p.params) name += fmt::format("/{}:{}", k, v);
+  return name + fmt::format("/threads:{}", p.threads);
+}
+
+std::vector<Case> plan(const Registry& reg, const Selection& sel) {
+  const auto fam_re = compile("family", sel.family);
+  const auto impl_re = compile("impl", sel.impl);
+  const auto scen_re = compile("scenario", sel.scenario);
+  const auto filter_re = compile("filter", sel.filter.empty() ? std::string(".*") : sel.filter);
+
+  std::vector<std::string> families;
+  std::vector<std::string> impl_names;
+  std::vector<std::string> scenario_names;
+  for (const auto& f : reg.families()) families.push_back(f.name);
+  const auto family_matches = [&](const std::string& f) { return std::regex_match(f, fam_re); };
+  if (std::none_of(families.begin(), families.end(), family_matches)) {
+    throw UsageError(fmt::format("--family '{}' matches no family (known: {})", sel.family,
+                                 join(families)));
+  }
+  for (const auto& i : reg.impls()) {
+    if (family_matches(i.family)) impl_names.push_back(i.name);
+  }
+  if (std::none_of(impl_names.begin(), impl_names.end(),
+                   [&](const std::string& n) { return std::regex_match(n, impl_re); })) {
+    throw UsageError(fmt::format("--impl '{}' matches no implementation of the selected "
+                                 "families (known: {})",
+                                 sel.impl, join(impl_names)));
+  }
+  for (const auto& [name, values] : sel.params) {
+    if (values.empty()) throw UsageError(fmt::format("--param {}: no values given", name));
+  }
+
+  std::vector<Case> cases;
+  int family_index = 0;
+  for (const auto& impl : reg.impls()) {
+    if (!family_matches(impl.family) || !std::regex_match(impl.name, impl_re)) continue;
+    for (const auto& s : impl.scenarios) {
+      scenario_names.push_back(s.name);
+      if (!std::regex_match(s.name, scen_re)) continue;
+      int instance = 0;
+      for (const auto& params : param_points(s, sel)) {
+        for (int t : thread_counts(s, sel)) {
+          Case c{&impl, &s, Point{params, t}, {}, family_index, instance++};
+          c.name = case_name(impl, s, c.point);
+          if (!std::regex_search(c.name, filter_re)) continue;
+          cases.push_back(std::move(c));
+        }
+      }
+      ++family_index;
+    }
+  }
+  if (cases.empty()) {
+    throw UsageError(fmt::format(
+        "the selection matches no benchmark (scenarios of the selected implementations: {})",
+        join(scenario_names)));
+  }
+  return cases;
+}
+
+}  // namespace cpb::bench

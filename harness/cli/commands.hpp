@@ -1,0 +1,43 @@
+// SPDX-License-Identifier: Apache-2.0
+/// @file
+/// The cpbench commands. Each returns the process exit code: 0 success, 1 a failure in what ran,
+/// 2 bad input (thrown as UsageError and reported by main as one line).
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "harness/bench/plan.hpp"
+#include "harness/bench/suite.hpp"
+
+namespace cpb::cli {
+
+struct ListOptions {
+  std::string what = "impls";  ///< families, impls, scenarios or workloads
+  bool json = false;
+};
+int list(const ListOptions& o);
+
+struct RunOptions {
+  bench::Selection selection;
+  bench::SuiteOptions suite;
+  std::string out = "cpbench_results.json";
+  std::string html;
+};
+int run(const RunOptions& o);
+
+struct ReportOptions {
+  std::string input;
+  std::string html;
+};
+int report(const ReportOptions& o);
+
+/// "1,2,4" -> {1, 2, 4}. Throws UsageError naming `flag` unless every item is an integer in
+/// [min, max].
+std::vector<std::int64_t> parse_int_list(const std::string& flag, const std::string& text,
+                                         std::int64_t min, std::int64_t max);
+
+/// The table printed at the end of a run: one row per case (its median over repetitions).
+void print_table(const nlohmann::json& doc);
+
+}  // namespace cpb::cli

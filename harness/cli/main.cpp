@@ -1,0 +1,151 @@
+// SPDX-License-Identifier: Apache-2.0
+/// @file
+/// `cpbench`: list, run and report. Exit codes: 0 success, 1 a failure in what ran, 2 bad input.
+
+#include <benchmark/benchmark.h>
+#include <CLI/CLI.hpp>
+#include <fmt/format.h>
+
+#include <cstdio>
+#include <exception>
+#include <limits>
+
+#include "harness/cli/commands.hpp"
+#include "harness/core/errors.hpp"
+#include "reports/build_info.hpp"
+
+namespace {
+
+using cpb::UsageError;
+namespace cli = cpb::cli;
+
+constexpr int kBadInput = 2;
+
+int fail(const std::string& message) {
+  std::fprintf(stderr, "cpbench: error: %s\n", message.c_str());
+  return kBadInput;
+}
+
+std::string one_line(std::string s) {
+  for (auto& ch : s) {
+    if (ch == '\n') ch = ' ';
+  }
+  while (!s.empty() && s.back() == ' ') s.pop_back();
+  return s;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  int gb_argc = 1;
+  benchmark::Initialize(&gb_argc, argv);
+
+  CLI::App app{"cpbench: benchmark and check concurrency-pattern implementations", "cpbench"};
+  app.set_version_flag("--version", fmt::format("cpbench {} ({})", cpb::reports::kVersion,
+                                                cpb::reports::kGitCommit));
+  app.require_subcommand(1);
+
+  cli::ListOptions list;
+  auto* list_cmd = app.add_subcommand("list", "List families, implementations, scenarios or workloads");
+  list_cmd->add_option("what", list.what, "families | impls | scenarios | workloads (default impls)");
+  list_cmd->add_flag("--json", list.json, "Print JSON instead of a table");
+
+  cli::RunOptions run;
+  std::string threads;
+  std::vector<std::string> params;
+  std::string min_time;
+  std::string repetitions;
+  std::string timeout;
+  bool no_pin = false;
+  bool no_calibration = false;
+  bool in_process = false;
+  auto* run_cmd = app.add_subcommand("run", "Run benchmarks and write a JSON result file");
+  run_cmd->add_option("--family", run.selection.family, "Regex matched against family names");
+  run_cmd->add_option("--impl", run.selection.impl, "Regex matched against implementation names");
+  run_cmd->add_option("--scenario", run.selection.scenario, "Regex matched against scenario names");
+  run_cmd->add_option("--filter", run.selection.filter,
+                      "Regex searched in full benchmark names (family/impl/scenario/...)");
+  run_cmd->add_option("--threads", threads, "Thread counts, e.g. 1,2,4 (for scenarios whose "
+                                            "thread count is an axis)");
+  run_cmd->add_option("--param", params, "Override a parameter axis: name=v1,v2 (repeatable)");
+  run_cmd->add_option("--repetitions", repetitions, "Repetitions of each benchmark (default 1)");
+  run_cmd->add_option("--min-time", min_time, "Minimum seconds per measured trial (default 0.1)");
+  run_cmd->add_option("--timeout", timeout,
+                      "Seconds before the watchdog kills a benchmark (default 60)");
+  run_cmd->add_flag("--quick", run.suite.quick, "Fewer parameter values and thread counts");
+  run_cmd->add_option("--seed", run.suite.seed, "Seed of the interleaving order (default 1)");
+  run_cmd->add_flag("--no-pin", no_pin, "Do not pin benchmark threads to CPUs");
+  run_cmd->add_flag("--no-calibration", no_calibration, "Skip the calibration probe");
+  run_cmd->add_flag("--in-process", in_process,
+                    "Run benchmarks in this process (no crash isolation or watchdog)");
+  run_cmd->add_option("--out", run.out, "Result file (default cpbench_results.json)");
+  run_cmd->add_option("--html", run.html, "Also write an HTML report here");
+
+  cli::ReportOptions report;
+  auto* report_cmd = app.add_subcommand("report", "Render a result file as HTML");
+  report_cmd->add_option("input", report.input, "Result file (JSON)")->required();
+  report_cmd->add_option("--html", report.html, "HTML file to write")->required();
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForAllHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForVersion& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    return fail(one_line(e.what()));
+  }
+
+  try {
+    for (const auto& p : cpb::Registry::instance().problems()) return fail(p);
+    if (*list_cmd) return cli::list(list);
+    if (*report_cmd) return cli::report(report);
+
+    auto& sel = run.selection;
+    if (!threads.empty()) {
+      std::vector<int> t;
+      for (auto v : cli::parse_int_list("--threads", threads, 1, 1024)) t.push_back(static_cast<int>(v));
+      sel.threads = t;
+    }
+    for (const auto& p : params) {
+      const auto eq = p.find('=');
+      if (eq == std::string::npos || eq == 0) {
+        throw UsageError(fmt::format("--param: '{}' is not of the form name=v1,v2", p));
+      }
+      sel.params.emplace_back(p.substr(0, eq),
+                              cli::parse_int_list("--param " + p.substr(0, eq), p.substr(eq + 1),
+                                                  0, std::numeric_limits<std::int64_t>::max()));
+    }
+    sel.quick = run.suite.quick;
+    if (!repetitions.empty()) {
+      run.suite.repetitions = static_cast<int>(cli::parse_int_list("--repetitions", repetitions, 1, 1000)[0]);
+    }
+    const auto parse_seconds = [](const std::string& flag, const std::string& text) {
+      double v = 0;
+      std::size_t used = 0;
+      try {
+        v = std::stod(text, &used);
+      } catch (const std::exception&) {
+        used = 0;
+      }
+      if (used != text.size() || !(v > 0) || v > 86400) {
+        throw UsageError(fmt::format("{}: '{}' is not a positive number of seconds", flag, text));
+      }
+      return v;
+    };
+    if (!min_time.empty()) run.suite.run.min_time_s = parse_seconds("--min-time", min_time);
+    if (!timeout.empty()) run.suite.run.timeout_s = parse_seconds("--timeout", timeout);
+    if (run.suite.quick) run.suite.run.warmup_s = std::min(run.suite.run.warmup_s, run.suite.run.min_time_s);
+    run.suite.run.pin = !no_pin;
+    run.suite.calibrate = !no_calibration;
+    run.suite.isolate = !in_process;
+    return cli::run(run);
+  } catch (const UsageError& e) {
+    return fail(e.what());
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "cpbench: %s\n", e.what());
+    return 1;
+  }
+}

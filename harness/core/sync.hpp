@@ -1,0 +1,86 @@
+// SPDX-License-Identifier: Apache-2.0
+/// @file
+/// The sync policy: the environment an implementation's concurrency goes through.
+///
+/// Every implementation whose correctness depends on atomics, locks or condition variables is a
+/// template on a policy `S`, and names its primitives through it (`typename S::template
+/// atomic<T>`, `typename S::mutex`, `S::pause()` ...). `Real` maps them to the standard types at
+/// zero cost; it is what benchmarks, stress tests and the TSan build run. The model checker
+/// provides a Checked twin with the same surface, in which every operation is a scheduling point.
+#pragma once
+
+#include <atomic>
+#include <condition_variable>
+#include <mutex>
+#include <shared_mutex>
+#include <thread>
+#include <utility>
+
+#if defined(__x86_64__) || defined(__i386__)
+#include <immintrin.h>
+#endif
+
+namespace cpb::sync {
+
+/// Shared plain (non-atomic) data. In `Real` it is the value itself; the Checked twin records
+/// every access and reports unordered conflicting ones as data races.
+template <class T>
+class Cell {
+ public:
+  Cell() = default;
+  explicit Cell(T v) : v_(std::move(v)) {}
+
+  [[nodiscard]] T load() const { return v_; }
+  void store(T v) { v_ = std::move(v); }
+  /// Direct access, for code that reads and writes in place. Counts as a write when checked.
+  T& get() { return v_; }
+  const T& get() const { return v_; }
+
+ private:
+  T v_{};
+};
+
+/// The real environment: standard types, no instrumentation.
+struct Real {
+  template <class T>
+  using atomic = std::atomic<T>;
+  template <class T>
+  using cell = Cell<T>;
+  using mutex = std::mutex;
+  using shared_mutex = std::shared_mutex;
+  using condition_variable = std::condition_variable;
+  using thread = std::thread;
+
+  static void fence(std::memory_order mo) { std::atomic_thread_fence(mo); }
+  static void yield() { std::this_thread::yield(); }
+  /// A spin-wait hint: lets the sibling hyperthread run and saves power.
+  static void pause() {
+#if defined(__x86_64__) || defined(__i386__)
+    _mm_pause();
+#elif defined(__aarch64__)
+    asm volatile("yield");
+#endif
+  }
+};
+
+/// Exponential back-off for spin loops: `pause` doubling up to a cap, then `yield`, so spinning
+/// code makes progress when threads outnumber cores (the common case on a 2-core CI machine).
+template <class S = Real>
+class Backoff {
+ public:
+  void operator()() {
+    if (spins_ < kMaxSpins) {
+      for (unsigned i = 0; i < spins_; ++i) S::pause();
+      spins_ *= 2;
+    } else {
+      S::yield();
+    }
+  }
+  void reset() { spins_ = 1; }
+
+ private:
+  static constexpr unsigned kMaxSpins = 64;
+  unsigned spins_ = 1;
+};
+
+}  // namespace cpb::sync

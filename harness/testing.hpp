@@ -1,0 +1,40 @@
+// SPDX-License-Identifier: Apache-2.0
+/// @file
+/// GoogleTest glue: `cpb::testing::ToGTest<Impls>` turns a family's TypeList into the type list
+/// of a TYPED_TEST_SUITE, so adding an implementation to the list enrols it in every test.
+#pragma once
+
+#include <gtest/gtest.h>
+
+#include <string>
+
+#include "harness/core/type_list.hpp"
+
+namespace cpb::testing {
+
+template <class L>
+struct ToGTestT;
+template <class... T>
+struct ToGTestT<TypeList<T...>> {
+  using type = ::testing::Types<T...>;
+};
+template <class L>
+using ToGTest = typename ToGTestT<L>::type;
+
+/// Names typed tests by the implementation's `kName` instead of a number.
+struct ImplName {
+  template <class T>
+  static std::string GetName(int /*index*/) {
+    return std::string(T::kName);
+  }
+};
+
+/// True in a ThreadSanitizer build.
+constexpr bool kTsan =
+#if defined(__SANITIZE_THREAD__)
+    true;
+#else
+    false;
+#endif
+
+}  // namespace cpb::testing

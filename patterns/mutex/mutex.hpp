@@ -1,0 +1,163 @@
+// SPDX-License-Identifier: Apache-2.0
+/// @file
+/// The `mutex` family: mutual-exclusion locks. The concept, its scenarios and its fixtures.
+#pragma once
+
+#include <algorithm>
+#include <atomic>
+#include <concepts>
+#include <condition_variable>
+#include <cstdint>
+#include <fmt/format.h>
+#include <memory>
+#include <mutex>
+#include <string_view>
+#include <thread>
+#include <vector>
+
+#include <benchmark/benchmark.h>
+
+#include "harness/core/progress.hpp"
+#include "harness/core/registry.hpp"
+#include "workloads/workload.hpp"
+
+namespace cpb::patterns::mutex {
+
+/// A mutual-exclusion lock usable with `std::scoped_lock`.
+template <class L>
+concept Lock = std::default_initializable<L> && requires(L& l) {
+  { l.lock() } -> std::same_as<void>;
+  { l.try_lock() } -> std::same_as<bool>;
+  { l.unlock() } -> std::same_as<void>;
+  { L::kName } -> std::convertible_to<std::string_view>;
+  { L::kProgress } -> std::convertible_to<Progress>;
+};
+
+namespace detail {
+
+/// Threads loop { lock; critical section of `cs_ns` touching a guarded counter; unlock;
+/// `outside_ns` of work }. The guarded counter must end equal to the operations counted: a lock
+/// that lets two threads in at once loses updates and fails verification.
+template <Lock L>
+class Contended final : public Fixture {
+ public:
+  Contended(std::int64_t cs_ns, std::int64_t outside_ns) : cs_ns_(cs_ns), outside_ns_(outside_ns) {}
+
+  void run(benchmark::State& state, bench::Meter& meter) override {
+    meter.begin();
+    for (auto _ : state) {
+      meter.op([&] {
+        lock_.lock();
+        guarded_ = guarded_ + 1;
+        workloads::spin_ns(cs_ns_);
+        lock_.unlock();
+      });
+      workloads::spin_ns(outside_ns_);
+    }
+    meter.end();
+    counted_.fetch_add(meter.ops(), std::memory_order_relaxed);  // read after the threads joined
+  }
+
+  std::string verify() override {
+    const auto counted = counted_.load(std::memory_order_relaxed);
+    if (guarded_ == counted) return {};
+    return fmt::format("the guarded counter is {} after {} critical sections: mutual exclusion "
+                       "was violated (lost updates)",
+                       guarded_, counted);
+  }
+
+ private:
+  L lock_;
+  alignas(64) std::uint64_t guarded_ = 0;
+  std::atomic<std::uint64_t> counted_{0};
+  std::int64_t cs_ns_;
+  std::int64_t outside_ns_;
+};
+
+/// One thread locks and unlocks with no contention, while a second thread is alive but asleep:
+/// glibc's mutex skips its atomic instructions while a process has a single thread
+/// (performance-anchors §0.4), which would flatter `std::mutex`.
+template <Lock L>
+class Uncontended final : public Fixture {
+ public:
+  Uncontended() : sleeper_([this] {
+    std::unique_lock lk(m_);
+    cv_.wait(lk, [this] { return done_; });
+  }) {}
+  ~Uncontended() override {
+    {
+      std::lock_guard lk(m_);
+      done_ = true;
+    }
+    cv_.notify_one();
+    sleeper_.join();
+  }
+  Uncontended(const Uncontended&) = delete;
+  Uncontended& operator=(const Uncontended&) = delete;
+
+  void run(benchmark::State& state, bench::Meter& meter) override {
+    meter.loop(state, [&] {
+      lock_.lock();
+      guarded_ = guarded_ + 1;
+      lock_.unlock();
+    });
+    counted_ += meter.ops();
+  }
+
+  std::string verify() override {
+    if (guarded_ == counted_) return {};
+    return fmt::format("the guarded counter is {} after {} critical sections", guarded_, counted_);
+  }
+
+ private:
+  L lock_;
+  std::uint64_t guarded_ = 0;
+  std::uint64_t counted_ = 0;
+  std::mutex m_;
+  std::condition_variable cv_;
+  bool done_ = false;
+  std::thread sleeper_;
+};
+
+inline int cpus() { return static_cast<int>(std::max(1U, std::thread::hardware_concurrency())); }
+
+}  // namespace detail
+
+template <Lock L>
+struct Family {
+  static constexpr std::string_view kName = "mutex";
+  static constexpr std::string_view kDescription = "mutual-exclusion locks";
+  static constexpr std::string_view kReference = "std_mutex";
+
+  static std::vector<Scenario> scenarios() {
+    const auto contended = [](const Point& p) -> std::unique_ptr<Fixture> {
+      return std::make_unique<detail::Contended<L>>(p.get("cs_ns"), p.get("outside_ns"));
+    };
+    return {
+        {"uncontended",
+         "lock+unlock pairs on one thread while a second thread is alive (no contention)",
+         {},
+         ThreadAxis::fixed({1}),
+         64,
+         [](const Point&) -> std::unique_ptr<Fixture> {
+           return std::make_unique<detail::Uncontended<L>>();
+         }},
+        {"contended",
+         "every thread loops: lock, critical section of cs_ns, unlock, outside_ns of work",
+         {{"cs_ns", "critical-section length in ns", {0, 100}, {100}},
+          {"outside_ns", "work between critical sections in ns", {0, 1000}, {1000}}},
+         ThreadAxis::runners({1, 2, 4}, {1, 2}),
+         64,
+         contended},
+        {"oversubscribed",
+         "contended with twice as many threads as CPUs: spinning without yielding collapses here",
+         {{"cs_ns", "critical-section length in ns", {100}, {}},
+          {"outside_ns", "work between critical sections in ns", {500}, {}}},
+         ThreadAxis::fixed({2 * detail::cpus()}),
+         64,
+         contended},
+    };
+  }
+};
+
+}  // namespace cpb::patterns::mutex

@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# The test command: installs dependencies, then builds and runs every test under each preset
+# that CI runs (debug, tsan, asan-ubsan). Usage: scripts/test.sh [PRESET...]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/setup.sh
+
+presets=("$@")
+[ ${#presets[@]} -eq 0 ] && presets=(debug tsan asan-ubsan)
+
+failed=()
+for preset in "${presets[@]}"; do
+  echo "=== $preset: build"
+  start=$SECONDS
+  scripts/build.sh "$preset"
+  echo "=== $preset: test"
+  if ! ctest --preset "$preset" --timeout 900; then
+    failed+=("$preset")
+  fi
+  echo "=== $preset: $((SECONDS - start)) s"
+done
+
+if [ ${#failed[@]} -gt 0 ]; then
+  echo "FAILED presets: ${failed[*]}"
+  exit 1
+fi
+echo "all presets passed: ${presets[*]}"

@@ -22,5 +22,6 @@ endif()
 add_library(cpb_settings INTERFACE)
 add_library(cpb::settings ALIAS cpb_settings)
 target_compile_features(cpb_settings INTERFACE cxx_std_20)
-target_link_libraries(cpb_settings INTERFACE cpb_warnings cpb_sanitize Threads::Threads)
+target_link_libraries(cpb_settings INTERFACE $<BUILD_INTERFACE:cpb_warnings> cpb_sanitize
+                                           Threads::Threads)
 set(CMAKE_CXX_EXTENSIONS OFF)

@@ -86,6 +86,9 @@ int main(int argc, char** argv) {
   report_cmd->add_option("input", report.input, "Result file (JSON)")->required();
   report_cmd->add_option("--html", report.html, "HTML file to write")->required();
 
+  if (argc > 1 && argv[1][0] != '-' && app.get_subcommand_no_throw(argv[1]) == nullptr) {
+    return fail(fmt::format("unknown command '{}' (known: list, run, report)", argv[1]));
+  }
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {

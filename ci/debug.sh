@@ -1,0 +1,5 @@
+#!/usr/bin/env bash
+# CI job: build and run every test under the debug preset. Runs the same locally.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+exec scripts/test.sh debug

@@ -6,6 +6,7 @@
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <exception>
 #include <limits>
@@ -86,7 +87,11 @@ int main(int argc, char** argv) {
   report_cmd->add_option("input", report.input, "Result file (JSON)")->required();
   report_cmd->add_option("--html", report.html, "HTML file to write")->required();
 
-  if (argc > 1 && argv[1][0] != '-' && app.get_subcommand_no_throw(argv[1]) == nullptr) {
+  const auto is_command = [&](const std::string& name) {
+    const auto subs = app.get_subcommands({});
+    return std::any_of(subs.begin(), subs.end(), [&](const CLI::App* s) { return s->get_name() == name; });
+  };
+  if (argc > 1 && argv[1][0] != '-' && !is_command(argv[1])) {
     return fail(fmt::format("unknown command '{}' (known: list, run, report)", argv[1]));
   }
   try {

@@ -3,7 +3,7 @@
 /// Ticket lock: a thread takes a ticket with fetch_add and waits until `serving` reaches it, so
 /// the lock is granted in FIFO order.
 ///
-/// Progress: blocking (spins with back-off proportional to its place in line, then yields).
+/// Progress: blocking (the next in line spins, then yields; the rest yield).
 /// Memory ordering: the acquire load of `serving_` that sees our ticket pairs with the release
 /// store in `unlock`; taking a ticket is relaxed because it orders nothing by itself.
 /// When to use: fairness matters and threads ≤ cores. When not to use: oversubscription, where
@@ -34,11 +34,15 @@ class TicketLock {
       // Acquire pairs with the release store in unlock() by the previous holder.
       const std::uint32_t serving = serving_.load(std::memory_order_acquire);
       if (serving == ticket) return;
-      // Wait in proportion to the threads ahead of us; yield when we have waited long, so the
-      // holder (or the next in line) gets a CPU when threads outnumber cores.
+      // Only the next in line spins (briefly); the others yield at once, so that when threads
+      // outnumber cores the CPU goes to the holder or the next in line, not to a waiter that
+      // cannot get the lock anyway (a FIFO lock otherwise convoys behind a preempted waiter).
       const std::uint32_t ahead = ticket - serving;
-      for (std::uint32_t i = 0; i < ahead * kPausePerWaiter; ++i) S::pause();
-      if (++rounds > kRoundsBeforeYield) S::yield();
+      if (ahead == 1 && ++rounds <= kSpinRounds) {
+        S::pause();
+      } else {
+        S::yield();
+      }
     }
   }
 
@@ -60,8 +64,7 @@ class TicketLock {
   }
 
  private:
-  static constexpr std::uint32_t kPausePerWaiter = 16;
-  static constexpr unsigned kRoundsBeforeYield = 64;
+  static constexpr unsigned kSpinRounds = 1024;
   alignas(64) typename S::template atomic<std::uint32_t> next_{0};
   alignas(64) typename S::template atomic<std::uint32_t> serving_{0};
 };

@@ -66,7 +66,7 @@ const std::vector<std::string>& aggregated_fields() {
 
 const std::vector<std::string>& derived_keys() {
   static const std::vector<std::string> k = {"items_per_second_min", "items_per_second_max",
-                                             "vs_reference", "scaling"};
+                                             "vs_reference", "scaling", "primary"};
   return k;
 }
 
@@ -230,7 +230,9 @@ void finalize(json& doc) {
   }
 
   // Ratios to the family's reference baseline, and speed-up across thread counts.
-  const json families = doc["cpbench"].value("families", json::object());
+  const auto cp = doc.find("cpbench");
+  const json families = cp != doc.end() && cp->is_object() ? cp->value("families", json::object())
+                                                            : json::object();
   std::map<std::string, double> reference;  // family|scenario|params|threads -> ips
   std::map<std::string, std::pair<int, double>> fewest;  // family|scenario|params|impl
   for (const auto& [rn, i] : primary) {
@@ -246,6 +248,7 @@ void finalize(json& doc) {
   }
   for (const auto& [rn, i] : primary) {
     auto& e = out[i];
+    e["primary"] = true;
     const double ips = e.value("items_per_second", 0.0);
     const auto r = reference.find(key_of(e, false, true));
     const std::string fam = e.value("family", "");

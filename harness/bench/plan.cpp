@@ -113,6 +113,21 @@ std::vector<Case> plan(const Registry& reg, const Selection& sel) {
       ++family_index;
     }
   }
+  for (const auto& [name, values] : sel.params) {
+    const bool known = std::any_of(cases.begin(), cases.end(), [&](const Case& c) {
+      return std::any_of(c.point.params.begin(), c.point.params.end(),
+                         [&](const auto& kv) { return kv.first == name; });
+    });
+    if (!known && !cases.empty()) {
+      std::vector<std::string> axes;
+      for (const auto& c : cases) {
+        for (const auto& kv : c.point.params) axes.push_back(kv.first);
+      }
+      throw UsageError(fmt::format("--param '{}' is not a parameter of the selected scenarios "
+                                   "(known: {})",
+                                   name, axes.empty() ? std::string("none") : join(axes)));
+    }
+  }
   if (cases.empty()) {
     throw UsageError(fmt::format(
         "the selection matches no benchmark (scenarios of the selected implementations: {})",

@@ -4,6 +4,8 @@
 #include <fmt/format.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <pthread.h>
+#include <sched.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -12,6 +14,7 @@
 #include <cerrno>
 #include <cmath>
 #include <cstring>
+#include <mutex>
 #include <thread>
 #include <vector>
 
@@ -47,8 +50,11 @@ double jain(const std::vector<double>& x) {
   return sq > 0 ? sum * sum / (static_cast<double>(x.size()) * sq) : 1.0;
 }
 
+/// An entry for a run that measured nothing. It keeps Google Benchmark's timing fields (as zero)
+/// because its tools read them from every entry.
 nlohmann::json error_entry(const std::string& message) {
-  return {{"error_occurred", true}, {"error_message", message}};
+  return {{"error_occurred", true}, {"error_message", message}, {"iterations", 0},
+          {"real_time", 0.0},       {"cpu_time", 0.0},          {"time_unit", "ns"}};
 }
 
 nlohmann::json measurements(const std::vector<Meter>& meters, bool per_thread_fairness) {
@@ -59,13 +65,17 @@ nlohmann::json measurements(const std::vector<Meter>& meters, bool per_thread_fa
   std::vector<std::uint64_t> per_thread;
   std::vector<double> rates;
   for (const auto& m : meters) {
+    start = std::max(start, m.start_ns());  // the last thread to arrive releases the barrier
+    end = std::max(end, m.end_ns());
+  }
+  for (const auto& m : meters) {
     merged.merge(m.histogram());
     items += m.ops();
     per_thread.push_back(m.ops());
-    start = std::max(start, m.start_ns());  // the last thread to arrive releases the barrier
-    end = std::max(end, m.end_ns());
-    const std::uint64_t active = (m.last_ns() > m.start_ns() ? m.last_ns() : m.end_ns()) -
-                                 m.start_ns();
+    // Each thread's rate over its own active span, from the common start: a thread that waited
+    // at the start barrier is not charged for it.
+    const std::uint64_t stop = m.last_ns() > start ? m.last_ns() : m.end_ns();
+    const std::uint64_t active = stop > start ? stop - start : 0;
     rates.push_back(active > 0 ? static_cast<double>(m.ops()) / static_cast<double>(active) : 0);
   }
   const double wall_s = end > start ? static_cast<double>(end - start) * 1e-9 : 0;
@@ -95,7 +105,8 @@ nlohmann::json run_here(const Case& c, const RunOptions& opt) {
   std::vector<Meter> meters(static_cast<std::size_t>(gb_threads));
   for (auto& m : meters) m.configure(c.scenario->sample_every);
   std::vector<int> placement(static_cast<std::size_t>(gb_threads), -1);
-  std::string thrown;
+  std::mutex thrown_mutex;
+  std::string thrown;  // the first exception any benchmark thread threw
 
   benchmark::ClearRegisteredBenchmarks();
   auto* b = benchmark::RegisterBenchmark(c.name.c_str(), [&](benchmark::State& state) {
@@ -104,7 +115,10 @@ nlohmann::json run_here(const Case& c, const RunOptions& opt) {
     try {
       fixture->run(state, meters[i]);
     } catch (const std::exception& e) {
-      if (i == 0) thrown = e.what();
+      {
+        std::lock_guard lock(thrown_mutex);
+        if (thrown.empty()) thrown = e.what();
+      }
       state.SkipWithError("the benchmark threw an exception");
     }
   });
@@ -112,9 +126,14 @@ nlohmann::json run_here(const Case& c, const RunOptions& opt) {
   b->MinTime(opt.min_time_s);
   if (opt.warmup_s > 0) b->MinWarmUpTime(opt.warmup_s);
 
+  // Google Benchmark runs thread 0 on this thread, which the benchmark pins: restore its
+  // affinity afterwards, or threads that a later fixture creates would inherit one CPU.
+  cpu_set_t affinity;
+  const bool saved = pthread_getaffinity_np(pthread_self(), sizeof affinity, &affinity) == 0;
   CaptureReporter reporter;
   benchmark::RunSpecifiedBenchmarks(&reporter);
   benchmark::ClearRegisteredBenchmarks();
+  if (saved) pthread_setaffinity_np(pthread_self(), sizeof affinity, &affinity);
 
   if (reporter.runs().empty()) return error_entry("Google Benchmark reported no run");
   const auto& run = reporter.runs().back();

@@ -45,10 +45,8 @@ void print_table(const nlohmann::json& doc) {
   std::size_t width = 9;
   std::vector<const nlohmann::json*> rows;
   for (const auto& e : doc["benchmarks"]) {
-    const bool primary = e.value("run_type", "") == "aggregate"
-                             ? e.value("aggregate_name", "") == "median"
-                             : e.value("repetitions", 1) == 1 || e.value("error_occurred", false);
-    if (!primary) continue;
+    // The primary entry of each case (finalize marks it), and every failed repetition.
+    if (!e.value("primary", false) && !e.value("error_occurred", false)) continue;
     rows.push_back(&e);
     width = std::max(width, e.value("run_name", "").size());
   }

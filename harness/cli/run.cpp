@@ -25,7 +25,9 @@ int run(const RunOptions& o) {
                                {"timeout_s", o.suite.run.timeout_s},
                                {"pin", o.suite.run.pin},
                                {"quick", o.suite.quick},
-                               {"seed", o.suite.seed}};
+                               {"seed", o.suite.seed},
+                               {"isolate", o.suite.isolate},
+                               {"calibrate", o.suite.calibrate}};
   reports::ResultFile file(o.out, std::move(doc));
 
   auto suite = o.suite;

@@ -78,7 +78,7 @@ struct Shared {
   /// The completion step at a stride boundary; runs with every other actor waiting.
   void boundary_step() {
     const auto elapsed = Clock::now() - start;
-    bool satisfied = true;
+    bool satisfied = false;  // before the first stride nothing is satisfied yet
     if (started) {
       // Relaxed: only the watchdog reads this, as a hint of where a hang is.
       boundary.store(encode(stride, kRunning), std::memory_order_relaxed);

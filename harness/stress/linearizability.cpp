@@ -24,7 +24,7 @@ std::vector<std::pair<std::size_t, std::size_t>> quiescent_windows(std::span<con
 std::string explain_window(std::span<const Op> window, const Describe& describe,
                            std::span<const std::size_t> best_prefix,
                            const std::string& best_state, const std::string& start_states,
-                           std::size_t max_rows) {
+                           std::size_t max_rows, std::span<const Op> before) {
   const auto line = [&](std::size_t i) {
     return fmt::format("thread {}: {}", window[i].thread, describe(window[i]));
   };
@@ -57,7 +57,14 @@ std::string explain_window(std::span<const Op> window, const Describe& describe,
   }
   out += "None of these can take effect next (marked * below):\n";
   for (const std::size_t i : next) out += fmt::format("       {}\n", line(i));
-  out += "History (one column per thread, rows in invoke order, [invoke,response] tickets):\n";
+  if (!before.empty()) {
+    out += fmt::format(
+        "The {} operations before it (already linearized; they led to the states above):\n",
+        before.size());
+    out += format_history(before, describe);
+  }
+  out += "The failing window (one column per thread, rows in invoke order, [invoke,response] "
+         "tickets):\n";
   if (window.size() <= max_rows) {
     out += format_history(window, describe, next);
   } else {

@@ -83,7 +83,7 @@ std::vector<std::pair<std::size_t, std::size_t>> quiescent_windows(std::span<con
 std::string explain_window(std::span<const Op> window, const Describe& describe,
                            std::span<const std::size_t> best_prefix,
                            const std::string& best_state, const std::string& start_states,
-                           std::size_t max_rows);
+                           std::size_t max_rows, std::span<const Op> before = {});
 
 /// One window's search (see the file comment).
 template <SequentialSpec S>
@@ -290,6 +290,7 @@ CheckResult check_linearizable(const S& spec, const History& history, const LinO
   std::size_t largest = 0;
   std::size_t most_states = 1;
   const Describe describe = [&spec](const Op& op) { return spec.describe(op); };
+  constexpr std::size_t kContext = 12;  // operations shown before a failing window
   for (auto& [key, ops] : parts) {
     std::sort(ops.begin(), ops.end(), [](const Op& a, const Op& b) { return a.invoke < b.invoke; });
     std::vector<State> states{spec.init()};
@@ -315,7 +316,9 @@ CheckResult check_linearizable(const S& spec, const History& history, const LinO
           r.details = detail::explain_window(
               window, describe, search.best(),
               search.best().empty() ? std::string() : spec.describe_state(search.best_state()),
-              detail::describe_states(spec, states), opt.max_table_rows);
+              detail::describe_states(spec, states), opt.max_table_rows,
+              std::span<const Op>(ops.data() + (b > kContext ? b - kContext : 0),
+                                  b > kContext ? kContext : b));
         } else {
           r.verdict = Verdict::kError;
           r.failure = fmt::format(

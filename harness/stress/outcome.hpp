@@ -94,6 +94,17 @@ struct OutcomeOptions {
   bool timebase = true;
 };
 
+/// The per-actor start offsets (in ticks, within [0, 160)) of stride `stride` on the timebase:
+/// a pure function of (seed, stride), so a seed replays the same stride schedule.
+inline std::vector<std::uint64_t> timebase_offsets(std::uint64_t seed, std::uint64_t stride,
+                                                   std::size_t actors) {
+  constexpr std::uint64_t kJitter = 160;
+  Rng rng(mix64(seed ^ mix64(stride)));
+  std::vector<std::uint64_t> o(actors);
+  for (auto& x : o) x = rng.below(kJitter);
+  return o;
+}
+
 namespace detail {
 
 template <class State, std::size_t N>
@@ -119,7 +130,6 @@ struct OutcomeRun {
   static constexpr std::uint64_t kMinPeriod = 64;
   static constexpr std::uint64_t kMaxPeriod = 1U << 20U;
   static constexpr std::uint64_t kLead = 20'000;   // ticks from release to state 0
-  static constexpr std::uint64_t kJitter = 160;    // per-actor offset range, ticks
   bool timebase = true;
   std::uint64_t seed = 1;
   std::uint64_t t0 = 0;
@@ -173,8 +183,7 @@ struct OutcomeRun {
       }
       period = std::clamp(slowest + slowest / 2 + 128, kMinPeriod, kMaxPeriod);
     }
-    Rng rng(mix64(seed ^ mix64(s)));
-    for (auto& o : offsets) o = rng.below(kJitter);
+    offsets = timebase_offsets(seed, s, offsets.size());
     t0 = ticks() + kLead;
   }
 

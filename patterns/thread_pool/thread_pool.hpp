@@ -1,0 +1,181 @@
+// SPDX-License-Identifier: Apache-2.0
+/// @file
+/// The `thread_pool` family: a fixed set of worker threads that run submitted `void()` tasks.
+/// The concept, its scenarios and its fixtures.
+///
+/// Every scenario has one driver thread that submits a batch of tasks and then waits until the
+/// pool is idle, so the time of a batch includes the completion of its tasks. Every task
+/// increments a counter, and the fixture checks after every batch, and at the end, that the
+/// tasks executed equal the tasks submitted: a pool that loses a task, runs one twice, or lets
+/// `wait_idle` return early fails verification.
+#pragma once
+
+#include "harness/core/progress.hpp"
+#include "harness/core/registry.hpp"
+#include "workloads/workload.hpp"
+
+#include <benchmark/benchmark.h>
+#include <fmt/format.h>
+
+#include <atomic>
+#include <concepts>
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace cpb::patterns::thread_pool {
+
+namespace detail {
+/// A concrete task type for the concept check.
+struct ProbeTask {
+  void operator()() const {}
+};
+}  // namespace detail
+
+/// A pool of worker threads: `P pool(workers)` starts `workers` threads (0 is taken as 1);
+/// `submit(f)` queues the `void()` callable `f` to run exactly once on a worker (`submit` may
+/// return a value, such as whether a bounded pool accepted the task); `wait_idle()` blocks until
+/// every task submitted before the call, and every task those tasks submitted, has finished,
+/// and makes their effects visible to the caller; the pool stays usable afterwards. Tasks may
+/// submit tasks. The destructor finishes the pending tasks (implementations document it).
+template <class P>
+concept ThreadPool = std::constructible_from<P, std::size_t> &&
+    requires(P& p, detail::ProbeTask t) {
+  p.submit(t);
+  p.submit(std::move(t));
+  { p.wait_idle() } -> std::same_as<void>;
+  { P::kName } -> std::convertible_to<std::string_view>;
+  { P::kProgress } -> std::convertible_to<Progress>;
+};
+
+namespace detail {
+
+/// One driver thread loops: (optionally sleep `idle_us` outside the measured operation, so that
+/// the workers go idle and park), then submit `tasks` copies of `body` and wait until the pool
+/// is idle. One operation = one batch, counted as `tasks` items.
+template <ThreadPool P, class Body>
+class Batches final : public Fixture {
+ public:
+  Batches(int workers, std::uint64_t tasks, Body body, std::int64_t idle_us = 0)
+      : tasks_(tasks),
+        body_(std::move(body)),
+        idle_us_(idle_us),
+        pool_(static_cast<std::size_t>(workers)) {}
+
+  void run(benchmark::State& state, bench::Meter& meter) override {
+    meter.begin();
+    for (auto _ : state) {
+      if (idle_us_ > 0) workloads::block_us(idle_us_);
+      meter.op(
+          [&] {
+            for (std::uint64_t i = 0; i < tasks_; ++i) {
+              pool_.submit([this] {
+                body_();
+                // Relaxed: a count only; wait_idle orders it before the driver's read.
+                executed_.fetch_add(1, std::memory_order_relaxed);
+              });
+            }
+            pool_.wait_idle();
+          },
+          tasks_);
+      submitted_ += tasks_;
+      check();
+    }
+    meter.end();
+  }
+
+  std::string verify() override {
+    pool_.wait_idle();
+    check();
+    return wrong_;
+  }
+
+ private:
+  void check() {
+    // Relaxed: wait_idle has ordered every finished task's increment before this read.
+    const std::uint64_t executed = executed_.load(std::memory_order_relaxed);
+    if (executed == submitted_ || !wrong_.empty()) return;
+    wrong_ = fmt::format("after wait_idle, {} tasks had executed of {} submitted: {}", executed,
+                         submitted_,
+                         executed < submitted_ ? "a task was lost or wait_idle returned early"
+                                               : "a task ran more than once");
+  }
+
+  const std::uint64_t tasks_;
+  const Body body_;
+  const std::int64_t idle_us_;
+  std::uint64_t submitted_ = 0;  // driver thread only
+  alignas(64) std::atomic<std::uint64_t> executed_{0};
+  std::string wrong_;
+  P pool_;  // last: destroyed (and drained) first, while the counters still exist
+};
+
+template <ThreadPool P, class Body>
+std::unique_ptr<Fixture> batches(const Point& p, std::uint64_t tasks, Body body,
+                                 std::int64_t idle_us = 0) {
+  return std::make_unique<Batches<P, Body>>(p.threads, tasks, std::move(body), idle_us);
+}
+
+inline std::uint64_t to_count(std::int64_t v) { return v > 0 ? static_cast<std::uint64_t>(v) : 0; }
+
+}  // namespace detail
+
+template <ThreadPool P>
+struct Family {
+  static constexpr std::string_view kName = "thread_pool";
+  static constexpr std::string_view kDescription =
+      "thread pools: one driver submits batches of tasks to N workers and waits until idle";
+  static constexpr std::string_view kReference = "asio_thread_pool";
+
+  static std::vector<Scenario> scenarios() {
+    // The pool owns `threads` workers; one driver thread submits and waits.
+    const auto workers = ThreadAxis::owned({1, 2, 4}, {1, 2});
+    return {
+        {"submit_empty",
+         "batches of 1000 empty tasks (a counter increment), then wait_idle: the per-task cost "
+         "of submit, hand-over and completion, with the workers contending on the queue",
+         {},
+         workers,
+         1,
+         [](const Point& p) { return detail::batches<P>(p, 1000, [] {}); }},
+        {"cpu_tasks",
+         "batches of 100 compute-bound tasks of grain_ns busy work each, then wait_idle: "
+         "speed-up over workers and the overhead relative to the grain",
+         {{"grain_ns", "busy work per task in ns", {1000, 10000}, {10000}}},
+         workers,
+         1,
+         [](const Point& p) {
+           const std::int64_t grain = p.get("grain_ns");
+           return detail::batches<P>(p, 100, [grain] { workloads::spin_ns(grain); });
+         }},
+        {"blocking_tasks",
+         "batches of 4 x workers tasks that each block for block_us (an I/O call stand-in), "
+         "then wait_idle: workers sleep in the task, so time ~ 4 x block_us plus wake-ups",
+         {{"block_us", "blocking wait per task in µs", {100}, {}}},
+         workers,
+         1,
+         [](const Point& p) {
+           const std::int64_t us = p.get("block_us");
+           return detail::batches<P>(p, 4 * detail::to_count(p.threads),
+                                     [us] { workloads::block_us(us); });
+         }},
+        {"burst_wait_idle",
+         "the pool idles 200 µs (outside the measurement, so workers park), then a burst of "
+         "`burst` 1 µs tasks and wait_idle: latency = waking the workers plus draining the "
+         "burst; throughput includes the idle gaps, read the latency",
+         {{"burst", "tasks per burst", {64}, {}}},
+         workers,
+         1,
+         [](const Point& p) {
+           return detail::batches<P>(
+               p, detail::to_count(p.get("burst")), [] { workloads::spin_ns(1000); }, 200);
+         }},
+    };
+  }
+};
+
+}  // namespace cpb::patterns::thread_pool

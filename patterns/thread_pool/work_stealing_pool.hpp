@@ -1,0 +1,213 @@
+// SPDX-License-Identifier: Apache-2.0
+/// @file
+/// Work-stealing pool: every worker has its own deque. A worker pops the newest task of its own
+/// deque (LIFO: what it just pushed is still in its cache) and, when that is empty, steals the
+/// oldest task of another worker's deque (FIFO end: the biggest piece of work in fork-join
+/// code). Tasks submitted by a worker go to its own deque; external submissions are spread round
+/// robin. Idle workers search a little (`sync::Backoff`: pause, then yield), then park on a
+/// condition variable, so an idle pool costs no CPU.
+///
+/// Each deque is a `TaskRing` behind its own mutex (not a Chase-Lev deque): the owner and a
+/// thief rarely meet on one lock, so the lock is cheap, and the design stays easy to check.
+///
+/// Waking without losing tasks or waking everyone (as in Tokio's scheduler): `queued_` counts the
+/// tasks in deques (incremented before the push, decremented after the pop, so it never reads
+/// lower than the real count). `spinning_` counts workers searching; `sleepers_` those parked. A
+/// submitter wakes one sleeper only if nobody is searching; a searcher that finds a task and was
+/// the last searcher wakes the next sleeper if tasks remain; a woken worker starts as a searcher.
+/// A worker parks only while `queued_` is zero, checked under the park mutex.
+/// The destructor drains: workers exit once `stop_` is set and no task is pending (queued or
+/// running), so tasks submitted by running tasks still run. A task must not throw (an escaping
+/// exception calls `std::terminate`) and must not call `wait_idle` on its own pool.
+///
+/// Progress: blocking (per-deque mutexes; idle workers sleep).
+/// Memory ordering: a task's hand-over is ordered by its deque's mutex. The wake-up protocol is
+/// the store-load (Dekker) pattern, all seq_cst: a submitter increments `queued_` then reads
+/// `spinning_` and `sleepers_`; a parking worker decrements `spinning_`, increments `sleepers_`,
+/// then reads `queued_` (under the park mutex), so one of them sees the other. The relaxed
+/// operations (round-robin cursor, deque size hints) carry no ordering; each says why.
+/// `wait_idle` is a `PendingCounter` (see there).
+/// When to use: many small tasks, and tasks that spawn tasks (fork-join, recursive
+/// decomposition): most operations touch only the worker's own deque. When not to use: when
+/// tasks must start in submission order (a worker runs its newest task first).
+/// Reference: Blumofe & Leiserson, "Scheduling Multithreaded Computations by Work Stealing",
+/// JACM 1999; Chase & Lev, SPAA 2005 (the lock-free deque this one stands in for); Tokio's
+/// scheduler (tokio-rs/tokio, `runtime/scheduler/multi_thread/idle.rs`: "searching" workers).
+#pragma once
+
+#include "harness/core/progress.hpp"
+#include "harness/core/sync.hpp"
+#include "patterns/thread_pool/pending_counter.hpp"
+#include "patterns/thread_pool/task.hpp"
+
+#include <algorithm>
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace cpb::patterns::thread_pool {
+
+template <class S = sync::Real>
+class WorkStealingPool {
+ public:
+  static constexpr std::string_view kName = "work_stealing_pool";
+  static constexpr Progress kProgress = Progress::kBlocking;
+
+  /// Starts `workers` threads (0 means 1).
+  explicit WorkStealingPool(std::size_t workers)
+      : n_(std::max<std::size_t>(workers, 1)), slots_(std::make_unique<Slot[]>(n_)) {
+    threads_.reserve(n_);
+    for (std::size_t i = 0; i < n_; ++i) threads_.emplace_back([this, i] { work(i); });
+  }
+
+  /// Runs every pending task (and the tasks they submit), then joins the workers.
+  ~WorkStealingPool() {
+    {
+      std::lock_guard lk(park_m_);
+      stop_.store(true);
+    }
+    park_cv_.notify_all();
+    for (auto& t : threads_) t.join();
+  }
+
+  WorkStealingPool(const WorkStealingPool&) = delete;
+  WorkStealingPool& operator=(const WorkStealingPool&) = delete;
+
+  /// Queues `f` to run once on a worker: on the caller's own deque when the caller is one of
+  /// this pool's workers, else on the next deque round robin.
+  template <class F>
+  void submit(F&& f) {
+    detail::Task task(std::forward<F>(f));
+    pending_.add();
+    const detail::WorkerContext& me = detail::current_worker;
+    // Relaxed: the cursor only spreads tasks over the deques; the deque's mutex orders the task.
+    const std::size_t to =
+        me.pool == this ? me.index : next_.fetch_add(1, std::memory_order_relaxed) % n_;
+    queued_.fetch_add(1);  // before the push: queued_ never reads lower than the real count
+    Slot& slot = slots_[to];
+    {
+      std::lock_guard lk(slot.m);
+      auto& dq = slot.deque.get();
+      dq.push_back(std::move(task));
+      // Relaxed: a hint for thieves (see find_task); the mutex orders the deque itself.
+      slot.size.store(dq.size(), std::memory_order_relaxed);
+    }
+    if (spinning_.load() == 0 && sleepers_.load() > 0) wake_one();
+  }
+
+  /// Blocks until every task submitted so far has finished. Not from one of this pool's tasks.
+  void wait_idle() { pending_.wait(); }
+
+ private:
+  struct alignas(64) Slot {
+    typename S::mutex m;
+    typename S::template cell<detail::TaskRing> deque;  // guarded by m
+    typename S::template atomic<std::size_t> size{0};   // deque.size(), for thieves to peek
+  };
+
+  static constexpr int kSearchRounds = 16;
+
+  void work(std::size_t self) noexcept {
+    detail::current_worker = {this, self};
+    std::uint64_t rng = 0x9E3779B97F4A7C15ULL * (self + 1);
+    detail::Task task;
+    for (;;) {
+      if (find_task(self, rng, task) || search(self, rng, task)) {
+        execute(task);
+        continue;
+      }
+      if (stop_.load() && pending_.idle()) return;
+      park();
+      // A woken worker searches first, so that finding work wakes the next sleeper.
+      if (search(self, rng, task)) execute(task);
+    }
+  }
+
+  void execute(detail::Task& task) noexcept {
+    task();
+    task.reset();  // what the task captured is released before wait_idle can return
+    if (pending_.finish() && stop_.load()) wake_all();  // the destructor waits for this
+  }
+
+  /// Pops the newest task of our own deque, else steals the oldest of another's.
+  bool find_task(std::size_t self, std::uint64_t& rng, detail::Task& out) {
+    if (pop(slots_[self], /*newest=*/true, out)) return true;
+    rng ^= rng << 13;
+    rng ^= rng >> 7;
+    rng ^= rng << 17;
+    const std::size_t start = static_cast<std::size_t>(rng % n_);
+    for (std::size_t i = 0; i < n_; ++i) {
+      const std::size_t victim = (start + i) % n_;
+      if (victim != self && pop(slots_[victim], /*newest=*/false, out)) return true;
+    }
+    return false;
+  }
+
+  bool pop(Slot& slot, bool newest, detail::Task& out) {
+    // Relaxed: only a hint. A stale zero skips a deque that just got a task; no task is lost,
+    // because a worker does not park while queued_ > 0 and will look again.
+    if (slot.size.load(std::memory_order_relaxed) == 0) return false;
+    {
+      std::lock_guard lk(slot.m);
+      auto& dq = slot.deque.get();
+      if (dq.empty()) return false;
+      out = newest ? dq.pop_back() : dq.pop_front();
+      // Relaxed: a hint, as above.
+      slot.size.store(dq.size(), std::memory_order_relaxed);
+    }
+    queued_.fetch_sub(1);
+    return true;
+  }
+
+  /// Looks for work for a while with back-off, announced in `spinning_` so that submitters need
+  /// not wake anyone meanwhile.
+  bool search(std::size_t self, std::uint64_t& rng, detail::Task& out) {
+    spinning_.fetch_add(1);
+    sync::Backoff<S> backoff;
+    bool found = false;
+    for (int round = 0; round < kSearchRounds && !found; ++round) {
+      found = find_task(self, rng, out);
+      if (!found) backoff();
+    }
+    // The last searcher to find work hands the search on, so a burst wakes workers one by one.
+    if (spinning_.fetch_sub(1) == 1 && found && queued_.load() > 0) wake_one();
+    return found;
+  }
+
+  void park() {
+    std::unique_lock lk(park_m_);
+    sleepers_.fetch_add(1);
+    park_cv_.wait(lk, [this] { return queued_.load() > 0 || (stop_.load() && pending_.idle()); });
+    sleepers_.fetch_sub(1);
+  }
+
+  void wake_one() {
+    if (sleepers_.load() == 0) return;
+    std::lock_guard lk(park_m_);
+    park_cv_.notify_one();
+  }
+
+  void wake_all() {
+    std::lock_guard lk(park_m_);
+    park_cv_.notify_all();
+  }
+
+  const std::size_t n_;
+  std::unique_ptr<Slot[]> slots_;
+  alignas(64) typename S::template atomic<std::size_t> next_{0};  // round-robin cursor
+  alignas(64) typename S::template atomic<std::int64_t> queued_{0};
+  typename S::template atomic<std::int32_t> spinning_{0};
+  typename S::template atomic<std::int32_t> sleepers_{0};
+  typename S::template atomic<bool> stop_{false};
+  typename S::mutex park_m_;
+  typename S::condition_variable park_cv_;
+  detail::PendingCounter<S> pending_;
+  std::vector<typename S::thread> threads_;  // last: started after everything above exists
+};
+
+}  // namespace cpb::patterns::thread_pool

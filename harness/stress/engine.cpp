@@ -1,15 +1,16 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "harness/stress/engine.hpp"
 
+#include "harness/bench/pinning.hpp"
+#include "harness/stress/result.hpp"
+
+#include <fmt/format.h>
+
 #include <condition_variable>
 #include <exception>
-#include <fmt/format.h>
 #include <mutex>
 #include <thread>
 #include <utility>
-
-#include "harness/bench/pinning.hpp"
-#include "harness/stress/result.hpp"
 
 namespace cpb::stress {
 namespace {
@@ -28,7 +29,8 @@ struct Shared {
       : options(o),
         hooks(std::move(h)),
         n(o.actor_names.size()),
-        barrier(o.actor_names.size()),
+        barrier(o.actor_names.size(),
+                o.actor_names.size() <= bench::allowed_cpus().size() ? 2048U : 32U),
         progress(o.actor_names.size()),
         exited(o.actor_names.size(), false),
         cpus(o.actor_names.size(), -1) {}
@@ -155,7 +157,8 @@ std::string EngineReport::describe() const {
   if (ok()) return {};
   const std::string who =
       actor == kBoundary ? actor_name : fmt::format("actor {} ({})", actor, actor_name);
-  if (problem == Problem::kThrew) return fmt::format("{} threw in stride {}: {}", who, stride, message);
+  if (problem == Problem::kThrew)
+    return fmt::format("{} threw in stride {}: {}", who, stride, message);
   return fmt::format("{} did not return in stride {}: {}", who, stride, message);
 }
 
@@ -209,9 +212,8 @@ EngineReport run_strides(const EngineOptions& options, std::shared_ptr<EngineHoo
     }
     shared->abort.store(true);
     // Give the healthy actors a moment to leave their barrier wait.
-    shared->cv.wait_for(lk, std::chrono::milliseconds(500), [&] {
-      return shared->exited_count + 1 >= shared->n;
-    });
+    shared->cv.wait_for(lk, std::chrono::milliseconds(500),
+                        [&] { return shared->exited_count + 1 >= shared->n; });
   }
   for (std::size_t a = 0; a < shared->n; ++a) {
     if (shared->exited[a]) {

@@ -12,6 +12,8 @@
 /// with its stride, and its thread is detached (the hooks live in shared state it keeps alive).
 #pragma once
 
+#include "harness/core/sync.hpp"
+
 #include <atomic>
 #include <chrono>
 #include <cstddef>
@@ -21,8 +23,6 @@
 #include <memory>
 #include <string>
 #include <vector>
-
-#include "harness/core/sync.hpp"
 
 #if defined(__x86_64__) || defined(__i386__)
 #include <x86intrin.h>
@@ -41,8 +41,8 @@ inline std::uint64_t ticks() {
   asm volatile("mrs %0, cntvct_el0" : "=r"(v));
   return v;
 #else
-  return static_cast<std::uint64_t>(
-      std::chrono::steady_clock::now().time_since_epoch() / std::chrono::nanoseconds(1));
+  return static_cast<std::uint64_t>(std::chrono::steady_clock::now().time_since_epoch() /
+                                    std::chrono::nanoseconds(1));
 #endif
 }
 
@@ -51,7 +51,10 @@ inline std::uint64_t ticks() {
 /// wait, then releases them. Waiters give up (return false) when `abort` becomes true.
 class SpinBarrier {
  public:
-  explicit SpinBarrier(std::size_t n) : n_(n) {}
+  /// `spins`: how many pause-spins a waiter makes before it starts yielding. Spin long when
+  /// every thread has a CPU of its own (waking from a yield is slow and skews the next start);
+  /// briefly when threads outnumber CPUs (the spinner holds the CPU the last thread needs).
+  explicit SpinBarrier(std::size_t n, std::uint32_t spins = 2048) : n_(n), spins_(spins) {}
 
   template <class F>
   bool arrive_and_wait(F&& completion, const std::atomic<bool>& abort) {
@@ -74,7 +77,7 @@ class SpinBarrier {
     while (generation_.load(std::memory_order_acquire) == gen) {
       // Relaxed: abort is a hint to stop waiting; nothing is read through it.
       if (abort.load(std::memory_order_relaxed)) return false;
-      if (spins < kSpins) {
+      if (spins < spins_) {
         ++spins;
         sync::Real::pause();
       } else {
@@ -85,19 +88,19 @@ class SpinBarrier {
   }
 
  private:
-  static constexpr std::uint32_t kSpins = 2048;
   const std::size_t n_;
+  const std::uint32_t spins_;
   alignas(64) std::atomic<std::size_t> arrived_{0};
   alignas(64) std::atomic<std::uint64_t> generation_{0};
 };
 
 /// How the engine runs.
 struct EngineOptions {
-  std::vector<std::string> actor_names;  ///< one per actor thread; its size is the actor count
-  std::uint64_t seed = 1;                ///< drives the per-stride schedule (stride_delays)
+  std::vector<std::string> actor_names;   ///< one per actor thread; its size is the actor count
+  std::uint64_t seed = 1;                 ///< drives the per-stride schedule (stride_delays)
   std::chrono::milliseconds min_time{0};  ///< run at least this long, then stop once satisfied
   std::chrono::milliseconds max_time{std::chrono::milliseconds(200)};  ///< stop here regardless
-  std::uint64_t max_strides = 0;          ///< stop after this many strides; 0: no limit
+  std::uint64_t max_strides = 0;  ///< stop after this many strides; 0: no limit
   std::chrono::milliseconds grace{std::chrono::milliseconds(2000)};  ///< hang = max_time + grace
   bool pin = true;     ///< pin actor i to allowed CPU i (round robin)
   bool jitter = true;  ///< seeded start delays per stride (see stride_delays)

@@ -10,6 +10,9 @@
 /// real-time order in the history never claims more than really happened.
 #pragma once
 
+#include "harness/stress/engine.hpp"
+#include "harness/stress/result.hpp"
+
 #include <atomic>
 #include <chrono>
 #include <cstddef>
@@ -20,9 +23,6 @@
 #include <string>
 #include <utility>
 #include <vector>
-
-#include "harness/stress/engine.hpp"
-#include "harness/stress/result.hpp"
 
 namespace cpb::stress {
 

@@ -3,6 +3,12 @@
 // 100,000 recorded operations; deliberately broken ones are caught, and their failing history
 // is printed. The objects here are test fixtures, not the families' implementations: families
 // run the same checks over their own implementations (see README.md).
+#include "harness/stress/linearizability.hpp"
+
+#include "harness/core/sync.hpp"
+#include "harness/stress/mutual_exclusion.hpp"
+#include "harness/stress/specs.hpp"
+
 #include <gtest/gtest.h>
 
 #include <atomic>
@@ -14,11 +20,6 @@
 #include <string>
 #include <thread>
 #include <vector>
-
-#include "harness/core/sync.hpp"
-#include "harness/stress/linearizability.hpp"
-#include "harness/stress/mutual_exclusion.hpp"
-#include "harness/stress/specs.hpp"
 
 namespace cpb::stress {
 namespace {
@@ -105,9 +106,8 @@ struct ByThread {
 
 TEST(Linearizability, LockedQueuePasses) {
   const auto q = std::make_shared<ByThread<LockedQueue>>();
-  const CheckResult r =
-      run_linearizability("locked_queue", QueueSpec{}, options(kOps),
-                          queue_body(q, std::make_shared<Values>(kThreads)));
+  const CheckResult r = run_linearizability("locked_queue", QueueSpec{}, options(kOps),
+                                            queue_body(q, std::make_shared<Values>(kThreads)));
   print(r);
   EXPECT_TRUE(r.passed()) << r.failure;
   EXPECT_GE(r.samples, kOps);
@@ -173,21 +173,21 @@ class TreiberStack {
 TEST(Linearizability, TreiberStackPasses) {
   const auto s = std::make_shared<TreiberStack>();
   const auto values = std::make_shared<Values>(kThreads);
-  const CheckResult r = run_linearizability(
-      "treiber_stack", StackSpec{}, options(kOps), [s, values](std::size_t t, Rng& rng, Recorder& rec) {
-        if (rng.chance(kPushIn5, 5)) {
-          const std::int64_t v = values->take(t);
-          rec.call(StackSpec::kPush, v, [&] {
-            s->push(v);
-            return Ret::yes();
-          });
-        } else {
-          rec.call(StackSpec::kPop, 0, [&] {
-            std::int64_t v = 0;
-            return s->try_pop(v) ? Ret::of(v) : Ret::no();
-          });
-        }
-      });
+  const CheckResult r = run_linearizability("treiber_stack", StackSpec{}, options(kOps),
+                                            [s, values](std::size_t t, Rng& rng, Recorder& rec) {
+                                              if (rng.chance(kPushIn5, 5)) {
+                                                const std::int64_t v = values->take(t);
+                                                rec.call(StackSpec::kPush, v, [&] {
+                                                  s->push(v);
+                                                  return Ret::yes();
+                                                });
+                                              } else {
+                                                rec.call(StackSpec::kPop, 0, [&] {
+                                                  std::int64_t v = 0;
+                                                  return s->try_pop(v) ? Ret::of(v) : Ret::no();
+                                                });
+                                              }
+                                            });
   print(r);
   EXPECT_TRUE(r.passed()) << r.failure;
   EXPECT_GE(r.samples, kOps);
@@ -226,9 +226,12 @@ TEST(Linearizability, LockedSetPasses) {
         rec.call(kind, key, [&] {
           std::lock_guard lk(set->m);
           switch (kind) {
-            case SetSpec::kInsert: return Ret::flag(set->s.insert(key).second);
-            case SetSpec::kErase: return Ret::flag(set->s.erase(key) == 1);
-            default: return Ret::flag(set->s.count(key) == 1);
+            case SetSpec::kInsert:
+              return Ret::flag(set->s.insert(key).second);
+            case SetSpec::kErase:
+              return Ret::flag(set->s.erase(key) == 1);
+            default:
+              return Ret::flag(set->s.count(key) == 1);
           }
         });
       });

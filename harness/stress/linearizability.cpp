@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "harness/stress/linearizability.hpp"
 
-#include <algorithm>
 #include <fmt/format.h>
+
+#include <algorithm>
 
 namespace cpb::stress::detail {
 
@@ -22,9 +23,9 @@ std::vector<std::pair<std::size_t, std::size_t>> quiescent_windows(std::span<con
 }
 
 std::string explain_window(std::span<const Op> window, const Describe& describe,
-                           std::span<const std::size_t> best_prefix,
-                           const std::string& best_state, const std::string& start_states,
-                           std::size_t max_rows, std::span<const Op> before) {
+                           std::span<const std::size_t> best_prefix, const std::string& best_state,
+                           const std::string& start_states, std::size_t max_rows,
+                           std::span<const Op> before) {
   const auto line = [&](std::size_t i) {
     return fmt::format("thread {}: {}", window[i].thread, describe(window[i]));
   };
@@ -63,8 +64,9 @@ std::string explain_window(std::span<const Op> window, const Describe& describe,
         before.size());
     out += format_history(before, describe);
   }
-  out += "The failing window (one column per thread, rows in invoke order, [invoke,response] "
-         "tickets):\n";
+  out +=
+      "The failing window (one column per thread, rows in invoke order, [invoke,response] "
+      "tickets):\n";
   if (window.size() <= max_rows) {
     out += format_history(window, describe, next);
   } else {

@@ -29,12 +29,16 @@
 ///   optionally `std::int64_t partition(const Op&) const;`.
 #pragma once
 
+#include "harness/stress/history.hpp"
+#include "harness/stress/result.hpp"
+
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <chrono>
 #include <concepts>
 #include <cstddef>
 #include <cstdint>
-#include <fmt/format.h>
 #include <map>
 #include <span>
 #include <string>
@@ -42,22 +46,18 @@
 #include <utility>
 #include <vector>
 
-#include "harness/stress/history.hpp"
-#include "harness/stress/result.hpp"
-
 namespace cpb::stress {
 
 template <class S>
-concept SequentialSpec =
-    std::copyable<typename S::State> &&
+concept SequentialSpec = std::copyable<typename S::State> &&
     requires(const S& s, typename S::State& st, const typename S::State& cst, const Op& op) {
-      { s.init() } -> std::convertible_to<typename S::State>;
-      { s.step(st, op) } -> std::same_as<bool>;
-      { s.hash(cst) } -> std::convertible_to<std::size_t>;
-      { s.describe(op) } -> std::convertible_to<std::string>;
-      { s.describe_state(cst) } -> std::convertible_to<std::string>;
-      { cst == cst } -> std::convertible_to<bool>;
-    };
+  { s.init() } -> std::convertible_to<typename S::State>;
+  { s.step(st, op) } -> std::same_as<bool>;
+  { s.hash(cst) } -> std::convertible_to<std::size_t>;
+  { s.describe(op) } -> std::convertible_to<std::string>;
+  { s.describe_state(cst) } -> std::convertible_to<std::string>;
+  { cst == cst } -> std::convertible_to<bool>;
+};
 
 template <class S>
 concept PartitionedSpec = SequentialSpec<S> && requires(const S& s, const Op& op) {
@@ -66,11 +66,11 @@ concept PartitionedSpec = SequentialSpec<S> && requires(const S& s, const Op& op
 
 struct LinOptions {
   std::string name = "linearizability";
-  std::uint64_t seed = 0;       ///< recorded in the result only (the run's seed)
-  std::int64_t budget_ms = 0;   ///< recorded in the result only
+  std::uint64_t seed = 0;                ///< recorded in the result only (the run's seed)
+  std::int64_t budget_ms = 0;            ///< recorded in the result only
   std::uint64_t max_nodes = 20'000'000;  ///< search steps per window before giving up (error)
-  std::size_t max_states = 4096;  ///< distinct end states of one window before giving up
-  std::size_t max_table_rows = 200;  ///< the failing window's table is cut beyond this
+  std::size_t max_states = 4096;         ///< distinct end states of one window before giving up
+  std::size_t max_table_rows = 200;      ///< the failing window's table is cut beyond this
 };
 
 namespace detail {
@@ -81,9 +81,9 @@ std::vector<std::pair<std::size_t, std::size_t>> quiescent_windows(std::span<con
 /// The state-independent part of a failure report: which window, its table, and the deepest
 /// partial linearization found with the operations that could have come next.
 std::string explain_window(std::span<const Op> window, const Describe& describe,
-                           std::span<const std::size_t> best_prefix,
-                           const std::string& best_state, const std::string& start_states,
-                           std::size_t max_rows, std::span<const Op> before = {});
+                           std::span<const std::size_t> best_prefix, const std::string& best_state,
+                           const std::string& start_states, std::size_t max_rows,
+                           std::span<const Op> before = {});
 
 /// One window's search (see the file comment).
 template <SequentialSpec S>
@@ -154,7 +154,8 @@ class WindowSearch {
               lift(e);
               if (stack.size() > best_.size()) {
                 best_.clear();
-                for (const auto& f : stack) best_.push_back(static_cast<std::size_t>((f.e - 1) / 2));
+                for (const auto& f : stack)
+                  best_.push_back(static_cast<std::size_t>((f.e - 1) / 2));
                 best_state_ = state;
               }
               e = next_[0];
@@ -200,7 +201,8 @@ class WindowSearch {
   using EndSet = std::unordered_set<State, StateHash>;
 
   static std::size_t combine(std::uint64_t a, std::size_t b) {
-    return static_cast<std::size_t>(mix64(a ^ (static_cast<std::uint64_t>(b) * 0x9e3779b97f4a7c15ULL)));
+    return static_cast<std::size_t>(
+        mix64(a ^ (static_cast<std::uint64_t>(b) * 0x9e3779b97f4a7c15ULL)));
   }
 
   void flip(std::size_t i) {
@@ -305,14 +307,13 @@ CheckResult check_linearizable(const S& spec, const History& history, const LinO
       nodes += search.nodes();
       if (status != detail::WindowSearch<S>::Status::kOk) {
         const std::string where =
-            PartitionedSpec<S>
-                ? fmt::format("window {} of key {} ({} ops)", k, key, window.size())
-                : fmt::format("window {} ({} ops, tickets {}..{})", k, window.size(),
-                              window.front().invoke, window.back().response);
+            PartitionedSpec<S> ? fmt::format("window {} of key {} ({} ops)", k, key, window.size())
+                               : fmt::format("window {} ({} ops, tickets {}..{})", k, window.size(),
+                                             window.front().invoke, window.back().response);
         if (status == detail::WindowSearch<S>::Status::kNotLinearizable) {
           r.verdict = Verdict::kFail;
-          r.failure = fmt::format("{}: not linearizable: {} has no linearization from {}",
-                                  opt.name, where, detail::describe_states(spec, states));
+          r.failure = fmt::format("{}: not linearizable: {} has no linearization from {}", opt.name,
+                                  where, detail::describe_states(spec, states));
           r.details = detail::explain_window(
               window, describe, search.best(),
               search.best().empty() ? std::string() : spec.describe_state(search.best_state()),
@@ -329,7 +330,8 @@ CheckResult check_linearizable(const S& spec, const History& history, const LinO
                   ? fmt::format("over {} steps", opt.max_nodes)
                   : fmt::format("over {} possible end states", opt.max_states));
         }
-        if (opt.seed != 0) r.failure += fmt::format("; seed {:#x}, replay with {}", opt.seed, replay_hint(opt.seed));
+        if (opt.seed != 0)
+          r.failure += fmt::format("; seed {:#x}, replay with {}", opt.seed, replay_hint(opt.seed));
         break;
       }
       states = std::move(ends);

@@ -1,13 +1,14 @@
 // SPDX-License-Identifier: Apache-2.0
 // Unit tests of the linearizability checker and the mutual-exclusion check on hand-made
 // histories with known answers, for every specification.
+#include "harness/stress/linearizability.hpp"
+
+#include "harness/stress/mutual_exclusion.hpp"
+#include "harness/stress/specs.hpp"
+
 #include <gtest/gtest.h>
 
 #include <string>
-
-#include "harness/stress/linearizability.hpp"
-#include "harness/stress/mutual_exclusion.hpp"
-#include "harness/stress/specs.hpp"
 
 namespace cpb::stress {
 namespace {

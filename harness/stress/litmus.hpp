@@ -16,11 +16,11 @@
 /// stores by the stride barrier (its acq_rel arrival / release generation bump).
 #pragma once
 
+#include "harness/stress/outcome.hpp"
+
 #include <atomic>
 #include <string>
 #include <string_view>
-
-#include "harness/stress/outcome.hpp"
 
 namespace cpb::stress::litmus {
 
@@ -29,9 +29,12 @@ enum class Order { kRelaxed, kAcqRel, kSeqCst };
 
 constexpr std::string_view to_string(Order o) {
   switch (o) {
-    case Order::kRelaxed: return "relaxed";
-    case Order::kAcqRel: return "acq_rel";
-    case Order::kSeqCst: return "seq_cst";
+    case Order::kRelaxed:
+      return "relaxed";
+    case Order::kAcqRel:
+      return "acq_rel";
+    case Order::kSeqCst:
+      return "seq_cst";
   }
   return "?";
 }
@@ -39,9 +42,12 @@ constexpr std::string_view to_string(Order o) {
 /// The order of a store under `o`: relaxed, release or seq_cst.
 constexpr std::memory_order store_order(Order o) {
   switch (o) {
-    case Order::kRelaxed: return std::memory_order_relaxed;
-    case Order::kAcqRel: return std::memory_order_release;
-    case Order::kSeqCst: return std::memory_order_seq_cst;
+    case Order::kRelaxed:
+      return std::memory_order_relaxed;
+    case Order::kAcqRel:
+      return std::memory_order_release;
+    case Order::kSeqCst:
+      return std::memory_order_seq_cst;
   }
   return std::memory_order_seq_cst;
 }
@@ -49,9 +55,12 @@ constexpr std::memory_order store_order(Order o) {
 /// The order of a load under `o`: relaxed, acquire or seq_cst.
 constexpr std::memory_order load_order(Order o) {
   switch (o) {
-    case Order::kRelaxed: return std::memory_order_relaxed;
-    case Order::kAcqRel: return std::memory_order_acquire;
-    case Order::kSeqCst: return std::memory_order_seq_cst;
+    case Order::kRelaxed:
+      return std::memory_order_relaxed;
+    case Order::kAcqRel:
+      return std::memory_order_acquire;
+    case Order::kSeqCst:
+      return std::memory_order_seq_cst;
   }
   return std::memory_order_seq_cst;
 }
@@ -90,7 +99,8 @@ OutcomeTest<TwoVars, 2> mp() {
           {{{0, 0}, Grade::kAcceptable, "the reader ran before the writer"},
            {{0, 1}, Grade::kAcceptable, "the data arrived, the flag not yet"},
            {{1, 1}, Grade::kAcceptable, "the reader ran after the writer"},
-           {{1, 0}, reordered,
+           {{1, 0},
+            reordered,
             O == Order::kRelaxed
                 ? "flag seen but data stale: allowed for relaxed (not produced by x86 hardware)"
                 : "flag seen but data stale: release/acquire on the flag forbids it"}}};
@@ -119,7 +129,8 @@ OutcomeTest<TwoVars, 2> sb() {
           {{{0, 1}, Grade::kAcceptable, "t0 ran first"},
            {{1, 0}, Grade::kAcceptable, "t1 ran first"},
            {{1, 1}, Grade::kAcceptable, "interleaved: both stores before both loads"},
-           {{0, 0}, reordered,
+           {{0, 0},
+            reordered,
             O == Order::kSeqCst
                 ? "both loads missed both stores: seq_cst forbids it (single total order)"
                 : "both loads missed both stores: allowed; store buffers (x86) show it"}}};
@@ -149,7 +160,8 @@ OutcomeTest<TwoVars, 2> lb() {
           {{{0, 0}, Grade::kAcceptable, "both loads before both stores"},
            {{0, 1}, Grade::kAcceptable, "t0 ran first"},
            {{1, 0}, Grade::kAcceptable, "t1 ran first"},
-           {{1, 1}, reordered,
+           {{1, 1},
+            reordered,
             O == Order::kRelaxed
                 ? "each load saw the other's later store: allowed for relaxed (not on x86)"
                 : "each load saw the other's later store: acquire/release forbid the cycle"}}};
@@ -221,10 +233,10 @@ OutcomeTest<TwoVars, 2> two_plus_two_w() {
           {{{2, 2}, Grade::kAcceptable, "interleaved: t0's x, t1's y, then t0's y, t1's x"},
            {{1, 2}, Grade::kAcceptable, "t1 then t0"},
            {{2, 1}, Grade::kAcceptable, "t0 then t1"},
-           {{1, 1}, O == Order::kSeqCst ? Grade::kForbidden : Grade::kInteresting,
-            O == Order::kSeqCst
-                ? "each thread's first store was last: seq_cst forbids the cycle"
-                : "each thread's first store was last: allowed (not on x86)"}}};
+           {{1, 1},
+            O == Order::kSeqCst ? Grade::kForbidden : Grade::kInteresting,
+            O == Order::kSeqCst ? "each thread's first store was last: seq_cst forbids the cycle"
+                                : "each thread's first store was last: allowed (not on x86)"}}};
 }
 
 /// Coherence of read-read. writer: x = 1.  reader: r0 = x; r1 = x.

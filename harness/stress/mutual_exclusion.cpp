@@ -1,9 +1,10 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "harness/stress/mutual_exclusion.hpp"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <chrono>
-#include <fmt/format.h>
 #include <vector>
 
 namespace cpb::stress {
@@ -42,13 +43,15 @@ CheckResult check_mutual_exclusion(const History& holds, const std::string& name
         "{}: mutual exclusion violated {} times; first: thread {} held the lock over tickets "
         "[{},{}] while thread {} acquired it at {}",
         name, overlaps, a.thread, a.invoke, a.response, b.thread, b.invoke);
-    if (seed != 0) r.failure += fmt::format("; seed {:#x}, replay with {}", seed, replay_hint(seed));
+    if (seed != 0)
+      r.failure += fmt::format("; seed {:#x}, replay with {}", seed, replay_hint(seed));
     const std::size_t lo = first_prev >= 4 ? first_prev - 4 : 0;
     const std::size_t hi = std::min(sorted.size(), first + 5);
     const std::span<const Op> around(sorted.data() + lo, hi - lo);
     const std::vector<std::size_t> hot{first_prev - lo, first - lo};
     r.details = "Holds around the first overlap (one column per thread, [acquired,released]):\n" +
-                format_history(around, [](const Op&) { return std::string("holds"); }, hot);
+                format_history(
+                    around, [](const Op&) { return std::string("holds"); }, hot);
   }
   r.elapsed_ms =
       std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();

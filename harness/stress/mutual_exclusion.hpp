@@ -9,10 +9,10 @@
 /// threads held the lock at once.
 #pragma once
 
-#include <string>
-
 #include "harness/stress/history.hpp"
 #include "harness/stress/result.hpp"
+
+#include <string>
 
 namespace cpb::stress {
 

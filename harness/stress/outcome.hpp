@@ -22,22 +22,23 @@
 /// ```
 #pragma once
 
+#include "harness/stress/engine.hpp"
+#include "harness/stress/result.hpp"
+
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+
 #include <algorithm>
 #include <array>
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
-#include <fmt/format.h>
-#include <fmt/ranges.h>
 #include <functional>
 #include <memory>
 #include <stdexcept>
 #include <string>
 #include <utility>
 #include <vector>
-
-#include "harness/stress/engine.hpp"
-#include "harness/stress/result.hpp"
 
 namespace cpb::stress {
 
@@ -129,7 +130,7 @@ struct OutcomeRun {
   // next barrier. The barrier orders all of it.
   static constexpr std::uint64_t kMinPeriod = 64;
   static constexpr std::uint64_t kMaxPeriod = 1U << 20U;
-  static constexpr std::uint64_t kLead = 20'000;   // ticks from release to state 0
+  static constexpr std::uint64_t kLead = 20'000;  // ticks from release to state 0
   bool timebase = true;
   std::uint64_t seed = 1;
   std::uint64_t t0 = 0;
@@ -220,7 +221,8 @@ struct OutcomeRun {
 /// actors, an outcome named twice).
 template <class State, std::size_t N>
 CheckResult run_outcome(const OutcomeTest<State, N>& test, const OutcomeOptions& options = {}) {
-  if (test.actors.empty()) throw std::invalid_argument(test.name + ": an outcome test needs actors");
+  if (test.actors.empty())
+    throw std::invalid_argument(test.name + ": an outcome test needs actors");
   for (std::size_t i = 0; i < test.table.size(); ++i) {
     for (std::size_t j = i + 1; j < test.table.size(); ++j) {
       if (test.table[i].outcome == test.table[j].outcome) {
@@ -237,8 +239,8 @@ CheckResult run_outcome(const OutcomeTest<State, N>& test, const OutcomeOptions&
   result.budget_ms = budget.count();
 
   const std::size_t stride = std::max<std::size_t>(1, options.stride);
-  auto run = std::make_shared<detail::OutcomeRun<State, N>>(test, stride,
-                                                            options.until_interesting);
+  auto run =
+      std::make_shared<detail::OutcomeRun<State, N>>(test, stride, options.until_interesting);
   auto hooks = std::make_shared<EngineHooks>();
   hooks->run_actor = [run](std::size_t a, std::uint64_t) { run->run_actor(a); };
   hooks->end_stride = [run](std::uint64_t) { return run->end_stride(); };
@@ -269,8 +271,8 @@ CheckResult run_outcome(const OutcomeTest<State, N>& test, const OutcomeOptions&
   if (!report.ok()) {
     // The histogram may still be written by a hung thread's end_stride: leave it unread.
     result.verdict = Verdict::kError;
-    result.failure = fmt::format("{}: {}; seed {:#x}, replay with {}", test.name,
-                                 report.describe(), result.seed, replay_hint(result.seed));
+    result.failure = fmt::format("{}: {}; seed {:#x}, replay with {}", test.name, report.describe(),
+                                 result.seed, replay_hint(result.seed));
     return result;
   }
 

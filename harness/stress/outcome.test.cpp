@@ -1,17 +1,16 @@
 // SPDX-License-Identifier: Apache-2.0
 // Unit tests of the outcome runner: grading, forbidden and unnamed outcomes, the arbiter,
 // actors that throw or hang, seeds and the JSON form.
+#include "harness/stress/outcome.hpp"
+
 #include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
 
 #include <atomic>
 #include <chrono>
 #include <stdexcept>
 #include <string>
 #include <thread>
-
-#include <nlohmann/json.hpp>
-
-#include "harness/stress/outcome.hpp"
 
 namespace cpb::stress {
 namespace {

@@ -1,29 +1,35 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "harness/stress/result.hpp"
 
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
 #include <algorithm>
 #include <cstdlib>
-#include <fmt/format.h>
 #include <random>
-
-#include <nlohmann/json.hpp>
 
 namespace cpb::stress {
 
 std::string_view to_string(Grade g) {
   switch (g) {
-    case Grade::kAcceptable: return "ACCEPTABLE";
-    case Grade::kInteresting: return "ACCEPTABLE_INTERESTING";
-    case Grade::kForbidden: return "FORBIDDEN";
+    case Grade::kAcceptable:
+      return "ACCEPTABLE";
+    case Grade::kInteresting:
+      return "ACCEPTABLE_INTERESTING";
+    case Grade::kForbidden:
+      return "FORBIDDEN";
   }
   return "UNKNOWN";
 }
 
 std::string_view to_string(Verdict v) {
   switch (v) {
-    case Verdict::kPass: return "pass";
-    case Verdict::kFail: return "fail";
-    case Verdict::kError: return "error";
+    case Verdict::kPass:
+      return "pass";
+    case Verdict::kFail:
+      return "fail";
+    case Verdict::kError:
+      return "error";
   }
   return "unknown";
 }
@@ -81,9 +87,9 @@ std::string replay_hint(std::uint64_t seed) {
 }
 
 std::string format(const CheckResult& r) {
-  std::string out = fmt::format("[{}] {} ({}, {}): {} samples in {:.0f} ms, seed {:#x}\n",
-                                to_string(r.verdict), r.name, r.kind, r.mode, r.samples,
-                                r.elapsed_ms, r.seed);
+  std::string out =
+      fmt::format("[{}] {} ({}, {}): {} samples in {:.0f} ms, seed {:#x}\n", to_string(r.verdict),
+                  r.name, r.kind, r.mode, r.samples, r.elapsed_ms, r.seed);
   if (!r.histogram.empty()) {
     std::uint64_t total = 0;
     std::size_t width = 7;
@@ -94,8 +100,8 @@ std::string format(const CheckResult& r) {
     out += fmt::format("  {:>{}}  {:>12}  {:>7}  {:>22}  {}\n", "RESULT", width, "SAMPLES", "FREQ",
                        "EXPECT", "DESCRIPTION");
     for (const auto& row : r.histogram) {
-      const double freq = total == 0 ? 0.0 : 100.0 * static_cast<double>(row.count) /
-                                                  static_cast<double>(total);
+      const double freq =
+          total == 0 ? 0.0 : 100.0 * static_cast<double>(row.count) / static_cast<double>(total);
       out += fmt::format("  {:>{}}  {:>12}  {:>6.2f}%  {:>22}  {}\n", row.outcome, width, row.count,
                          freq, row.named ? to_string(row.grade) : "UNNAMED", row.description);
     }

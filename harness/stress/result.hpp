@@ -7,14 +7,14 @@
 /// mutual exclusion), so the CLI and the report writer handle them alike.
 #pragma once
 
+#include <nlohmann/json_fwd.hpp>
+
 #include <chrono>
 #include <cstdint>
 #include <string>
 #include <string_view>
 #include <utility>
 #include <vector>
-
-#include <nlohmann/json_fwd.hpp>
 
 namespace cpb::stress {
 

@@ -36,7 +36,8 @@ bool QueueSpec::step(State& s, const Op& op) const {
       if (s.empty() || s.front() != op.value) return false;
       s.pop_front();
       return true;
-    default: return false;
+    default:
+      return false;
   }
 }
 
@@ -63,7 +64,8 @@ bool StackSpec::step(State& s, const Op& op) const {
       if (s.empty() || s.back() != op.value) return false;
       s.pop_back();
       return true;
-    default: return false;
+    default:
+      return false;
   }
 }
 
@@ -83,8 +85,10 @@ bool CounterSpec::step(State& s, const Op& op) const {
       if (op.value != s) return false;
       s += op.arg;
       return true;
-    case kLoad: return op.value == s;
-    default: return false;
+    case kLoad:
+      return op.value == s;
+    default:
+      return false;
   }
 }
 
@@ -105,8 +109,11 @@ std::string CounterSpec::describe_state(const State& s) const {
 
 bool RegisterSpec::step(State& s, const Op& op) const {
   switch (op.kind) {
-    case kRead: return op.value == s;
-    case kWrite: s = op.arg; return true;
+    case kRead:
+      return op.value == s;
+    case kWrite:
+      s = op.arg;
+      return true;
     case kCas:
       if (op.ok) {
         if (s != op.arg) return false;
@@ -114,7 +121,8 @@ bool RegisterSpec::step(State& s, const Op& op) const {
         return true;
       }
       return s != op.arg && op.value == s;  // a failed CAS saw a different value: this one
-    default: return false;
+    default:
+      return false;
   }
 }
 
@@ -124,12 +132,15 @@ std::size_t RegisterSpec::hash(const State& s) const {
 
 std::string RegisterSpec::describe(const Op& op) const {
   switch (op.kind) {
-    case kRead: return fmt::format("read() -> {}", op.value);
-    case kWrite: return fmt::format("write({})", op.arg);
+    case kRead:
+      return fmt::format("read() -> {}", op.value);
+    case kWrite:
+      return fmt::format("write({})", op.arg);
     case kCas:
       return op.ok ? fmt::format("cas({}, {}) -> ok", op.arg, op.arg2)
                    : fmt::format("cas({}, {}) -> saw {}", op.arg, op.arg2, op.value);
-    default: return fmt::format("op{}({})", op.kind, op.arg);
+    default:
+      return fmt::format("op{}({})", op.kind, op.arg);
   }
 }
 
@@ -149,8 +160,10 @@ bool SetSpec::step(State& s, const Op& op) const {
       if (op.ok != s) return false;  // erased iff present
       s = false;
       return true;
-    case kContains: return op.ok == s;
-    default: return false;
+    case kContains:
+      return op.ok == s;
+    default:
+      return false;
   }
 }
 
@@ -160,9 +173,7 @@ std::string SetSpec::describe(const Op& op) const {
   return fmt::format("{}({}) -> {}", name, op.arg, op.ok ? "true" : "false");
 }
 
-std::string SetSpec::describe_state(const State& s) const {
-  return s ? "present" : "absent";
-}
+std::string SetSpec::describe_state(const State& s) const { return s ? "present" : "absent"; }
 
 // -- map ----------------------------------------------------------------------------------------
 
@@ -179,7 +190,8 @@ bool MapSpec::step(State& s, const Op& op) const {
       if (op.ok != s.present) return false;
       s = {};
       return true;
-    default: return false;
+    default:
+      return false;
   }
 }
 
@@ -194,8 +206,10 @@ std::string MapSpec::describe(const Op& op) const {
     case kGet:
       return op.ok ? fmt::format("get({}) -> {}", op.arg, op.value)
                    : fmt::format("get({}) -> none", op.arg);
-    case kErase: return fmt::format("erase({}) -> {}", op.arg, op.ok ? "true" : "false");
-    default: return fmt::format("op{}({})", op.kind, op.arg);
+    case kErase:
+      return fmt::format("erase({}) -> {}", op.arg, op.ok ? "true" : "false");
+    default:
+      return fmt::format("op{}({})", op.kind, op.arg);
   }
 }
 

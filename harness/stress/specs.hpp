@@ -24,13 +24,13 @@
 /// | map      | kErase      | key   |         | erased (was present)    |                    |
 #pragma once
 
+#include "harness/stress/history.hpp"
+
 #include <cstddef>
 #include <cstdint>
 #include <deque>
 #include <string>
 #include <vector>
-
-#include "harness/stress/history.hpp"
 
 namespace cpb::stress {
 

@@ -50,6 +50,20 @@ CPB_LITMUS_TEST(CoRR, corr, Relaxed)
 CPB_LITMUS_TEST(CoRR, corr, AcqRel)
 CPB_LITMUS_TEST(CoRR, corr, SeqCst)
 
+// The type-erased suite (what a driver like `cpbench check` runs) holds every test once.
+TEST(Litmus, SuiteListsEveryShapeAndOrderOnce) {
+  const auto all = suite();
+  ASSERT_EQ(all.size(), 18U);
+  for (std::size_t i = 0; i < all.size(); ++i) {
+    for (std::size_t j = i + 1; j < all.size(); ++j) EXPECT_NE(all[i].name, all[j].name);
+  }
+  OutcomeOptions o;
+  o.budget = std::chrono::milliseconds(20);
+  const CheckResult r = all.front().run(o);
+  EXPECT_EQ(r.name, all.front().name);
+  EXPECT_TRUE(r.passed()) << r.failure;
+}
+
 // SB with release/acquire: x86 store buffers let each load pass its own earlier store, so
 // (0, 0) appears. Run for the usual budget and, until it has appeared, up to 5 s more.
 TEST(Litmus, SB_AcqRel) {

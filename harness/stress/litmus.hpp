@@ -19,8 +19,10 @@
 #include "harness/stress/outcome.hpp"
 
 #include <atomic>
+#include <functional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace cpb::stress::litmus {
 
@@ -259,6 +261,40 @@ OutcomeTest<TwoVars, 2> corr() {
            {{0, 1}, Grade::kAcceptable, "the store between the loads"},
            {{1, 1}, Grade::kAcceptable, "both loads after the store"},
            {{1, 0}, Grade::kForbidden, "new value then old: coherence forbids it for any order"}}};
+}
+
+/// One litmus test of the suite, type-erased for a driver such as `cpbench check`.
+struct Entry {
+  std::string name;
+  std::function<CheckResult(const OutcomeOptions&)> run;
+};
+
+/// Every shape with every order: 18 tests, named `litmus.<shape>.<order>`.
+inline std::vector<Entry> suite() {
+  std::vector<Entry> out;
+  const auto add = [&out](auto make) {
+    out.push_back(
+        {make().name, [make](const OutcomeOptions& o) { return run_outcome(make(), o); }});
+  };
+  add([] { return mp<Order::kRelaxed>(); });
+  add([] { return mp<Order::kAcqRel>(); });
+  add([] { return mp<Order::kSeqCst>(); });
+  add([] { return sb<Order::kRelaxed>(); });
+  add([] { return sb<Order::kAcqRel>(); });
+  add([] { return sb<Order::kSeqCst>(); });
+  add([] { return lb<Order::kRelaxed>(); });
+  add([] { return lb<Order::kAcqRel>(); });
+  add([] { return lb<Order::kSeqCst>(); });
+  add([] { return iriw<Order::kRelaxed>(); });
+  add([] { return iriw<Order::kAcqRel>(); });
+  add([] { return iriw<Order::kSeqCst>(); });
+  add([] { return two_plus_two_w<Order::kRelaxed>(); });
+  add([] { return two_plus_two_w<Order::kAcqRel>(); });
+  add([] { return two_plus_two_w<Order::kSeqCst>(); });
+  add([] { return corr<Order::kRelaxed>(); });
+  add([] { return corr<Order::kAcqRel>(); });
+  add([] { return corr<Order::kSeqCst>(); });
+  return out;
 }
 
 }  // namespace cpb::stress::litmus

@@ -417,7 +417,7 @@ TEST(MutualExclusion, StdMutexPasses) {
 }
 
 TEST(MutualExclusion, TestThenSetLockIsCaught) {
-  const CheckResult r = run_holds<TestThenSetLock>("test_then_set_lock", 40'000);
+  const CheckResult r = run_holds<TestThenSetLock>("test_then_set_lock", 10'000);
   ASSERT_EQ(r.verdict, Verdict::kFail) << "the broken lock was not caught";
   EXPECT_NE(r.details.find("*holds"), std::string::npos) << r.details;
 }

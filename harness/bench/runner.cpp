@@ -111,7 +111,9 @@ nlohmann::json run_here(const Case& c, const RunOptions& opt) {
   benchmark::ClearRegisteredBenchmarks();
   auto* b = benchmark::RegisterBenchmark(c.name.c_str(), [&](benchmark::State& state) {
     const auto i = static_cast<std::size_t>(state.thread_index());
-    if (opt.pin) placement[i] = pin_current_thread(state.thread_index());
+    // A scenario whose implementation owns its workers leaves the driver unpinned: workers that
+    // the implementation starts from the driver thread would inherit its single CPU.
+    if (opt.pin && !owned) placement[i] = pin_current_thread(state.thread_index());
     try {
       fixture->run(state, meters[i]);
     } catch (const std::exception& e) {
@@ -144,7 +146,7 @@ nlohmann::json run_here(const Case& c, const RunOptions& opt) {
   j["time_unit"] = "ns";
   j["gb_threads"] = run.threads;
   j["placement"] = placement;
-  j["pinned"] = opt.pin && std::all_of(placement.begin(), placement.end(),
+  j["pinned"] = opt.pin && !owned && std::all_of(placement.begin(), placement.end(),
                                        [](int cpu) { return cpu >= 0; });
   if (run.error_occurred) {
     j["error_occurred"] = true;

@@ -96,9 +96,11 @@ struct Shared {
       completed.fetch_add(1);
       ++stride;
     }
+    // Never stop before the first stride: a slow start (a loaded machine, a sanitizer) must
+    // not turn into a run that checked nothing.
+    stop = started && ((options.max_strides != 0 && stride >= options.max_strides) ||
+                       elapsed >= options.max_time || (elapsed >= options.min_time && satisfied));
     started = true;
-    stop = (options.max_strides != 0 && stride >= options.max_strides) ||
-           elapsed >= options.max_time || (elapsed >= options.min_time && satisfied);
     if (options.jitter) {
       delays = stride_delays(options.seed, stride, n);
     } else {

@@ -276,6 +276,11 @@ CheckResult run_outcome(const OutcomeTest<State, N>& test, const OutcomeOptions&
     return result;
   }
 
+  if (result.samples == 0) {  // cannot happen (the engine runs at least one stride): guard
+    result.verdict = Verdict::kError;
+    result.failure = fmt::format("{}: no state was run; seed {:#x}", test.name, result.seed);
+    return result;
+  }
   for (const auto& row : test.table) {
     std::uint64_t c = 0;
     for (const auto& [k, n] : run->histogram) {

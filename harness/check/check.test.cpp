@@ -1,0 +1,480 @@
+// SPDX-License-Identifier: Apache-2.0
+// Tests of the model checker itself: the Checked policy, strategies, detectors and replay.
+#include "harness/check/explore.hpp"
+#include "patterns/mutex/tas_spinlock.hpp"
+#include "patterns/mutex/ticket_lock.hpp"
+#include "patterns/mutex/ttas_spinlock.hpp"
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include <atomic>
+#include <mutex>
+#include <stdexcept>
+#include <string>
+
+namespace cpb::check {
+namespace {
+
+using S = Sync;
+
+Config dfs(int bound = 2) {
+  Config c;
+  c.strategy = Strategy::kDfs;
+  c.preemption_bound = bound;
+  c.max_executions = 200'000;
+  c.max_seconds = 60;
+  return c;
+}
+Config random_walk(std::uint64_t n = 2'000) {
+  Config c;
+  c.strategy = Strategy::kRandom;
+  c.max_executions = n;
+  return c;
+}
+Config pct(unsigned d, std::uint64_t n = 2'000) {
+  Config c;
+  c.strategy = Strategy::kPct;
+  c.pct_depth = d;
+  c.max_executions = n;
+  return c;
+}
+
+// ---- message passing --------------------------------------------------------------------
+
+template <std::memory_order kStore, std::memory_order kLoad>
+struct Mp {
+  S::atomic<int> flag{0};
+  S::cell<int> data{0};
+};
+
+template <std::memory_order kStore, std::memory_order kLoad>
+TestCase mp_test(std::string name) {
+  using St = Mp<kStore, kLoad>;
+  return make_test<St>(std::move(name), {[](St& s) {
+                                           s.data.store(42);
+                                           s.flag.store(1, kStore);
+                                         },
+                                         [](St& s) {
+                                           if (s.flag.load(kLoad) == 1) {
+                                             CPB_CHECK_ASSERT(s.data.load() == 42);
+                                           }
+                                         }});
+}
+
+TEST(CheckMp, ReleaseAcquirePassesExhaustively) {
+  const auto t = mp_test<std::memory_order_release, std::memory_order_acquire>("mp_ra");
+  const Result r = explore(dfs(-1), t);
+  EXPECT_TRUE(r.ok()) << r.report();
+  EXPECT_TRUE(r.exhausted);
+  EXPECT_GT(r.executions, 1U);
+  const Result rr = explore(random_walk(), t);
+  EXPECT_TRUE(rr.ok()) << rr.report();
+  EXPECT_EQ(rr.executions, 2'000U);
+}
+
+TEST(CheckMp, RelaxedFlagIsADataRace) {
+  const auto t = mp_test<std::memory_order_relaxed, std::memory_order_relaxed>("mp_rlx");
+  for (const Config& c : {dfs(), random_walk(), pct(2)}) {
+    const Result r = explore(c, t);
+    ASSERT_FALSE(r.ok()) << to_string(c.strategy);
+    EXPECT_EQ(r.failure->kind, FailureKind::kDataRace) << r.report();
+    EXPECT_NE(r.failure->message.find("cell#0"), std::string::npos) << r.report();
+    EXPECT_TRUE(r.failure->deterministic);
+    EXPECT_FALSE(r.failure->trace.empty());
+  }
+}
+
+TEST(CheckMp, ReleaseWithoutAcquireIsADataRace) {
+  const auto t = mp_test<std::memory_order_release, std::memory_order_relaxed>("mp_rel_rlx");
+  const Result r = explore(dfs(), t);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.failure->kind, FailureKind::kDataRace);
+}
+
+TEST(CheckMp, AcquireFenceAfterRelaxedLoadSynchronizes) {
+  struct St {
+    S::atomic<int> flag{0};
+    S::cell<int> data{0};
+  };
+  const auto t = make_test<St>("mp_fence", {[](St& s) {
+                                              s.data.store(1);
+                                              S::fence(std::memory_order_release);
+                                              s.flag.store(1, std::memory_order_relaxed);
+                                            },
+                                            [](St& s) {
+                                              if (s.flag.load(std::memory_order_relaxed) == 1) {
+                                                S::fence(std::memory_order_acquire);
+                                                CPB_CHECK_ASSERT(s.data.load() == 1);
+                                              }
+                                            }});
+  const Result r = explore(dfs(-1), t);
+  EXPECT_TRUE(r.ok()) << r.report();
+}
+
+// ---- the mutex family under the checker ----------------------------------------------------
+
+template <class L, int kThreads, int kIters>
+struct Counter {
+  L lock;
+  S::cell<int> count{0};
+};
+
+template <class L, int kThreads, int kIters = 1>
+TestCase counter_test(std::string name) {
+  using St = Counter<L, kThreads, kIters>;
+  std::vector<std::function<void(St&)>> threads;
+  for (int i = 0; i < kThreads; ++i) {
+    threads.emplace_back([](St& s) {
+      for (int k = 0; k < kIters; ++k) {
+        s.lock.lock();
+        s.count.store(s.count.load() + 1);
+        s.lock.unlock();
+      }
+    });
+  }
+  return make_test<St>(std::move(name), std::move(threads),
+                       [](St& s) { CPB_CHECK_ASSERT(s.count.load() == kThreads * kIters); });
+}
+
+template <class L>
+class CheckLock : public ::testing::Test {};
+using Locks = ::testing::Types<patterns::mutex::TasSpinlock<S>, patterns::mutex::TtasSpinlock<S>,
+                               patterns::mutex::TicketLock<S>, S::mutex>;
+TYPED_TEST_SUITE(CheckLock, Locks);
+
+TYPED_TEST(CheckLock, TwoThreadsDfs) {
+  const Result r = explore(dfs(2), counter_test<TypeParam, 2, 2>("lock2"));
+  EXPECT_TRUE(r.ok()) << r.report();
+  EXPECT_TRUE(r.exhausted) << r.summary();
+}
+
+TYPED_TEST(CheckLock, ThreeThreadsDfsBound1) {
+  const Result r = explore(dfs(1), counter_test<TypeParam, 3>("lock3"));
+  EXPECT_TRUE(r.ok()) << r.report();
+  EXPECT_TRUE(r.exhausted) << r.summary();
+}
+
+TYPED_TEST(CheckLock, ThreeThreadsRandomAndPct) {
+  const auto t = counter_test<TypeParam, 3, 2>("lock3r");
+  const Result r = explore(random_walk(3'000), t);
+  EXPECT_TRUE(r.ok()) << r.report();
+  const Result p = explore(pct(3, 3'000), t);
+  EXPECT_TRUE(p.ok()) << p.report();
+  EXPECT_GT(p.pct_per_run, 0.0);
+}
+
+/// "Test, then set": a load followed by a separate store; two threads can both see it free.
+class BrokenLock {
+ public:
+  void lock() {
+    for (;;) {
+      if (!locked_.load(std::memory_order_acquire)) {
+        locked_.store(true, std::memory_order_relaxed);
+        return;
+      }
+      S::yield();
+    }
+  }
+  void unlock() { locked_.store(false, std::memory_order_release); }
+
+ private:
+  S::atomic<bool> locked_{false};
+};
+
+TEST(CheckLockBroken, CaughtByEveryStrategyWithAReproducibleReplay) {
+  const auto t = counter_test<BrokenLock, 2>("broken_lock");
+  for (const Config& c : {dfs(1), random_walk(), pct(2)}) {
+    const Result r = explore(c, t);
+    ASSERT_FALSE(r.ok()) << to_string(c.strategy);
+    EXPECT_EQ(r.failure->kind, FailureKind::kDataRace) << r.report();
+    EXPECT_TRUE(r.failure->deterministic);
+    // The replay string reproduces the same failure and the same trace, every time.
+    Config rc;
+    rc.replay = r.failure->replay;
+    for (int i = 0; i < 3; ++i) {
+      const Result rep = explore(rc, t);
+      ASSERT_FALSE(rep.ok());
+      EXPECT_TRUE(rep.replayed);
+      EXPECT_EQ(rep.failure->kind, r.failure->kind);
+      EXPECT_EQ(rep.failure->message, r.failure->message);
+      EXPECT_EQ(rep.failure->trace, r.failure->trace);
+    }
+  }
+}
+
+TEST(CheckLockBroken, ReportHasSummaryReplayAndTrace) {
+  const Result r = explore(dfs(1), counter_test<BrokenLock, 2>("broken_lock"));
+  ASSERT_FALSE(r.ok());
+  const std::string rep = r.report();
+  EXPECT_EQ(rep.rfind("CPB CHECK FAIL data-race test=broken_lock strategy=dfs", 0), 0U) << rep;
+  EXPECT_NE(rep.find("replay: cpb1:"), std::string::npos) << rep;
+  EXPECT_NE(rep.find("load(acquire)"), std::string::npos) << rep;
+  EXPECT_NE(rep.find("store(relaxed)"), std::string::npos) << rep;
+  EXPECT_NE(rep.find("check.test.cpp:"), std::string::npos) << rep;
+  nlohmann::json j = r;
+  EXPECT_EQ(j["failure"]["kind"], "data-race");
+  EXPECT_EQ(j["failure"]["replay"], r.failure->replay);
+  EXPECT_FALSE(j["ok"].get<bool>());
+}
+
+// ---- replay errors ------------------------------------------------------------------------
+
+TEST(CheckReplay, BadStringsGetClearErrors) {
+  const auto t = counter_test<BrokenLock, 2>("broken_lock");
+  const Result r = explore(dfs(1), t);
+  ASSERT_FALSE(r.ok());
+  const std::string good = r.failure->replay;
+  const auto expect_error = [&](const std::string& s, const TestCase& test, const char* what) {
+    Config c;
+    c.replay = s;
+    try {
+      (void)explore(c, test);
+      ADD_FAILURE() << "no error for " << s;
+    } catch (const ReplayError& e) {
+      EXPECT_NE(std::string(e.what()).find(what), std::string::npos) << e.what();
+    }
+  };
+  expect_error("garbage", t, "no ':' separators");
+  expect_error("cpb9:00000000::00000000", t, "unknown version");
+  std::string altered = good;
+  altered[altered.size() - 1] = altered.back() == '0' ? '1' : '0';
+  expect_error(altered, t, "checksum mismatch");
+  expect_error(good.substr(0, good.size() - 3), t, "checksum mismatch");
+  expect_error(good, counter_test<BrokenLock, 2>("another_test"), "belongs to another test");
+  // A well-formed string for this test whose schedule the test cannot follow.
+  expect_error(encode_replay("broken_lock", {7, 7, 7}), t, "does not fit");
+  expect_error(encode_replay("broken_lock", {}), t, "does not fit");
+}
+
+// ---- detectors ------------------------------------------------------------------------------
+
+struct TwoMutexes {
+  S::mutex a;
+  S::mutex b;
+};
+
+TEST(CheckDeadlock, OppositeLockOrderNamesTheCycle) {
+  const auto t = make_test<TwoMutexes>("abba", {[](TwoMutexes& s) {
+                                                  std::scoped_lock la(s.a);
+                                                  std::scoped_lock lb(s.b);
+                                                },
+                                                [](TwoMutexes& s) {
+                                                  std::scoped_lock lb(s.b);
+                                                  std::scoped_lock la(s.a);
+                                                }});
+  for (const Config& c : {dfs(1), random_walk(), pct(2)}) {
+    const Result r = explore(c, t);
+    ASSERT_FALSE(r.ok()) << to_string(c.strategy);
+    EXPECT_EQ(r.failure->kind, FailureKind::kDeadlock) << r.report();
+    EXPECT_NE(r.failure->message.find("wait-for cycle: t1 -> t2 -> t1"), std::string::npos)
+        << r.report();
+  }
+}
+
+TEST(CheckDeadlock, SameLockOrderPasses) {
+  const auto t = make_test<TwoMutexes>("abab", {[](TwoMutexes& s) {
+                                                  std::scoped_lock la(s.a);
+                                                  std::scoped_lock lb(s.b);
+                                                },
+                                                [](TwoMutexes& s) {
+                                                  std::scoped_lock la(s.a);
+                                                  std::scoped_lock lb(s.b);
+                                                }});
+  const Result r = explore(dfs(-1), t);
+  EXPECT_TRUE(r.ok()) << r.report();
+  EXPECT_TRUE(r.exhausted);
+}
+
+struct Flags {
+  S::atomic<int> a{0};
+  S::atomic<int> b{0};
+};
+
+TEST(CheckLivelock, MutualSpinIsReportedAtTheStepLimit) {
+  // Each thread waits for the other to go first: neither ever does.
+  const auto t = make_test<Flags>("spin", {[](Flags& s) {
+                                             while (s.b.load() == 0) S::yield();
+                                             s.a.store(1);
+                                           },
+                                           [](Flags& s) {
+                                             while (s.a.load() == 0) S::pause();
+                                             s.b.store(1);
+                                           }});
+  Config c = random_walk(10);
+  c.max_steps = 500;
+  const Result r = explore(c, t);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.failure->kind, FailureKind::kLivelock) << r.report();
+  const Result d = explore(dfs(0), t);
+  ASSERT_FALSE(d.ok());
+  EXPECT_EQ(d.failure->kind, FailureKind::kLivelock);
+}
+
+TEST(CheckException, EscapingALogicalThreadIsReported) {
+  const auto t = make_test<Flags>("throws", {[](Flags& s) {
+                                               if (s.a.load() == 0)
+                                                 throw std::runtime_error("boom");
+                                             },
+                                             [](Flags& s) { s.a.store(1); }});
+  const Result r = explore(dfs(), t);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.failure->kind, FailureKind::kException);
+  EXPECT_NE(r.failure->message.find("boom"), std::string::npos);
+}
+
+TEST(CheckMisuse, UnlockingAMutexNotHeld) {
+  const auto t = make_test<TwoMutexes>("misuse", {[](TwoMutexes& s) { s.a.unlock(); }});
+  const Result r = explore(dfs(), t);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.failure->kind, FailureKind::kMisuse) << r.report();
+}
+
+TEST(CheckAssert, RequireOutsideAnExecutionThrows) {
+  EXPECT_THROW(require(false, "outside"), std::logic_error);
+  EXPECT_NO_THROW(require(true, "outside"));
+}
+
+TEST(CheckAssert, LostUpdateFoundOnlyByInterleaving) {
+  // Atomic load + store (no race) but not atomic together: a lost update, depth 1.
+  const auto t = make_test<Flags>(
+      "lost_update",
+      {[](Flags& s) { s.a.store(s.a.load() + 1); }, [](Flags& s) { s.a.store(s.a.load() + 1); }},
+      [](Flags& s) { CPB_CHECK_ASSERT(s.a.load() == 2); });
+  Config c0 = dfs(0);
+  EXPECT_TRUE(explore(c0, t).ok()) << "bound 0 cannot preempt between load and store";
+  const Result r = explore(dfs(1), t);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.failure->kind, FailureKind::kAssertion);
+  EXPECT_NE(r.failure->message.find("s.a.load() == 2"), std::string::npos) << r.report();
+}
+
+// ---- condition variables, atomic wait ------------------------------------------------------
+
+struct Handoff {
+  S::mutex m;
+  S::condition_variable cv;
+  S::cell<bool> ready{false};
+  S::cell<int> data{0};
+};
+
+TEST(CheckCondVar, PredicateLoopPassesWithSpuriousWakeups) {
+  const auto t = make_test<Handoff>("cv_ok", {[](Handoff& s) {
+                                                std::unique_lock lk(s.m);
+                                                s.cv.wait(lk, [&] { return s.ready.load(); });
+                                                CPB_CHECK_ASSERT(s.data.load() == 7);
+                                              },
+                                              [](Handoff& s) {
+                                                {
+                                                  std::scoped_lock lk(s.m);
+                                                  s.data.store(7);
+                                                  s.ready.store(true);
+                                                }
+                                                s.cv.notify_one();
+                                              }});
+  const Result r = explore(dfs(-1), t);
+  EXPECT_TRUE(r.ok()) << r.report();
+  EXPECT_TRUE(r.exhausted);
+  const Result rr = explore(random_walk(), t);
+  EXPECT_TRUE(rr.ok()) << rr.report();
+}
+
+struct WaitFlag {
+  S::atomic<int> flag{0};
+  S::cell<int> data{0};
+};
+
+TEST(CheckAtomicWait, NotifyWakesAndMissingNotifyDeadlocks) {
+  const auto ok = make_test<WaitFlag>("wait_ok", {[](WaitFlag& s) {
+                                                    s.flag.wait(0, std::memory_order_acquire);
+                                                    CPB_CHECK_ASSERT(s.data.load() == 1);
+                                                  },
+                                                  [](WaitFlag& s) {
+                                                    s.data.store(1);
+                                                    s.flag.store(1, std::memory_order_release);
+                                                    s.flag.notify_one();
+                                                  }});
+  const Result r = explore(dfs(-1), ok);
+  EXPECT_TRUE(r.ok()) << r.report();
+  const auto lost = make_test<WaitFlag>(
+      "wait_lost", {[](WaitFlag& s) { s.flag.wait(0, std::memory_order_acquire); },
+                    [](WaitFlag& s) { s.flag.store(1, std::memory_order_release); }});
+  const Result l = explore(dfs(-1), lost);
+  ASSERT_FALSE(l.ok());
+  EXPECT_EQ(l.failure->kind, FailureKind::kDeadlock) << l.report();
+}
+
+// ---- strategies ----------------------------------------------------------------------------
+
+TEST(CheckDfs, SleepSetsPruneButKeepTheSameVerdicts) {
+  // Three threads on three different atomics: all interleavings are equivalent.
+  struct St {
+    S::atomic<int> a{0}, b{0}, c{0};
+  };
+  const auto t = make_test<St>("indep", {[](St& s) {
+                                           s.a.store(1);
+                                           s.a.store(2);
+                                         },
+                                         [](St& s) {
+                                           s.b.store(1);
+                                           s.b.store(2);
+                                         },
+                                         [](St& s) {
+                                           s.c.store(1);
+                                           s.c.store(2);
+                                         }});
+  Config with = dfs(-1);
+  Config without = dfs(-1);
+  without.sleep_sets = false;
+  const Result a = explore(with, t);
+  const Result b = explore(without, t);
+  ASSERT_TRUE(a.ok() && b.ok());
+  EXPECT_TRUE(a.exhausted && b.exhausted);
+  EXPECT_LT(a.executions, b.executions);
+  EXPECT_GT(a.pruned + a.executions, 0U);
+}
+
+TEST(CheckDfs, IterativeBoundStopsWhenNothingIsCut) {
+  const auto t = mp_test<std::memory_order_release, std::memory_order_acquire>("mp_bound");
+  const Result r = explore(dfs(10), t);
+  EXPECT_TRUE(r.ok());
+  EXPECT_TRUE(r.exhausted);
+  EXPECT_LT(r.bound, 10);
+  EXPECT_EQ(r.per_bound.size(), static_cast<std::size_t>(r.bound) + 1);
+}
+
+TEST(CheckPct, ReportsTheProbabilityBound) {
+  const auto t = mp_test<std::memory_order_release, std::memory_order_acquire>("mp_pct");
+  const Result r = explore(pct(2, 500), t);
+  ASSERT_TRUE(r.ok());
+  EXPECT_GT(r.pct_per_run, 0.0);
+  EXPECT_LE(r.pct_per_run, 1.0);
+  EXPECT_GT(r.pct_confidence, r.pct_per_run);
+  EXPECT_NE(r.summary().find("per-run-bound="), std::string::npos);
+}
+
+TEST(CheckBudget, TimeBudgetEndsTheSearch) {
+  const auto t = counter_test<S::mutex, 3, 3>("budget");
+  Config c = random_walk(0);
+  c.max_seconds = 0.2;
+  const Result r = explore(c, t);
+  EXPECT_TRUE(r.ok());
+  EXPECT_GT(r.executions, 0U);
+  EXPECT_LT(r.seconds, 5.0);
+}
+
+TEST(CheckOutside, TypesWorkSequentiallyOutsideAnExecution) {
+  S::atomic<int> a{1};
+  EXPECT_EQ(a.fetch_add(2), 1);
+  int e = 3;
+  EXPECT_TRUE(a.compare_exchange_strong(e, 5));
+  EXPECT_EQ(a.load(), 5);
+  S::mutex m;
+  EXPECT_TRUE(m.try_lock());
+  EXPECT_FALSE(m.try_lock());
+  m.unlock();
+  EXPECT_THROW(S::thread([] {}), std::logic_error);
+}
+
+}  // namespace
+}  // namespace cpb::check

@@ -1,0 +1,344 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "harness/check/chooser.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <bit>
+#include <cmath>
+
+namespace cpb::check {
+
+namespace {
+
+std::uint64_t splitmix64(std::uint64_t x) {
+  x += 0x9e3779b97f4a7c15ULL;
+  x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
+  x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
+  return x ^ (x >> 31);
+}
+
+/// xoshiro-style small fast generator (xorshift64*).
+class Rng {
+ public:
+  void seed(std::uint64_t s) { s_ = splitmix64(s) | 1; }
+  std::uint64_t next() {
+    s_ ^= s_ >> 12;
+    s_ ^= s_ << 25;
+    s_ ^= s_ >> 27;
+    return s_ * 0x2545f4914f6cdd1dULL;
+  }
+  /// Uniform in [0, n).
+  std::uint32_t below(std::uint32_t n) {
+    return static_cast<std::uint32_t>(((next() >> 32) * std::uint64_t{n}) >> 32);
+  }
+  bool chance(double p) { return static_cast<double>(next() >> 11) * 0x1.0p-53 < p; }
+
+ private:
+  std::uint64_t s_ = 1;
+};
+
+/// The n-th set bit of `mask` (n < popcount).
+int nth_bit(std::uint32_t mask, std::uint32_t n) {
+  for (; n > 0; --n) mask &= mask - 1;
+  return std::countr_zero(mask);
+}
+
+class RandomChooser final : public Chooser {
+ public:
+  RandomChooser(std::uint64_t seed, double p) : seed_(seed), p_(p) {}
+  bool begin_execution(std::uint64_t index) override {
+    rng_.seed(seed_ ^ (index * 0xd1b54a32d192ed03ULL));
+    return true;
+  }
+  int pick_thread(const Decision& d) override {
+    return nth_bit(d.allowed, rng_.below(static_cast<std::uint32_t>(std::popcount(d.allowed))));
+  }
+  bool pick_bool(BoolKind /*kind*/) override { return rng_.chance(p_); }
+
+ private:
+  std::uint64_t seed_;
+  double p_;
+  Rng rng_;
+};
+
+}  // namespace
+
+std::unique_ptr<Chooser> make_random_chooser(std::uint64_t seed, double spurious_probability) {
+  return std::make_unique<RandomChooser>(seed, spurious_probability);
+}
+
+// ---- PCT --------------------------------------------------------------------------------
+
+namespace {
+
+class PctChooser final : public Chooser {
+ public:
+  PctChooser(std::uint64_t seed, unsigned depth, double p) : seed_(seed), depth_(depth), p_(p) {}
+
+  bool begin_execution(std::uint64_t index) override {
+    rng_.seed(seed_ ^ (index * 0xd1b54a32d192ed03ULL));
+    step_ = 0;
+    changes_.clear();
+    // d-1 change points, uniform in [1, k], where k is the longest execution seen so far (the
+    // first execution has none and measures k).
+    if (index > 0 && k_ > 0) {
+      for (unsigned j = 0; j + 1 < depth_; ++j)
+        changes_.push_back(1 + rng_.below(static_cast<std::uint32_t>(k_)));
+    }
+    for (auto& p : prio_) p = 0;
+    prio_[0] = fresh();
+    return true;
+  }
+  int pick_thread(const Decision& d) override {
+    ++step_;
+    for (std::size_t j = 0; j < changes_.size(); ++j) {
+      // At the j-th change point the running thread drops below every initial priority.
+      if (changes_[j] == step_ && d.current >= 0) prio_[static_cast<unsigned>(d.current)] = j + 1;
+    }
+    int best = -1;
+    for (std::uint32_t m = d.allowed; m != 0; m &= m - 1) {
+      const int t = std::countr_zero(m);
+      if (best < 0 || prio_[static_cast<unsigned>(t)] > prio_[static_cast<unsigned>(best)])
+        best = t;
+    }
+    return best;
+  }
+  bool pick_bool(BoolKind /*kind*/) override { return rng_.chance(p_); }
+  void on_spawn(int tid) override {
+    prio_[static_cast<unsigned>(tid)] = fresh();
+    max_threads_ = std::max(max_threads_, static_cast<unsigned>(tid) + 1);
+  }
+  void end_execution(std::uint64_t /*steps*/) override { k_ = std::max(k_, step_); }
+
+  [[nodiscard]] std::uint64_t k() const { return k_; }
+  [[nodiscard]] unsigned max_threads() const { return max_threads_; }
+
+ private:
+  /// A random initial priority above every change-point priority; ties are improbable and
+  /// broken by thread id.
+  std::uint64_t fresh() { return (std::uint64_t{depth_} << 40) + (rng_.next() >> 24); }
+
+  std::uint64_t seed_;
+  unsigned depth_;
+  double p_;
+  Rng rng_;
+  std::array<std::uint64_t, kMaxThreads> prio_{};
+  std::vector<std::uint64_t> changes_;
+  std::uint64_t step_ = 0;
+  std::uint64_t k_ = 0;
+  unsigned max_threads_ = 1;
+};
+
+}  // namespace
+
+std::unique_ptr<Chooser> make_pct_chooser(std::uint64_t seed, unsigned depth,
+                                          double spurious_probability) {
+  return std::make_unique<PctChooser>(seed, std::max(depth, 1U), spurious_probability);
+}
+
+PctStats pct_stats(const Chooser& chooser, unsigned depth) {
+  const auto& c = dynamic_cast<const PctChooser&>(chooser);
+  PctStats s;
+  s.max_threads = c.max_threads();
+  s.max_steps = std::max<std::uint64_t>(c.k(), 1);
+  s.per_run_bound =
+      1.0 / (static_cast<double>(s.max_threads) *
+             std::pow(static_cast<double>(s.max_steps), static_cast<double>(depth) - 1));
+  return s;
+}
+
+// ---- DFS --------------------------------------------------------------------------------
+
+namespace {
+
+class DfsChooser final : public Chooser {
+ public:
+  DfsChooser(int max_bound, bool iterative, bool sleep_sets)
+      : max_bound_(max_bound), sleep_sets_(sleep_sets) {
+    stats_.bound = (max_bound < 0 || !iterative) ? max_bound : 0;
+    stats_.per_bound.push_back(0);
+  }
+
+  bool begin_execution(std::uint64_t /*index*/) override {
+    if (finished_) return false;
+    depth_ = 0;
+    preemptions_ = 0;
+    sleep_ = 0;
+    ++stats_.per_bound.back();
+    return true;
+  }
+
+  int pick_thread(const Decision& d) override {
+    if (depth_ == stack_.size()) {
+      Node n;
+      n.allowed = d.allowed;
+      n.current = static_cast<std::int8_t>(d.current);
+      n.preemptible = d.current_preemptible;
+      n.preemptions = preemptions_;
+      n.sleep = sleep_ & d.allowed;
+      const std::uint32_t cand = candidates(n);
+      if (cand == 0) {
+        ++stats_.pruned;
+        --stats_.per_bound.back();
+        return -1;  // every allowed thread is asleep or over the bound: redundant
+      }
+      // Prefer continuing the current thread (no preemption), else the lowest id.
+      const std::uint32_t cur_bit = d.current >= 0 ? 1U << static_cast<unsigned>(d.current) : 0;
+      n.chosen =
+          static_cast<std::int8_t>((cand & cur_bit) != 0 ? d.current : std::countr_zero(cand));
+      n.done = 1U << static_cast<unsigned>(n.chosen);
+      stack_.push_back(n);
+    }
+    Node& n = stack_[depth_++];
+    const int t = n.chosen;
+    if (n.preemptible && t != n.current) ++preemptions_;
+    // Sleep set of the child: threads asleep here or already explored here, whose next
+    // operation commutes with the chosen one.
+    std::uint32_t next_sleep = 0;
+    if (sleep_sets_) {
+      const std::uint32_t carry = (n.sleep | n.done) & ~(1U << static_cast<unsigned>(t));
+      for (std::uint32_t m = carry; m != 0; m &= m - 1) {
+        const int u = std::countr_zero(m);
+        if (!detail::dependent(d.pending[static_cast<unsigned>(u)],
+                               d.pending[static_cast<unsigned>(t)])) {
+          next_sleep |= 1U << static_cast<unsigned>(u);
+        }
+      }
+    }
+    sleep_ = next_sleep;
+    return t;
+  }
+
+  bool pick_bool(BoolKind /*kind*/) override {
+    if (depth_ == stack_.size()) {
+      Node n;
+      n.is_bool = true;
+      n.chosen = 0;
+      n.done = 1;
+      stack_.push_back(n);
+    }
+    return stack_[depth_++].chosen != 0;
+  }
+
+  void end_execution(std::uint64_t /*steps*/) override {
+    // Truncate to the decisions actually made (a pruned execution stops early).
+    stack_.resize(depth_);
+    while (!stack_.empty()) {
+      Node& n = stack_.back();
+      if (n.is_bool) {
+        if (n.chosen == 0) {
+          n.chosen = 1;
+          n.done = 3;
+          return;
+        }
+      } else {
+        const std::uint32_t cand = candidates(n) & ~n.done;
+        if (cand != 0) {
+          n.chosen = static_cast<std::int8_t>(std::countr_zero(cand));
+          n.done |= 1U << static_cast<unsigned>(n.chosen);
+          return;
+        }
+      }
+      stack_.pop_back();
+    }
+    // This bound is exhausted. Iterative bounding: raise it if some schedule was cut.
+    if (stats_.bound >= 0 && stats_.bound < max_bound_ && stats_.bound_hit) {
+      ++stats_.bound;
+      stats_.bound_hit = false;
+      stats_.per_bound.push_back(0);
+      return;
+    }
+    stats_.complete = true;
+    finished_ = true;
+  }
+
+  [[nodiscard]] const DfsStats& stats() const { return stats_; }
+
+ private:
+  struct Node {
+    std::uint32_t allowed = 0;
+    std::uint32_t done = 0;
+    std::uint32_t sleep = 0;
+    std::int8_t chosen = 0;
+    std::int8_t current = -1;
+    bool preemptible = false;
+    bool is_bool = false;
+    int preemptions = 0;
+  };
+
+  /// Threads that may be explored at `n`: allowed, awake, and within the preemption bound.
+  std::uint32_t candidates(const Node& n) {
+    std::uint32_t cand = n.allowed & ~n.sleep;
+    if (n.preemptible && stats_.bound >= 0 && n.preemptions >= stats_.bound) {
+      const std::uint32_t cur_bit = 1U << static_cast<unsigned>(n.current);
+      if ((cand & ~cur_bit) != 0) stats_.bound_hit = true;
+      cand &= cur_bit;
+    }
+    return cand;
+  }
+
+  int max_bound_;
+  bool sleep_sets_;
+  bool finished_ = false;
+  std::vector<Node> stack_;
+  std::size_t depth_ = 0;
+  int preemptions_ = 0;
+  std::uint32_t sleep_ = 0;
+  DfsStats stats_;
+};
+
+}  // namespace
+
+std::unique_ptr<Chooser> make_dfs_chooser(int max_bound, bool iterative, bool sleep_sets) {
+  return std::make_unique<DfsChooser>(max_bound, iterative, sleep_sets);
+}
+
+DfsStats dfs_stats(const Chooser& c) { return dynamic_cast<const DfsChooser&>(c).stats(); }
+
+// ---- replay -----------------------------------------------------------------------------
+
+int ReplayChooser::pick_thread(const Decision& d) {
+  const int fallback = std::countr_zero(d.allowed);
+  if (!diverged_.empty()) return fallback;
+  if (pos_ >= decisions_.size()) {
+    diverged_ =
+        fmt::format("the execution needs more than the {} recorded decisions", decisions_.size());
+    return fallback;
+  }
+  const unsigned t = decisions_[pos_];
+  if (t >= kMaxThreads || (d.allowed & (1U << t)) == 0) {
+    diverged_ =
+        fmt::format("decision {} chooses thread {}, which cannot run at that point", pos_, t);
+    return fallback;
+  }
+  ++pos_;
+  return static_cast<int>(t);
+}
+
+bool ReplayChooser::pick_bool(BoolKind /*kind*/) {
+  if (!diverged_.empty()) return false;
+  if (pos_ >= decisions_.size()) {
+    diverged_ =
+        fmt::format("the execution needs more than the {} recorded decisions", decisions_.size());
+    return false;
+  }
+  const unsigned v = decisions_[pos_];
+  if (v > 1) {
+    diverged_ = fmt::format("decision {} is {} where a yes/no choice is made", pos_, v);
+    return false;
+  }
+  ++pos_;
+  return v == 1;
+}
+
+std::string ReplayChooser::divergence() const {
+  if (!diverged_.empty()) return diverged_;
+  if (pos_ != decisions_.size()) {
+    return fmt::format("the execution ended after {} of the {} recorded decisions", pos_,
+                       decisions_.size());
+  }
+  return {};
+}
+
+}  // namespace cpb::check

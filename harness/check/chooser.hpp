@@ -1,0 +1,89 @@
+// SPDX-License-Identifier: Apache-2.0
+/// @file
+/// The one interface through which every nondeterministic choice of an execution is made, and
+/// the strategies behind it: seeded random walk, PCT, bounded DFS with sleep sets, and replay.
+#pragma once
+
+#include "harness/check/model.hpp"
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace cpb::check {
+
+/// A thread choice: the threads that may run next and what each will do.
+struct Decision {
+  std::uint32_t allowed = 0;            ///< bit mask of threads that may be chosen (>= 2 bits)
+  int current = -1;                     ///< the thread at the scheduling point (-1: it finished)
+  bool current_preemptible = false;     ///< choosing another thread than `current` is a preemption
+  const detail::Op* pending = nullptr;  ///< next operation of every thread
+  unsigned threads = 0;                 ///< threads created so far
+};
+
+/// Kinds of yes/no choices.
+enum class BoolKind : std::uint8_t { kSpuriousWakeup, kWeakCasFailure };
+
+class Chooser {
+ public:
+  virtual ~Chooser() = default;
+  /// Called before execution number `index` (0-based). False: the strategy is exhausted.
+  virtual bool begin_execution(std::uint64_t index) = 0;
+  /// Returns the chosen thread, or -1 to abandon the execution as redundant.
+  virtual int pick_thread(const Decision& d) = 0;
+  virtual bool pick_bool(BoolKind kind) = 0;
+  virtual void on_spawn(int /*tid*/) {}
+  /// Called after each execution with its step count.
+  virtual void end_execution(std::uint64_t /*steps*/) {}
+};
+
+/// Uniform random walk; execution i depends only on (seed, i).
+std::unique_ptr<Chooser> make_random_chooser(std::uint64_t seed, double spurious_probability);
+
+/// PCT (Burckhardt et al., ASPLOS'10) with bug depth `depth`.
+std::unique_ptr<Chooser> make_pct_chooser(std::uint64_t seed, unsigned depth,
+                                          double spurious_probability);
+
+/// Statistics PCT reports: the per-run probability bound 1/(n*k^(d-1)).
+struct PctStats {
+  unsigned max_threads = 0;
+  std::uint64_t max_steps = 0;
+  double per_run_bound = 0;
+};
+/// `c` must come from make_pct_chooser.
+PctStats pct_stats(const Chooser& c, unsigned depth);
+
+/// Bounded exhaustive depth-first search with sleep sets.
+std::unique_ptr<Chooser> make_dfs_chooser(int max_bound, bool iterative, bool sleep_sets);
+struct DfsStats {
+  int bound = 0;                         ///< the preemption bound being (or last) explored
+  bool complete = false;                 ///< every execution within `bound` was explored
+  bool bound_hit = false;                ///< some schedule was cut by the bound
+  std::uint64_t pruned = 0;              ///< executions abandoned by the sleep sets
+  std::vector<std::uint64_t> per_bound;  ///< executions run at each bound
+};
+/// `c` must come from make_dfs_chooser.
+DfsStats dfs_stats(const Chooser& c);
+
+/// Replays a recorded decision list; notes where the execution diverges from it.
+class ReplayChooser final : public Chooser {
+ public:
+  explicit ReplayChooser(std::vector<std::uint8_t> decisions) : decisions_(std::move(decisions)) {}
+  bool begin_execution(std::uint64_t /*index*/) override {
+    pos_ = 0;
+    diverged_.clear();
+    return true;
+  }
+  int pick_thread(const Decision& d) override;
+  bool pick_bool(BoolKind kind) override;
+  /// Empty when the execution followed the decisions exactly and used all of them.
+  [[nodiscard]] std::string divergence() const;
+
+ private:
+  std::vector<std::uint8_t> decisions_;
+  std::size_t pos_ = 0;
+  std::string diverged_;
+};
+
+}  // namespace cpb::check

@@ -1,0 +1,940 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "harness/check/engine.hpp"
+
+#include <fmt/format.h>
+
+#include <atomic>
+#include <bit>
+#include <exception>
+#include <string>
+#include <utility>
+
+namespace cpb::check::detail {
+
+namespace {
+
+thread_local Engine* tl_engine = nullptr;
+
+/// Distinguishes executions, so objects reset their checker state on first use in each one.
+std::atomic<std::uint64_t> g_epoch{0};
+
+bool is_acquire(std::memory_order mo) {
+  return mo == std::memory_order_acquire || mo == std::memory_order_acq_rel ||
+         mo == std::memory_order_seq_cst || mo == std::memory_order_consume;
+}
+bool is_release(std::memory_order mo) {
+  return mo == std::memory_order_release || mo == std::memory_order_acq_rel ||
+         mo == std::memory_order_seq_cst;
+}
+
+std::size_t default_stack_size() {
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+  return std::size_t{1} << 20;
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer)
+  return std::size_t{1} << 20;
+#else
+  return std::size_t{256} << 10;
+#endif
+#else
+  return std::size_t{256} << 10;
+#endif
+}
+
+std::string_view kind_prefix(ObjKind k) {
+  switch (k) {
+    case ObjKind::kAtomic:
+      return "atomic";
+    case ObjKind::kCell:
+      return "cell";
+    case ObjKind::kMutex:
+      return "mutex";
+    case ObjKind::kSharedMutex:
+      return "shared_mutex";
+    case ObjKind::kCondVar:
+      return "condvar";
+    case ObjKind::kThread:
+      return "thread";
+    case ObjKind::kNone:
+      break;
+  }
+  return "object";
+}
+
+/// Operations after which a thread resumed into an abandoned execution may go on without
+/// unwinding: they are typically called from destructors (lock guards), where a throw would
+/// terminate the process. The thread unwinds at its next scheduling point instead.
+bool quiet_on_abort(OpKind k) {
+  return k == OpKind::kUnlock || k == OpKind::kUnlockShared || k == OpKind::kNotify ||
+         k == OpKind::kCvNotify || k == OpKind::kCellRead || k == OpKind::kCellWrite;
+}
+
+}  // namespace
+
+std::string_view to_string(OpKind k) {
+  switch (k) {
+    case OpKind::kNone:
+      return "none";
+    case OpKind::kStart:
+      return "start";
+    case OpKind::kLoad:
+      return "load";
+    case OpKind::kStore:
+      return "store";
+    case OpKind::kExchange:
+      return "exchange";
+    case OpKind::kRmw:
+      return "rmw";
+    case OpKind::kCas:
+      return "cas";
+    case OpKind::kFence:
+      return "fence";
+    case OpKind::kWait:
+      return "wait";
+    case OpKind::kWaitBlocked:
+      return "wait-block";
+    case OpKind::kNotify:
+      return "notify";
+    case OpKind::kLock:
+      return "lock";
+    case OpKind::kTryLock:
+      return "try_lock";
+    case OpKind::kUnlock:
+      return "unlock";
+    case OpKind::kLockShared:
+      return "lock_shared";
+    case OpKind::kTryLockShared:
+      return "try_lock_shared";
+    case OpKind::kUnlockShared:
+      return "unlock_shared";
+    case OpKind::kCvWait:
+      return "cv-wait";
+    case OpKind::kCvReacquire:
+      return "cv-reacquire";
+    case OpKind::kCvNotify:
+      return "cv-notify";
+    case OpKind::kSpawn:
+      return "spawn";
+    case OpKind::kJoin:
+      return "join";
+    case OpKind::kYield:
+      return "yield";
+    case OpKind::kPause:
+      return "pause";
+    case OpKind::kCellRead:
+      return "read";
+    case OpKind::kCellWrite:
+      return "write";
+    case OpKind::kFinish:
+      return "finish";
+  }
+  return "?";
+}
+
+Engine::Engine(const Config& cfg) : cfg_(cfg) {
+  if (cfg_.stack_size == 0) cfg_.stack_size = default_stack_size();
+}
+
+Engine::~Engine() = default;
+
+Engine* Engine::current() { return tl_engine; }
+
+Outcome Engine::run(const std::function<void()>& body, Chooser& chooser,
+                    std::vector<Event>* trace) {
+  epoch_ = g_epoch.fetch_add(1, std::memory_order_relaxed) + 1;  // a counter: orders nothing
+  next_id_.fill(0);
+  chooser_ = &chooser;
+  trace_ = trace;
+  if (trace_ != nullptr) trace_->clear();
+  decisions_.clear();
+  steps_ = 0;
+  wait_seq_ = 0;
+  spurious_left_ = cfg_.max_spurious;
+  aborting_ = false;
+  pruned_ = false;
+  failure_ = FailureKind::kNone;
+  message_.clear();
+  for (unsigned i = 0; i < nthreads_; ++i) threads_[i].state = TState::kFree;
+  nthreads_ = 1;
+  yield_wait_.fill(0);
+
+  Thread& t0 = threads_[0];
+  t0.state = TState::kLive;
+  t0.started = true;
+  t0.woken = false;
+  t0.waiting_on = nullptr;
+  t0.vc.clear();
+  t0.vc.c[0] = 1;
+  t0.acq_pending.clear();
+  t0.rel_fence.clear();
+  t0.fn = [&body] { body(); };
+  pending_[0] = {OpKind::kStart, false, nullptr, nullptr};
+  if (!stacks_[0]) stacks_[0] = std::make_unique<Stack>(cfg_.stack_size);
+  make_context(t0.ctx, *stacks_[0], &Engine::fiber_entry, this);
+
+  previous_ = tl_engine;
+  tl_engine = this;
+  init_host_context(host_);
+  cur_ = 0;
+  switch_context(host_, t0.ctx);
+  // Back on the host: every thread finished, or the execution was abandoned and the threads
+  // that are still suspended must be unwound, newest first (they may use objects that older
+  // threads own on their stacks).
+  while (aborting_) {
+    int victim = -1;
+    for (int i = static_cast<int>(nthreads_) - 1; i >= 0; --i) {
+      Thread& t = threads_[static_cast<unsigned>(i)];
+      if (t.state != TState::kLive) continue;
+      if (!t.started) {
+        t.fn = nullptr;
+        t.state = TState::kFinished;
+        continue;
+      }
+      victim = i;
+      break;
+    }
+    if (victim < 0) break;
+    cur_ = victim;
+    switch_context(host_, threads_[static_cast<unsigned>(victim)].ctx);
+  }
+  tl_engine = previous_;
+  cur_ = -1;
+  if (nthreads_ > max_threads_seen_) max_threads_seen_ = nthreads_;
+  chooser.end_execution(steps_);
+  return Outcome{failure_, message_, pruned_ && failure_ == FailureKind::kNone, steps_};
+}
+
+void Engine::fiber_entry(void* arg) {
+  auto* e = static_cast<Engine*>(arg);
+  const int tid = e->cur_;
+  Thread& t = e->threads_[static_cast<unsigned>(tid)];
+  on_fiber_entry(t.ctx);
+  t.started = true;
+  try {
+    if (!e->aborting_) t.fn();
+  } catch (const Aborted&) {
+  } catch (const std::exception& ex) {
+    e->fail(FailureKind::kException, fmt::format("t{}: uncaught exception: {}", tid, ex.what()),
+            false);
+  } catch (...) {
+    e->fail(FailureKind::kException, fmt::format("t{}: uncaught exception of unknown type", tid),
+            false);
+  }
+  try {
+    t.fn = nullptr;
+  } catch (...) {
+    e->fail(FailureKind::kException, fmt::format("t{}: exception while destroying", tid), false);
+  }
+  e->finish_thread(tid);
+}
+
+void Engine::finish_thread(int tid) {
+  Thread& t = threads_[static_cast<unsigned>(tid)];
+  t.state = TState::kFinished;
+  if (trace_ != nullptr && !aborting_) record_obj(OpKind::kFinish, ObjKind::kNone, 0, nullptr, {});
+  int next = -1;
+  if (!aborting_) {
+    bool all_done = true;
+    for (unsigned i = 0; i < nthreads_; ++i)
+      all_done = all_done && threads_[i].state != TState::kLive;
+    if (!all_done) {
+      next = decide(-1);
+      if (next == -2) {
+        fail(FailureKind::kDeadlock, deadlock_message(), false);
+      } else if (next < 0) {
+        pruned_ = true;
+        aborting_ = true;
+      }
+    }
+  }
+  if (next >= 0) {
+    cur_ = next;
+    switch_context(t.ctx, threads_[static_cast<unsigned>(next)].ctx, true);
+  } else {
+    switch_context(t.ctx, host_, true);
+  }
+  std::terminate();  // a finished fiber is never resumed
+}
+
+bool Engine::enabled(int tid) const {
+  const Thread& t = threads_[static_cast<unsigned>(tid)];
+  if (t.state != TState::kLive) return false;
+  const Op& op = pending_[static_cast<unsigned>(tid)];
+  switch (op.kind) {
+    case OpKind::kLock: {
+      const auto* m = static_cast<const MutexState*>(op.obj);
+      return m->owner_ < 0 && m->readers_ == 0;
+    }
+    case OpKind::kLockShared:
+      return static_cast<const MutexState*>(op.obj)->owner_ < 0;
+    case OpKind::kCvReacquire: {
+      const auto* m = static_cast<const MutexState*>(op.obj);
+      return t.woken && m->owner_ < 0 && m->readers_ == 0;
+    }
+    case OpKind::kWaitBlocked:
+      return t.woken;
+    case OpKind::kJoin:
+      return static_cast<const Thread*>(op.obj)->state == TState::kFinished;
+    default:
+      return true;
+  }
+}
+
+int Engine::decide(int cur) {
+  std::uint32_t en = 0;
+  for (unsigned i = 0; i < nthreads_; ++i) {
+    if (enabled(static_cast<int>(i))) en |= 1U << i;
+  }
+  if (en == 0) return -2;
+  bool preemptible = false;
+  if (cur >= 0) {
+    const std::uint32_t me_bit = 1U << static_cast<unsigned>(cur);
+    const OpKind k = pending_[static_cast<unsigned>(cur)].kind;
+    const bool yielding = k == OpKind::kYield || k == OpKind::kPause;
+    // Fairness (CHESS): a thread that yields gives way to every other thread that can run
+    // now, until each of them has taken a step. Spin loops then cannot starve the thread
+    // they wait for, and do not grow the search tree without bound.
+    if (yielding) yield_wait_[static_cast<unsigned>(cur)] = en & ~me_bit;
+    preemptible = (en & me_bit) != 0 && !yielding;
+  }
+  std::uint32_t allowed = 0;
+  for (std::uint32_t m = en; m != 0; m &= m - 1) {
+    const auto t = static_cast<unsigned>(std::countr_zero(m));
+    if ((yield_wait_[t] & en) == 0) allowed |= 1U << t;
+  }
+  if (allowed == 0) allowed = en;
+  int r = std::countr_zero(allowed);
+  if (std::popcount(allowed) > 1) {
+    Decision d{allowed, cur, preemptible, pending_.data(), nthreads_};
+    r = chooser_->pick_thread(d);
+    if (r < 0) return -1;
+    decisions_.push_back(static_cast<std::uint8_t>(r));
+  }
+  // The chosen thread takes a step: threads that gave way to it need not wait for it now.
+  const std::uint32_t clear = ~(1U << static_cast<unsigned>(r));
+  for (unsigned i = 0; i < nthreads_; ++i) yield_wait_[i] &= clear;
+  return r;
+}
+
+bool Engine::choose_bool(BoolKind kind) {
+  if (spurious_left_ == 0 || aborting_) return false;
+  const bool b = chooser_->pick_bool(kind);
+  decisions_.push_back(b ? 1 : 0);
+  if (b) --spurious_left_;
+  return b;
+}
+
+void Engine::point(const Op& op) {
+  if (aborting_) {
+    if (!quiet_on_abort(op.kind) && std::uncaught_exceptions() == 0) throw Aborted{};
+    return;
+  }
+  const int me_id = cur_;
+  pending_[static_cast<unsigned>(me_id)] = op;
+  if (++steps_ > cfg_.max_steps) {
+    fail(FailureKind::kLivelock,
+         fmt::format("no progress: the execution exceeded {} steps (a livelock, or a spin loop "
+                     "that waits for something that never happens); t{} was about to {} {}",
+                     cfg_.max_steps, me_id, to_string(op.kind), name(op)),
+         !quiet_on_abort(op.kind));
+    return;
+  }
+  const int next = decide(me_id);
+  if (next == -2) {
+    fail(FailureKind::kDeadlock, deadlock_message(), !quiet_on_abort(op.kind));
+    return;
+  }
+  if (next == -1) {
+    pruned_ = true;
+    aborting_ = true;
+    if (!quiet_on_abort(op.kind) && std::uncaught_exceptions() == 0) throw Aborted{};
+    return;
+  }
+  if (next != me_id) {
+    Context& self = me().ctx;
+    cur_ = next;
+    switch_context(self, threads_[static_cast<unsigned>(next)].ctx);
+    // Resumed: either chosen, or unwound by the host because the execution was abandoned.
+    cur_ = me_id;
+    if (aborting_ && !quiet_on_abort(op.kind) && std::uncaught_exceptions() == 0) {
+      throw Aborted{};
+    }
+  }
+}
+
+void Engine::fail(FailureKind kind, std::string msg, bool unwind) {
+  if (failure_ == FailureKind::kNone && !pruned_) {
+    failure_ = kind;
+    message_ = std::move(msg);
+  }
+  aborting_ = true;
+  if (unwind && std::uncaught_exceptions() == 0) throw Aborted{};
+}
+
+void Engine::assertion_failed(std::string_view msg, const std::source_location& loc) {
+  fail(FailureKind::kAssertion,
+       fmt::format("t{}: assertion failed: {} at {}:{}", cur_, msg, loc.file_name(), loc.line()),
+       false);
+  throw Aborted{};
+}
+
+void Engine::misuse(std::string msg) { fail(FailureKind::kMisuse, std::move(msg), false); }
+
+void Engine::touch(const ObjectHeader& o, ObjKind kind) const {
+  if (o.epoch_ == epoch_) return;
+  o.epoch_ = epoch_;
+  o.kind_ = kind;
+  o.id_ = next_id_[static_cast<unsigned>(kind)]++;
+  switch (kind) {
+    case ObjKind::kAtomic:
+      static_cast<const AtomicState&>(o).clock_.clear();
+      break;
+    case ObjKind::kCell: {
+      const auto& c = static_cast<const CellState&>(o);
+      c.write_clock_ = 0;
+      c.write_tid_ = 0;
+      c.reads_.clear();
+      break;
+    }
+    case ObjKind::kMutex:
+    case ObjKind::kSharedMutex: {
+      const auto& m = static_cast<const MutexState&>(o);
+      m.owner_ = -1;
+      m.readers_ = 0;
+      m.clock_.clear();
+      m.read_clock_.clear();
+      break;
+    }
+    default:
+      break;
+  }
+}
+
+std::string Engine::name(const Op& op) const {
+  if (op.obj == nullptr) return {};
+  if (op.kind == OpKind::kJoin) {
+    const auto* t = static_cast<const Thread*>(op.obj);
+    return fmt::format("t{}", t - threads_.data());
+  }
+  const auto* h = static_cast<const ObjectHeader*>(op.obj);
+  return fmt::format("{}#{}", kind_prefix(h->kind_), h->id_);
+}
+
+std::string Engine::deadlock_message() const {
+  std::string out = "deadlock: every unfinished thread is blocked";
+  // waits_for[t]: the thread t waits on, when that is one thread.
+  std::array<int, kMaxThreads> waits_for{};
+  waits_for.fill(-1);
+  for (unsigned i = 0; i < nthreads_; ++i) {
+    const Thread& t = threads_[i];
+    if (t.state != TState::kLive) continue;
+    const Op& op = pending_[i];
+    std::string what;
+    switch (op.kind) {
+      case OpKind::kLock:
+      case OpKind::kLockShared:
+      case OpKind::kCvReacquire: {
+        const auto* m = static_cast<const MutexState*>(op.obj);
+        if (op.kind == OpKind::kCvReacquire && !t.woken) {
+          what = fmt::format("waits on {} for a notify that never comes",
+                             name({OpKind::kCvWait, false, op.obj2, nullptr}));
+          break;
+        }
+        if (m->owner_ >= 0) {
+          waits_for[i] = m->owner_;
+          what = fmt::format("waits to lock {} held by t{}", name(op), m->owner_);
+        } else {
+          const int r = std::countr_zero(m->readers_);
+          waits_for[i] = r;
+          what = fmt::format("waits to lock {} held shared by t{}", name(op), r);
+        }
+        break;
+      }
+      case OpKind::kJoin:
+        waits_for[i] = static_cast<int>(static_cast<const Thread*>(op.obj) - threads_.data());
+        what = fmt::format("waits to join t{}", waits_for[i]);
+        break;
+      case OpKind::kWaitBlocked:
+        what = fmt::format("waits on {} (atomic wait) for a notify that never comes", name(op));
+        break;
+      default:
+        what = fmt::format("is blocked in {}", to_string(op.kind));
+        break;
+    }
+    out += fmt::format("; t{} {}", i, what);
+  }
+  // Name a wait-for cycle if there is one.
+  for (unsigned s = 0; s < nthreads_; ++s) {
+    std::uint32_t seen = 0;
+    int t = static_cast<int>(s);
+    while (t >= 0 && (seen & (1U << static_cast<unsigned>(t))) == 0) {
+      seen |= 1U << static_cast<unsigned>(t);
+      t = waits_for[static_cast<unsigned>(t)];
+    }
+    if (t < 0) continue;
+    std::string cycle = fmt::format("t{}", t);
+    int u = waits_for[static_cast<unsigned>(t)];
+    while (u != t) {
+      cycle += fmt::format(" -> t{}", u);
+      u = waits_for[static_cast<unsigned>(u)];
+    }
+    cycle += fmt::format(" -> t{}", t);
+    out += "; wait-for cycle: " + cycle;
+    break;
+  }
+  return out;
+}
+
+// ---- atomics ----------------------------------------------------------------------------
+
+void Engine::begin_atomic(const AtomicState& a, const Op& op) {
+  touch(a, ObjKind::kAtomic);
+  point(op);
+}
+
+void Engine::rmw_clocks(const AtomicState& a, std::memory_order mo) {
+  Thread& t = me();
+  if (is_acquire(mo)) {
+    t.vc.join(a.clock_);
+  } else {
+    t.acq_pending.join(a.clock_);
+  }
+  // An RMW continues the release sequence of the value it replaces: the clock accumulates.
+  if (is_release(mo)) {
+    a.clock_.join(t.vc);
+    tick(cur_);
+  } else {
+    a.clock_.join(t.rel_fence);
+  }
+}
+
+std::uint64_t Engine::load(const AtomicState& a, std::memory_order mo,
+                           const std::source_location& loc) {
+  begin_atomic(a, {OpKind::kLoad, false, &a, nullptr});
+  if (aborting_) return a.bits_;
+  Thread& t = me();
+  if (is_acquire(mo)) {
+    t.vc.join(a.clock_);
+  } else {
+    t.acq_pending.join(a.clock_);
+  }
+  if (trace_ != nullptr) record(OpKind::kLoad, mo, true, a, a.bits_, 0, 1, nullptr, loc);
+  return a.bits_;
+}
+
+void Engine::store(const AtomicState& a, std::uint64_t v, std::memory_order mo,
+                   const std::source_location& loc) {
+  begin_atomic(a, {OpKind::kStore, true, &a, nullptr});
+  if (!aborting_) {
+    Thread& t = me();
+    if (is_release(mo)) {
+      a.clock_ = t.vc;
+      tick(cur_);
+    } else {
+      a.clock_ = t.rel_fence;  // a relaxed store synchronizes only through a release fence
+    }
+  }
+  a.bits_ = v;
+  if (trace_ != nullptr && !aborting_) record(OpKind::kStore, mo, true, a, v, 0, 1, nullptr, loc);
+}
+
+bool Engine::cas(const AtomicState& a, std::uint64_t& expected, std::uint64_t desired, bool weak,
+                 std::memory_order success, std::memory_order failure,
+                 const std::source_location& loc) {
+  begin_atomic(a, {OpKind::kCas, true, &a, nullptr});
+  const std::uint64_t old = a.bits_;
+  bool ok = old == expected;
+  if (ok && weak && !aborting_ && choose_bool(BoolKind::kWeakCasFailure)) ok = false;
+  if (aborting_) {
+    if (ok) a.bits_ = desired;
+  } else if (ok) {
+    rmw_clocks(a, success);
+    a.bits_ = desired;
+  } else {
+    Thread& t = me();
+    if (is_acquire(failure)) {
+      t.vc.join(a.clock_);
+    } else {
+      t.acq_pending.join(a.clock_);
+    }
+  }
+  if (trace_ != nullptr && !aborting_) {
+    record(OpKind::kCas, ok ? success : failure, true, a, old, desired, 2,
+           ok ? "ok" : (old == expected ? "spurious failure" : "failed"), loc);
+  }
+  if (!ok) expected = old;
+  return ok;
+}
+
+void Engine::fence(std::memory_order mo, const std::source_location& loc) {
+  point({OpKind::kFence, false, nullptr, nullptr});
+  if (aborting_) return;
+  Thread& t = me();
+  if (is_acquire(mo)) t.vc.join(t.acq_pending);
+  if (is_release(mo)) {
+    t.rel_fence = t.vc;
+    tick(cur_);
+  }
+  if (trace_ != nullptr) {
+    record_obj(OpKind::kFence, ObjKind::kNone, 0, nullptr, loc);
+    trace_->back().has_mo = true;
+    trace_->back().mo = mo;
+  }
+}
+
+void Engine::wait(const AtomicState& a, std::uint64_t old, std::memory_order mo,
+                  const std::source_location& loc) {
+  for (;;) {
+    begin_atomic(a, {OpKind::kWait, false, &a, nullptr});
+    if (aborting_) return;
+    Thread& t = me();
+    if (is_acquire(mo)) {
+      t.vc.join(a.clock_);
+    } else {
+      t.acq_pending.join(a.clock_);
+    }
+    const bool changed = a.bits_ != old;
+    if (trace_ != nullptr) {
+      record(OpKind::kWait, mo, true, a, a.bits_, 0, 1, changed ? "returns" : "blocks", loc);
+    }
+    if (changed) return;
+    t.waiting_on = &a;
+    t.woken = false;
+    t.wait_seq = ++wait_seq_;
+    point({OpKind::kWaitBlocked, false, &a, nullptr});
+    if (aborting_) return;
+  }
+}
+
+void Engine::wake(const void* obj, bool all) {
+  for (;;) {
+    int best = -1;
+    for (unsigned i = 0; i < nthreads_; ++i) {
+      const Thread& t = threads_[i];
+      if (t.state == TState::kLive && t.waiting_on == obj && !t.woken &&
+          (best < 0 || t.wait_seq < threads_[static_cast<unsigned>(best)].wait_seq)) {
+        best = static_cast<int>(i);
+      }
+    }
+    if (best < 0) return;
+    threads_[static_cast<unsigned>(best)].woken = true;
+    threads_[static_cast<unsigned>(best)].waiting_on = nullptr;
+    if (!all) return;
+  }
+}
+
+void Engine::notify(const AtomicState& a, bool all, const std::source_location& loc) {
+  begin_atomic(a, {OpKind::kNotify, true, &a, nullptr});
+  if (aborting_) return;
+  wake(&a, all);
+  if (trace_ != nullptr) record(OpKind::kNotify, {}, false, a, 0, 0, 0, all ? "all" : "one", loc);
+}
+
+// ---- mutexes ----------------------------------------------------------------------------
+
+void Engine::lock(const MutexState& m, ObjKind kind, const std::source_location& loc) {
+  touch(m, kind);
+  if (!aborting_ && m.owner_ == cur_) {
+    fail(FailureKind::kDeadlock,
+         fmt::format("deadlock: t{} locks {}#{} that it already holds", cur_, kind_prefix(kind),
+                     m.id_),
+         true);
+  }
+  if (!aborting_ && (m.readers_ & (1U << static_cast<unsigned>(cur_))) != 0) {
+    fail(FailureKind::kDeadlock,
+         fmt::format("deadlock: t{} locks {}#{} exclusively while it holds it shared (a "
+                     "read-to-write upgrade waits for itself)",
+                     cur_, kind_prefix(kind), m.id_),
+         true);
+  }
+  point({OpKind::kLock, true, &m, nullptr});
+  if (aborting_) return;
+  m.owner_ = cur_;
+  me().vc.join(m.clock_);
+  me().vc.join(m.read_clock_);
+  if (trace_ != nullptr) record_obj(OpKind::kLock, kind, m.id_, nullptr, loc);
+}
+
+bool Engine::try_lock(const MutexState& m, ObjKind kind, const std::source_location& loc) {
+  touch(m, kind);
+  point({OpKind::kTryLock, true, &m, nullptr});
+  if (aborting_) return false;
+  const bool ok = m.owner_ < 0 && m.readers_ == 0;
+  if (ok) {
+    m.owner_ = cur_;
+    me().vc.join(m.clock_);
+    me().vc.join(m.read_clock_);
+  }
+  if (trace_ != nullptr) record_obj(OpKind::kTryLock, kind, m.id_, ok ? "ok" : "failed", loc);
+  return ok;
+}
+
+void Engine::unlock(const MutexState& m, ObjKind kind, const std::source_location& loc) {
+  touch(m, kind);
+  point({OpKind::kUnlock, true, &m, nullptr});
+  if (aborting_) {
+    if (m.owner_ == cur_) m.owner_ = -1;
+    return;
+  }
+  if (m.owner_ != cur_) {
+    misuse(m.owner_ < 0 ? fmt::format("t{} unlocks {}#{}, which is not locked", cur_,
+                                      kind_prefix(kind), m.id_)
+                        : fmt::format("t{} unlocks {}#{}, which t{} holds", cur_, kind_prefix(kind),
+                                      m.id_, m.owner_));
+    return;
+  }
+  m.clock_ = me().vc;
+  tick(cur_);
+  m.owner_ = -1;
+  if (trace_ != nullptr) record_obj(OpKind::kUnlock, kind, m.id_, nullptr, loc);
+}
+
+void Engine::lock_shared(const MutexState& m, const std::source_location& loc) {
+  touch(m, ObjKind::kSharedMutex);
+  if (!aborting_ && (m.owner_ == cur_ || (m.readers_ & (1U << static_cast<unsigned>(cur_))))) {
+    fail(FailureKind::kDeadlock,
+         fmt::format("deadlock: t{} locks shared_mutex#{} that it already holds", cur_, m.id_),
+         true);
+  }
+  point({OpKind::kLockShared, true, &m, nullptr});
+  if (aborting_) return;
+  m.readers_ |= 1U << static_cast<unsigned>(cur_);
+  me().vc.join(m.clock_);
+  if (trace_ != nullptr)
+    record_obj(OpKind::kLockShared, ObjKind::kSharedMutex, m.id_, nullptr, loc);
+}
+
+bool Engine::try_lock_shared(const MutexState& m, const std::source_location& loc) {
+  touch(m, ObjKind::kSharedMutex);
+  point({OpKind::kTryLockShared, true, &m, nullptr});
+  if (aborting_) return false;
+  const bool ok = m.owner_ < 0 && (m.readers_ & (1U << static_cast<unsigned>(cur_))) == 0;
+  if (ok) {
+    m.readers_ |= 1U << static_cast<unsigned>(cur_);
+    me().vc.join(m.clock_);
+  }
+  if (trace_ != nullptr) {
+    record_obj(OpKind::kTryLockShared, ObjKind::kSharedMutex, m.id_, ok ? "ok" : "failed", loc);
+  }
+  return ok;
+}
+
+void Engine::unlock_shared(const MutexState& m, const std::source_location& loc) {
+  touch(m, ObjKind::kSharedMutex);
+  point({OpKind::kUnlockShared, true, &m, nullptr});
+  const std::uint32_t bit = 1U << static_cast<unsigned>(cur_);
+  if (aborting_) {
+    m.readers_ &= ~bit;
+    return;
+  }
+  if ((m.readers_ & bit) == 0) {
+    misuse(fmt::format("t{} unlock_shared()s shared_mutex#{}, which it does not hold shared", cur_,
+                       m.id_));
+    return;
+  }
+  m.read_clock_.join(me().vc);
+  tick(cur_);
+  m.readers_ &= ~bit;
+  if (trace_ != nullptr) {
+    record_obj(OpKind::kUnlockShared, ObjKind::kSharedMutex, m.id_, nullptr, loc);
+  }
+}
+
+// ---- condition variables ----------------------------------------------------------------
+
+bool Engine::cv_wait(const CondVarState& cv, const MutexState& m, bool may_time_out,
+                     const std::source_location& loc) {
+  touch(cv, ObjKind::kCondVar);
+  touch(m, ObjKind::kMutex);
+  if (!aborting_ && m.owner_ != cur_) {
+    misuse(fmt::format("t{} waits on condvar#{} without holding its mutex", cur_, cv.id_));
+    if (std::uncaught_exceptions() == 0) throw Aborted{};
+    return true;
+  }
+  point({OpKind::kCvWait, true, &cv, &m});
+  if (aborting_) return true;
+  // A spurious wake-up (or a timeout) is modelled as a wait that returns at once: the mutex
+  // is still released and re-acquired, so other threads may run in between.
+  const bool spurious =
+      (may_time_out || cfg_.max_spurious > 0) && choose_bool(BoolKind::kSpuriousWakeup);
+  Thread& t = me();
+  m.clock_ = t.vc;
+  tick(cur_);
+  m.owner_ = -1;
+  t.woken = spurious;
+  t.waiting_on = spurious ? nullptr : &cv;
+  t.wait_seq = ++wait_seq_;
+  if (trace_ != nullptr) {
+    record_obj(OpKind::kCvWait, ObjKind::kCondVar, cv.id_,
+               spurious ? (may_time_out ? "times out" : "spurious wake-up") : "blocks", loc);
+  }
+  point({OpKind::kCvReacquire, true, &m, &cv});
+  if (aborting_) return true;
+  t.waiting_on = nullptr;
+  m.owner_ = cur_;
+  t.vc.join(m.clock_);
+  t.vc.join(m.read_clock_);
+  if (trace_ != nullptr) record_obj(OpKind::kCvReacquire, ObjKind::kMutex, m.id_, nullptr, loc);
+  return !spurious || !may_time_out;
+}
+
+void Engine::cv_notify(const CondVarState& cv, bool all, const std::source_location& loc) {
+  touch(cv, ObjKind::kCondVar);
+  point({OpKind::kCvNotify, true, &cv, nullptr});
+  if (aborting_) return;
+  wake(&cv, all);
+  if (trace_ != nullptr)
+    record_obj(OpKind::kCvNotify, ObjKind::kCondVar, cv.id_, all ? "all" : "one", loc);
+}
+
+// ---- threads ----------------------------------------------------------------------------
+
+int Engine::spawn(std::function<void()> fn, const std::source_location& loc) {
+  if (!aborting_ && nthreads_ == kMaxThreads) {
+    fail(FailureKind::kMisuse,
+         fmt::format("t{} creates a thread beyond the limit of {} threads per execution", cur_,
+                     kMaxThreads),
+         true);
+  }
+  point({OpKind::kSpawn, false, nullptr, nullptr});
+  if (aborting_) return -1;
+  const unsigned c = nthreads_++;
+  Thread& ch = threads_[c];
+  Thread& parent = me();
+  ch.state = TState::kLive;
+  ch.started = false;
+  ch.woken = false;
+  ch.waiting_on = nullptr;
+  ch.vc = parent.vc;
+  ch.vc.c[c] = 1;
+  ch.acq_pending.clear();
+  ch.rel_fence.clear();
+  ch.fn = std::move(fn);
+  pending_[c] = {OpKind::kStart, false, nullptr, nullptr};
+  yield_wait_[c] = 0;
+  tick(cur_);
+  if (!stacks_[c]) stacks_[c] = std::make_unique<Stack>(cfg_.stack_size);
+  make_context(ch.ctx, *stacks_[c], &Engine::fiber_entry, this);
+  chooser_->on_spawn(static_cast<int>(c));
+  if (trace_ != nullptr) record_obj(OpKind::kSpawn, ObjKind::kThread, c, nullptr, loc);
+  return static_cast<int>(c);
+}
+
+void Engine::join(int tid, const std::source_location& loc) {
+  if (tid < 0 || tid >= static_cast<int>(nthreads_)) return;
+  Thread& target = threads_[static_cast<unsigned>(tid)];
+  point({OpKind::kJoin, false, &target, nullptr});
+  if (aborting_) return;
+  me().vc.join(target.vc);
+  if (trace_ != nullptr)
+    record_obj(OpKind::kJoin, ObjKind::kThread, static_cast<std::uint32_t>(tid), nullptr, loc);
+}
+
+void Engine::yield(OpKind kind, const std::source_location& loc) {
+  point({kind, false, nullptr, nullptr});
+  if (trace_ != nullptr && !aborting_) record_obj(kind, ObjKind::kNone, 0, nullptr, loc);
+}
+
+// ---- cells ------------------------------------------------------------------------------
+
+void Engine::race(const CellState& c, bool is_write, int other, bool other_write) {
+  fail(FailureKind::kDataRace,
+       fmt::format("data race on cell#{}: {} by t{} and {} by t{} are not ordered by "
+                   "happens-before",
+                   c.id_, other_write ? "write" : "read", other, is_write ? "write" : "read", cur_),
+       false);
+}
+
+void Engine::cell_read(const CellState& c, const std::source_location& loc) {
+  if (cfg_.preempt_cells) point({OpKind::kCellRead, false, &c, nullptr});
+  if (aborting_) return;
+  touch(c, ObjKind::kCell);
+  const Thread& t = me();
+  const int w = c.write_tid_;
+  if (w != cur_ && c.write_clock_ > t.vc.c[static_cast<unsigned>(w)]) {
+    if (trace_ != nullptr) record_obj(OpKind::kCellRead, ObjKind::kCell, c.id_, "RACE", loc);
+    race(c, false, w, true);
+    return;
+  }
+  c.reads_.c[static_cast<unsigned>(cur_)] = t.vc.c[static_cast<unsigned>(cur_)];
+  if (trace_ != nullptr) record_obj(OpKind::kCellRead, ObjKind::kCell, c.id_, nullptr, loc);
+}
+
+void Engine::cell_write(const CellState& c, const std::source_location& loc) {
+  if (cfg_.preempt_cells) point({OpKind::kCellWrite, true, &c, nullptr});
+  if (aborting_) return;
+  touch(c, ObjKind::kCell);
+  const Thread& t = me();
+  const int w = c.write_tid_;
+  int other = -1;
+  bool other_write = false;
+  if (w != cur_ && c.write_clock_ > t.vc.c[static_cast<unsigned>(w)]) {
+    other = w;
+    other_write = true;
+  } else {
+    for (unsigned r = 0; r < nthreads_; ++r) {
+      if (static_cast<int>(r) != cur_ && c.reads_.c[r] > t.vc.c[r]) {
+        other = static_cast<int>(r);
+        break;
+      }
+    }
+  }
+  if (other >= 0) {
+    if (trace_ != nullptr) record_obj(OpKind::kCellWrite, ObjKind::kCell, c.id_, "RACE", loc);
+    race(c, true, other, other_write);
+    return;
+  }
+  c.write_tid_ = static_cast<std::uint8_t>(cur_);
+  c.write_clock_ = t.vc.c[static_cast<unsigned>(cur_)];
+  c.reads_.clear();
+  if (trace_ != nullptr) record_obj(OpKind::kCellWrite, ObjKind::kCell, c.id_, nullptr, loc);
+}
+
+void Engine::cell_init(const CellState& c) {
+  if (aborting_ || cur_ < 0) return;
+  c.epoch_ = 0;  // a new object, even where an old one lived
+  touch(c, ObjKind::kCell);
+  c.write_tid_ = static_cast<std::uint8_t>(cur_);
+  c.write_clock_ = me().vc.c[static_cast<unsigned>(cur_)];
+}
+
+// ---- tracing ----------------------------------------------------------------------------
+
+void Engine::record(OpKind kind, std::memory_order mo, bool has_mo, const AtomicState& a,
+                    std::uint64_t v1, std::uint64_t v2, std::uint8_t nvalues, const char* note,
+                    const std::source_location& loc) {
+  Event e;
+  e.seq = static_cast<std::uint32_t>(trace_->size());
+  e.tid = static_cast<std::uint8_t>(cur_);
+  e.kind = kind;
+  e.has_mo = has_mo;
+  e.mo = mo;
+  e.okind = ObjKind::kAtomic;
+  e.oid = a.id_;
+  e.vkind = a.vkind_;
+  e.nvalues = nvalues;
+  e.value = v1;
+  e.value2 = v2;
+  e.note = note;
+  e.loc = loc;
+  trace_->push_back(e);
+}
+
+void Engine::record_obj(OpKind kind, ObjKind okind, std::uint32_t oid, const char* note,
+                        const std::source_location& loc, std::uint64_t value,
+                        std::uint8_t nvalues) {
+  Event e;
+  e.seq = static_cast<std::uint32_t>(trace_->size());
+  e.tid = static_cast<std::uint8_t>(cur_ < 0 ? 0 : cur_);
+  e.kind = kind;
+  e.okind = okind;
+  e.oid = oid;
+  e.vkind = ValueKind::kUnsigned;
+  e.nvalues = nvalues;
+  e.value = value;
+  e.note = note;
+  e.loc = loc;
+  trace_->push_back(e);
+}
+
+}  // namespace cpb::check::detail

@@ -1,0 +1,184 @@
+// SPDX-License-Identifier: Apache-2.0
+/// @file
+/// The execution engine: runs one execution of a test with logical threads as fibers on the
+/// calling OS thread, asks a `Chooser` at every scheduling point which thread runs next, keeps
+/// the happens-before vector clocks of the SC tier, and detects failures.
+#pragma once
+
+#include "harness/check/chooser.hpp"
+#include "harness/check/context.hpp"
+#include "harness/check/model.hpp"
+
+#include <array>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <source_location>
+#include <string>
+#include <vector>
+
+namespace cpb::check::detail {
+
+/// Thrown into a logical thread to unwind it when its execution is abandoned. Not derived from
+/// std::exception, so user `catch (const std::exception&)` blocks do not swallow it.
+struct Aborted {};
+
+/// One traced event.
+struct Event {
+  std::uint32_t seq = 0;
+  std::uint8_t tid = 0;
+  OpKind kind = OpKind::kNone;
+  bool has_mo = false;
+  std::memory_order mo = std::memory_order_seq_cst;
+  ObjKind okind = ObjKind::kNone;
+  std::uint32_t oid = 0;
+  ValueKind vkind = ValueKind::kOther;
+  std::uint8_t nvalues = 0;  ///< how many of value/value2 are meaningful
+  std::uint64_t value = 0;
+  std::uint64_t value2 = 0;
+  const char* note = nullptr;  ///< e.g. "ok", "failed", "blocked", "spurious"
+  std::source_location loc;
+};
+
+/// The result of one execution.
+struct Outcome {
+  FailureKind kind = FailureKind::kNone;
+  std::string message;
+  bool pruned = false;
+  std::uint64_t steps = 0;
+};
+
+class Engine {
+ public:
+  explicit Engine(const Config& cfg);
+  ~Engine();
+  Engine(const Engine&) = delete;
+  Engine& operator=(const Engine&) = delete;
+
+  /// Runs one execution of `body` (logical thread 0). With `trace`, records every event.
+  Outcome run(const std::function<void()>& body, Chooser& chooser, std::vector<Event>* trace);
+  /// The choices (thread ids, 0/1) that the last run made where there was a choice.
+  [[nodiscard]] const std::vector<std::uint8_t>& decisions() const { return decisions_; }
+  [[nodiscard]] unsigned max_threads_seen() const { return max_threads_seen_; }
+
+  /// The engine running on this OS thread, or null outside an execution.
+  static Engine* current();
+
+  // ---- operations of the Checked types (each is a scheduling point unless noted) ----
+  std::uint64_t load(const AtomicState& a, std::memory_order mo, const std::source_location& loc);
+  void store(const AtomicState& a, std::uint64_t v, std::memory_order mo,
+             const std::source_location& loc);
+  /// Read-modify-write: stores f(old), returns old.
+  template <class F>
+  std::uint64_t rmw(const AtomicState& a, OpKind kind, std::memory_order mo, F&& f,
+                    const std::source_location& loc) {
+    begin_atomic(a, {kind, true, &a, nullptr});
+    const std::uint64_t old = a.bits_;
+    const std::uint64_t nv = f(old);
+    if (!aborting_) rmw_clocks(a, mo);
+    a.bits_ = nv;
+    if (trace_ != nullptr) record(kind, mo, true, a, old, nv, 2, nullptr, loc);
+    return old;
+  }
+  bool cas(const AtomicState& a, std::uint64_t& expected, std::uint64_t desired, bool weak,
+           std::memory_order success, std::memory_order failure, const std::source_location& loc);
+  void fence(std::memory_order mo, const std::source_location& loc);
+  void wait(const AtomicState& a, std::uint64_t old, std::memory_order mo,
+            const std::source_location& loc);
+  void notify(const AtomicState& a, bool all, const std::source_location& loc);
+
+  void lock(const MutexState& m, ObjKind kind, const std::source_location& loc);
+  bool try_lock(const MutexState& m, ObjKind kind, const std::source_location& loc);
+  void unlock(const MutexState& m, ObjKind kind, const std::source_location& loc);
+  void lock_shared(const MutexState& m, const std::source_location& loc);
+  bool try_lock_shared(const MutexState& m, const std::source_location& loc);
+  void unlock_shared(const MutexState& m, const std::source_location& loc);
+
+  /// Returns false on a timeout/spurious return when `may_time_out`.
+  bool cv_wait(const CondVarState& cv, const MutexState& m, bool may_time_out,
+               const std::source_location& loc);
+  void cv_notify(const CondVarState& cv, bool all, const std::source_location& loc);
+
+  int spawn(std::function<void()> fn, const std::source_location& loc);
+  void join(int tid, const std::source_location& loc);
+  void yield(OpKind kind, const std::source_location& loc);
+
+  /// Race-checked plain accesses; not scheduling points unless Config::preempt_cells.
+  void cell_read(const CellState& c, const std::source_location& loc);
+  void cell_write(const CellState& c, const std::source_location& loc);
+  /// A cell constructed during the execution: its construction is a write by this thread.
+  void cell_init(const CellState& c);
+
+  /// Reports an assertion failure and unwinds the calling thread.
+  [[noreturn]] void assertion_failed(std::string_view msg, const std::source_location& loc);
+  /// Reports misuse (e.g. a joinable thread destroyed) without unwinding.
+  void misuse(std::string msg);
+
+  [[nodiscard]] int current_thread() const { return cur_; }
+  [[nodiscard]] bool aborting() const { return aborting_; }
+
+ private:
+  enum class TState : std::uint8_t { kFree, kLive, kFinished };
+  struct Thread {
+    Context ctx;
+    TState state = TState::kFree;
+    bool started = false;
+    bool woken = false;
+    const void* waiting_on = nullptr;
+    std::uint64_t wait_seq = 0;
+    VectorClock vc;           ///< happens-before clock
+    VectorClock acq_pending;  ///< clocks read by relaxed loads, joined by an acquire fence
+    VectorClock rel_fence;    ///< clock at the last release fence, carried by relaxed stores
+    std::function<void()> fn;
+  };
+
+  static void fiber_entry(void* arg);
+  [[noreturn]] void finish_thread(int tid);
+  void point(const Op& op);
+  int decide(int cur);
+  bool enabled(int tid) const;
+  bool choose_bool(BoolKind kind);
+  void begin_atomic(const AtomicState& a, const Op& op);
+  void rmw_clocks(const AtomicState& a, std::memory_order mo);
+  void tick(int tid) { ++threads_[static_cast<unsigned>(tid)].vc.c[static_cast<unsigned>(tid)]; }
+  Thread& me() { return threads_[static_cast<unsigned>(cur_)]; }
+  void touch(const ObjectHeader& o, ObjKind kind) const;
+  void wake(const void* obj, bool all);
+  /// Records a failure; `unwind`: throw Aborted now (when no exception is in flight).
+  void fail(FailureKind kind, std::string msg, bool unwind);
+  void race(const CellState& c, bool is_write, int other, bool other_write);
+  std::string deadlock_message() const;
+  std::string name(const Op& op) const;
+  void record(OpKind kind, std::memory_order mo, bool has_mo, const AtomicState& a,
+              std::uint64_t v1, std::uint64_t v2, std::uint8_t nvalues, const char* note,
+              const std::source_location& loc);
+  void record_obj(OpKind kind, ObjKind okind, std::uint32_t oid, const char* note,
+                  const std::source_location& loc, std::uint64_t value = 0,
+                  std::uint8_t nvalues = 0);
+
+  Config cfg_;
+  std::array<Thread, kMaxThreads> threads_{};
+  std::array<Op, kMaxThreads> pending_{};
+  /// Per thread: the threads it yielded to that have not taken a step since.
+  std::array<std::uint32_t, kMaxThreads> yield_wait_{};
+  std::array<std::unique_ptr<Stack>, kMaxThreads> stacks_{};
+  Context host_;
+  Chooser* chooser_ = nullptr;
+  std::vector<Event>* trace_ = nullptr;
+  std::vector<std::uint8_t> decisions_;
+  std::uint64_t epoch_ = 0;
+  mutable std::array<std::uint32_t, 8> next_id_{};
+  unsigned nthreads_ = 0;
+  unsigned max_threads_seen_ = 0;
+  int cur_ = -1;
+  std::uint64_t steps_ = 0;
+  std::uint64_t wait_seq_ = 0;
+  unsigned spurious_left_ = 0;
+  bool aborting_ = false;
+  bool pruned_ = false;
+  FailureKind failure_ = FailureKind::kNone;
+  std::string message_;
+  Engine* previous_ = nullptr;
+};
+
+}  // namespace cpb::check::detail

@@ -1,0 +1,176 @@
+// SPDX-License-Identifier: Apache-2.0
+/// @file
+/// Shared vocabulary of the model checker: limits, vector clocks, operations, failures, the
+/// configuration, and the per-object state that the Checked types carry.
+#pragma once
+
+#include <array>
+#include <atomic>
+#include <cstdint>
+#include <source_location>
+#include <string>
+#include <string_view>
+
+namespace cpb::check {
+
+/// Most logical threads in one execution, the main thread included.
+inline constexpr unsigned kMaxThreads = 16;
+
+/// What went wrong in a failing execution.
+enum class FailureKind : std::uint8_t {
+  kNone,
+  kDataRace,        ///< conflicting `cell` accesses not ordered by happens-before
+  kDeadlock,        ///< every unfinished thread is blocked
+  kLivelock,        ///< the execution ran past the step limit
+  kAssertion,       ///< `require` / `CPB_CHECK_ASSERT` failed
+  kException,       ///< an exception escaped a logical thread
+  kMisuse,          ///< API misuse: unlocking a mutex one does not hold, too many threads ...
+  kNondeterminism,  ///< the same schedule did not reproduce the same execution
+};
+[[nodiscard]] std::string_view to_string(FailureKind k);
+
+/// The search strategy.
+enum class Strategy : std::uint8_t { kRandom, kPct, kDfs };
+[[nodiscard]] std::string_view to_string(Strategy s);
+
+/// The memory model. Only sequential consistency exists today; the TSO (store buffer) and C11
+/// tiers plug in where `Engine` performs atomic loads and stores (see README "Memory models").
+enum class Tier : std::uint8_t { kSc };
+
+/// How an exploration runs. Budgets: whichever of `max_executions` and `max_seconds` runs out
+/// first ends the search (0 = no limit on that one; DFS also ends when the tree is exhausted).
+struct Config {
+  Strategy strategy = Strategy::kRandom;
+  Tier tier = Tier::kSc;
+  std::uint64_t seed = 0x9e3779b97f4a7c15ULL;
+  std::uint64_t max_executions = 10'000;
+  double max_seconds = 10.0;
+  /// PCT bug depth d (>= 1).
+  unsigned pct_depth = 3;
+  /// DFS: the largest preemption bound; the search runs bound 0, 1, ... up to it
+  /// (`iterative`), or only this bound. Negative: unbounded.
+  int preemption_bound = 2;
+  bool iterative = true;
+  /// DFS: sleep-set partial-order reduction.
+  bool sleep_sets = true;
+  /// Steps (scheduling points) in one execution before it is reported as a livelock.
+  std::uint64_t max_steps = 20'000;
+  /// Spurious condition-variable wake-ups and compare_exchange_weak failures may be chosen,
+  /// at most this many per execution (0 = never).
+  unsigned max_spurious = 2;
+  /// Random strategy: probability that a spurious wake-up / weak CAS failure is chosen.
+  double spurious_probability = 0.125;
+  /// Make `cell` accesses scheduling points too (more interleavings; races are found without).
+  bool preempt_cells = false;
+  /// Replay this string (from a failure report) instead of searching.
+  std::string replay;
+  /// Check that a failure's schedule reproduces the same trace before reporting it.
+  bool check_determinism = true;
+  /// Stack size of each logical thread.
+  std::size_t stack_size = 0;  // 0: 256 KiB, 1 MiB under sanitizers
+};
+
+namespace detail {
+
+/// A vector clock over logical threads.
+struct VectorClock {
+  std::array<std::uint32_t, kMaxThreads> c{};
+
+  void join(const VectorClock& o) {
+    for (unsigned i = 0; i < kMaxThreads; ++i) c[i] = c[i] < o.c[i] ? o.c[i] : c[i];
+  }
+  void clear() { c.fill(0); }
+};
+
+/// What kind of object an operation touches (for traces and reports).
+enum class ObjKind : std::uint8_t {
+  kNone,
+  kAtomic,
+  kCell,
+  kMutex,
+  kSharedMutex,
+  kCondVar,
+  kThread
+};
+
+/// Operations, as scheduled and traced.
+enum class OpKind : std::uint8_t {
+  kNone,
+  kStart,
+  kLoad,
+  kStore,
+  kExchange,
+  kRmw,
+  kCas,
+  kFence,
+  kWait,
+  kWaitBlocked,
+  kNotify,
+  kLock,
+  kTryLock,
+  kUnlock,
+  kLockShared,
+  kTryLockShared,
+  kUnlockShared,
+  kCvWait,
+  kCvReacquire,
+  kCvNotify,
+  kSpawn,
+  kJoin,
+  kYield,
+  kPause,
+  kCellRead,
+  kCellWrite,
+  kFinish,
+};
+[[nodiscard]] std::string_view to_string(OpKind k);
+
+/// How to print an atomic's value.
+enum class ValueKind : std::uint8_t { kUnsigned, kSigned, kBool, kPointer, kOther };
+
+/// Header of every Checked object: lazily (re)initialised on first use in each execution, so
+/// objects that outlive one execution (statics, fixtures) start every execution clean.
+struct ObjectHeader {
+  mutable std::uint64_t epoch_ = 0;
+  mutable std::uint32_t id_ = 0;
+  mutable ObjKind kind_ = ObjKind::kNone;
+};
+
+struct AtomicState : ObjectHeader {
+  mutable std::uint64_t bits_ = 0;
+  mutable VectorClock clock_;  ///< release clock carried by the current value
+  ValueKind vkind_ = ValueKind::kOther;
+};
+
+struct CellState : ObjectHeader {
+  mutable std::uint32_t write_clock_ = 0;  ///< epoch of the last write (0: none)
+  mutable std::uint8_t write_tid_ = 0;
+  mutable VectorClock reads_;  ///< per-thread epoch of the last read since the last write
+};
+
+struct MutexState : ObjectHeader {
+  mutable int owner_ = -1;             ///< exclusive owner, -1 when none
+  mutable std::uint32_t readers_ = 0;  ///< bit mask of shared owners
+  mutable VectorClock clock_;          ///< released by exclusive unlocks
+  mutable VectorClock read_clock_;     ///< released by shared unlocks
+};
+
+struct CondVarState : ObjectHeader {};
+
+/// One scheduled operation: what a thread will do when it is next chosen.
+struct Op {
+  OpKind kind = OpKind::kNone;
+  bool write = false;  ///< conflicts with any other access to `obj`
+  const void* obj = nullptr;
+  const void* obj2 = nullptr;  ///< the mutex of a condition-variable wait
+};
+
+/// True when the two operations may not commute (same object, at least one writes).
+inline bool dependent(const Op& a, const Op& b) {
+  const bool same = (a.obj != nullptr && (a.obj == b.obj || a.obj == b.obj2)) ||
+                    (a.obj2 != nullptr && (a.obj2 == b.obj || a.obj2 == b.obj2));
+  return same && (a.write || b.write);
+}
+
+}  // namespace detail
+}  // namespace cpb::check

@@ -1,0 +1,386 @@
+// SPDX-License-Identifier: Apache-2.0
+// The seeded-bug corpus of reference/model-checker-anchors.md section 8: each entry is a small
+// buggy program and its fixed twin. The buggy one must be caught with the expected kind of
+// failure (by bounded DFS and by random search), the fixed one must pass both.
+//
+// Present (SC tier): 5, 6, 12, 13, 19, 20, 22, 23.
+// Expected to miss today (the test asserts the miss, so it flips when the tier lands):
+//   7 (needs the C11 tier), 11 (needs the TSO tier).
+#include "harness/check/explore.hpp"
+#include "patterns/mutex/tas_spinlock.hpp"
+
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <initializer_list>
+#include <memory>
+#include <mutex>
+#include <string>
+
+namespace cpb::check {
+namespace {
+
+using S = Sync;
+constexpr auto kRlx = std::memory_order_relaxed;
+constexpr auto kAcq = std::memory_order_acquire;
+constexpr auto kRel = std::memory_order_release;
+
+Config dfs() {
+  Config c;
+  c.strategy = Strategy::kDfs;
+  c.preemption_bound = 2;
+  c.max_executions = 100'000;
+  c.max_seconds = 20;
+  return c;
+}
+Config random_walk() {
+  Config c;
+  c.strategy = Strategy::kRandom;
+  c.max_executions = 5'000;
+  c.max_seconds = 20;
+  return c;
+}
+
+void expect_caught(const TestCase& t, std::initializer_list<FailureKind> kinds) {
+  for (const Config& c : {dfs(), random_walk()}) {
+    const Result r = explore(c, t);
+    ASSERT_FALSE(r.ok()) << t.name << " not caught by " << to_string(c.strategy) << ": "
+                         << r.summary();
+    bool expected = false;
+    for (const FailureKind k : kinds) expected = expected || r.failure->kind == k;
+    EXPECT_TRUE(expected) << r.report();
+    EXPECT_TRUE(r.failure->deterministic) << r.report();
+    // The replay string reproduces the failure.
+    Config rc;
+    rc.replay = r.failure->replay;
+    const Result rep = explore(rc, t);
+    ASSERT_FALSE(rep.ok());
+    EXPECT_EQ(rep.failure->trace, r.failure->trace);
+  }
+}
+
+void expect_passes(const TestCase& t) {
+  for (const Config& c : {dfs(), random_walk()}) {
+    const Result r = explore(c, t);
+    EXPECT_TRUE(r.ok()) << r.report();
+    EXPECT_GT(r.executions, 0U);
+  }
+}
+
+// ---- 5. DCLP singleton, outer load relaxed ---------------------------------------------------
+
+struct Widget {
+  S::cell<int> field{42};
+};
+
+template <std::memory_order kOuter>
+struct Dclp {
+  S::atomic<Widget*> instance{nullptr};
+  S::mutex m;
+  std::unique_ptr<Widget> owner;  // written only by the creator, under the mutex
+
+  Widget* get() {
+    Widget* p = instance.load(kOuter);  // fixed: acquire, pairs with the release store below
+    if (p == nullptr) {
+      std::scoped_lock lk(m);
+      p = instance.load(kRlx);  // under the mutex: ordered by it
+      if (p == nullptr) {
+        owner = std::make_unique<Widget>();
+        p = owner.get();
+        instance.store(p, kRel);  // pairs with the acquire outer load of the fixed twin
+      }
+    }
+    return p;
+  }
+};
+
+template <std::memory_order kOuter>
+TestCase dclp(std::string name) {
+  using St = Dclp<kOuter>;
+  const auto reader = [](St& s) { CPB_CHECK_ASSERT(s.get()->field.load() == 42); };
+  return make_test<St>(std::move(name), {reader, reader});
+}
+
+TEST(Corpus05Dclp, RelaxedOuterLoadIsCaught) {
+  expect_caught(dclp<kRlx>("corpus05_dclp_bug"), {FailureKind::kDataRace});
+}
+TEST(Corpus05Dclp, AcquireOuterLoadPasses) { expect_passes(dclp<kAcq>("corpus05_dclp_fix")); }
+
+// ---- 6. message passing, plain payload + relaxed flag ---------------------------------------
+
+template <std::memory_order kStore, std::memory_order kLoad>
+struct Mp {
+  S::atomic<int> flag{0};
+  S::cell<int> payload{0};
+};
+
+template <std::memory_order kStore, std::memory_order kLoad>
+TestCase mp(std::string name) {
+  using St = Mp<kStore, kLoad>;
+  return make_test<St>(std::move(name), {[](St& s) {
+                                           s.payload.store(1);
+                                           s.flag.store(1, kStore);
+                                         },
+                                         [](St& s) {
+                                           if (s.flag.load(kLoad) == 1) {
+                                             CPB_CHECK_ASSERT(s.payload.load() == 1);
+                                           }
+                                         }});
+}
+
+TEST(Corpus06MessagePassing, RelaxedFlagIsCaught) {
+  expect_caught(mp<kRlx, kRlx>("corpus06_mp_bug"), {FailureKind::kDataRace});
+}
+TEST(Corpus06MessagePassing, ReleaseAcquirePasses) {
+  expect_passes(mp<kRel, kAcq>("corpus06_mp_fix"));
+}
+
+// ---- 7. message passing, relaxed-atomic payload (C11 only) ----------------------------------
+
+struct MpAtomic {
+  S::atomic<int> flag{0};
+  S::atomic<int> payload{0};
+};
+
+TEST(Corpus07MpRelaxedAtomics, ExpectedMissNeedsC11Tier) {
+  // On ARM/POWER the consumer may see flag == 1 and payload == 0. Under SC (and TSO) it cannot:
+  // this entry is expected to be missed until the C11 tier exists.
+  const auto t = make_test<MpAtomic>("corpus07_mp_rlx_atomics",
+                                     {[](MpAtomic& s) {
+                                        s.payload.store(1, kRlx);
+                                        s.flag.store(1, kRlx);
+                                      },
+                                      [](MpAtomic& s) {
+                                        if (s.flag.load(kRlx) == 1) {
+                                          CPB_CHECK_ASSERT(s.payload.load(kRlx) == 1);
+                                        }
+                                      }});
+  const Result r = explore(dfs(), t);
+  EXPECT_TRUE(r.ok()) << "the SC tier now catches entry 7: turn this into a caught entry\n"
+                      << r.report();
+}
+
+// ---- 11. store buffering / Dekker with acquire-release (TSO only) ---------------------------
+
+struct Sb {
+  S::atomic<int> x{0};
+  S::atomic<int> y{0};
+  S::atomic<int> r1{-1};
+  S::atomic<int> r2{-1};
+};
+
+TEST(Corpus11StoreBuffering, ExpectedMissNeedsTsoTier) {
+  const auto t = make_test<Sb>("corpus11_sb",
+                               {[](Sb& s) {
+                                  s.x.store(1, kRel);
+                                  s.r1.store(s.y.load(kAcq), kRlx);
+                                },
+                                [](Sb& s) {
+                                  s.y.store(1, kRel);
+                                  s.r2.store(s.x.load(kAcq), kRlx);
+                                }},
+                               [](Sb& s) { CPB_CHECK_ASSERT(s.r1.load() + s.r2.load() > 0); });
+  const Result r = explore(dfs(), t);
+  EXPECT_TRUE(r.ok()) << "the checker now catches entry 11: turn this into a caught entry\n"
+                      << r.report();
+}
+
+// ---- 12 and 13. Lamport SPSC ring -------------------------------------------------------------
+
+constexpr unsigned kRing = 2;
+constexpr int kItems = 3;
+
+template <std::memory_order kPublish, bool kWrongFullTest>
+struct Ring {
+  S::atomic<unsigned> head{0};
+  S::atomic<unsigned> tail{0};
+  S::cell<int> slot[kRing];
+
+  void produce() {
+    unsigned t = 0;
+    for (int i = 1; i <= kItems; ++i) {
+      // Acquire pairs with the consumer's release store of head: the slot is free to reuse.
+      while (kWrongFullTest ? t - head.load(kAcq) > kRing : t - head.load(kAcq) == kRing) {
+        S::yield();
+      }
+      slot[t % kRing].store(i);
+      ++t;
+      tail.store(t, kPublish);  // fixed: release, pairs with the consumer's acquire load
+    }
+  }
+  void consume() {
+    unsigned h = 0;
+    for (int i = 1; i <= kItems; ++i) {
+      while (tail.load(kAcq) == h) S::yield();        // acquire pairs with the publishing store
+      CPB_CHECK_ASSERT(slot[h % kRing].load() == i);  // FIFO
+      ++h;
+      head.store(h, kRel);  // pairs with the producer's acquire load of head
+    }
+  }
+};
+
+template <std::memory_order kPublish, bool kWrongFullTest>
+TestCase ring(std::string name) {
+  using St = Ring<kPublish, kWrongFullTest>;
+  return make_test<St>(std::move(name), {[](St& s) { s.produce(); }, [](St& s) { s.consume(); }});
+}
+
+TEST(Corpus12SpscRelaxedPublish, IsCaught) {
+  expect_caught(ring<kRlx, false>("corpus12_spsc_bug"), {FailureKind::kDataRace});
+}
+TEST(Corpus12SpscRelaxedPublish, ReleasePublishPasses) {
+  expect_passes(ring<kRel, false>("corpus12_spsc_fix"));
+}
+TEST(Corpus13SpscWrongFullTest, IsCaught) {
+  // The producer overwrites an unconsumed slot: the FIFO assertion fails, or (when the
+  // consumer reads it at the same time) the overwrite races with the read.
+  expect_caught(ring<kRel, true>("corpus13_spsc_full_bug"),
+                {FailureKind::kAssertion, FailureKind::kDataRace});
+}
+TEST(Corpus13SpscWrongFullTest, RightFullTestPasses) {
+  expect_passes(ring<kRel, false>("corpus13_spsc_full_fix"));
+}
+
+// ---- 19 and 20. condition variables -----------------------------------------------------------
+
+struct Handoff {
+  S::mutex m;
+  S::condition_variable cv;
+  S::atomic<bool> ready_flag{false};  // entry 19 tests it outside the mutex
+  S::cell<bool> ready{false};
+};
+
+TEST(Corpus19CondVarPredicateOutsideMutex, LostWakeupIsCaughtAsDeadlock) {
+  const auto t = make_test<Handoff>("corpus19_cv_bug", {[](Handoff& s) {
+                                                          if (!s.ready_flag.load()) {
+                                                            std::unique_lock lk(s.m);
+                                                            s.cv.wait(lk);
+                                                          }
+                                                        },
+                                                        [](Handoff& s) {
+                                                          s.ready_flag.store(true);
+                                                          s.cv.notify_one();
+                                                        }});
+  Config c = dfs();
+  expect_caught(t, {FailureKind::kDeadlock});
+}
+
+TEST(Corpus19CondVarPredicateOutsideMutex, PredicateUnderMutexPasses) {
+  expect_passes(make_test<Handoff>("corpus19_cv_fix", {[](Handoff& s) {
+                                                         std::unique_lock lk(s.m);
+                                                         s.cv.wait(lk,
+                                                                   [&] { return s.ready.load(); });
+                                                       },
+                                                       [](Handoff& s) {
+                                                         {
+                                                           std::scoped_lock lk(s.m);
+                                                           s.ready.store(true);
+                                                         }
+                                                         s.cv.notify_one();
+                                                       }}));
+}
+
+template <bool kLoop>
+TestCase cv_if(std::string name) {
+  return make_test<Handoff>(std::move(name), {[](Handoff& s) {
+                                                std::unique_lock lk(s.m);
+                                                if constexpr (kLoop) {
+                                                  while (!s.ready.load()) s.cv.wait(lk);
+                                                } else {
+                                                  if (!s.ready.load()) s.cv.wait(lk);
+                                                }
+                                                CPB_CHECK_ASSERT(s.ready.load());
+                                              },
+                                              [](Handoff& s) {
+                                                {
+                                                  std::scoped_lock lk(s.m);
+                                                  s.ready.store(true);
+                                                }
+                                                s.cv.notify_one();
+                                              }});
+}
+
+TEST(Corpus20CondVarIfInsteadOfWhile, SpuriousWakeupIsCaught) {
+  expect_caught(cv_if<false>("corpus20_cv_if_bug"), {FailureKind::kAssertion});
+}
+TEST(Corpus20CondVarIfInsteadOfWhile, WhileLoopPasses) {
+  expect_passes(cv_if<true>("corpus20_cv_if_fix"));
+}
+
+// ---- 22. TAS spinlock with a relaxed unlock ---------------------------------------------------
+
+class RelaxedUnlockTas {
+ public:
+  void lock() {
+    while (locked_.exchange(true, kAcq)) S::pause();
+  }
+  void unlock() { locked_.store(false, kRlx); }  // the bug: no release
+
+ private:
+  S::atomic<bool> locked_{false};
+};
+
+template <class L>
+struct Guarded {
+  L lock;
+  S::cell<int> count{0};
+};
+
+template <class L>
+TestCase counter(std::string name) {
+  using St = Guarded<L>;
+  const auto inc = [](St& s) {
+    s.lock.lock();
+    s.count.store(s.count.load() + 1);
+    s.lock.unlock();
+  };
+  return make_test<St>(std::move(name), {inc, inc},
+                       [](St& s) { CPB_CHECK_ASSERT(s.count.load() == 2); });
+}
+
+TEST(Corpus22TasRelaxedUnlock, IsCaught) {
+  expect_caught(counter<RelaxedUnlockTas>("corpus22_tas_bug"), {FailureKind::kDataRace});
+}
+TEST(Corpus22TasRelaxedUnlock, ReleaseUnlockPasses) {
+  // The fixed twin is the family's own TasSpinlock.
+  expect_passes(counter<patterns::mutex::TasSpinlock<S>>("corpus22_tas_fix"));
+}
+
+// ---- 23. reader-writer lock "upgrade" ---------------------------------------------------------
+
+template <bool kUpgrade>
+struct Rw {
+  S::shared_mutex m;
+  S::cell<int> value{0};
+
+  void bump() {
+    m.lock_shared();
+    const int seen = value.load();
+    if constexpr (kUpgrade) {
+      m.lock();  // the bug: waits for every reader, itself included
+      value.store(seen + 1);
+      m.unlock();
+      m.unlock_shared();
+    } else {
+      m.unlock_shared();
+      m.lock();
+      value.store(value.load() + 1);  // re-read: it may have changed in between
+      m.unlock();
+    }
+  }
+};
+
+template <bool kUpgrade>
+TestCase rw(std::string name) {
+  using St = Rw<kUpgrade>;
+  return make_test<St>(std::move(name), {[](St& s) { s.bump(); }, [](St& s) { s.bump(); }},
+                       [](St& s) { CPB_CHECK_ASSERT(s.value.load() == 2); });
+}
+
+TEST(Corpus23RwUpgrade, IsCaughtAsDeadlock) {
+  expect_caught(rw<true>("corpus23_rw_bug"), {FailureKind::kDeadlock});
+}
+TEST(Corpus23RwUpgrade, ReleaseThenLockPasses) { expect_passes(rw<false>("corpus23_rw_fix")); }
+
+}  // namespace
+}  // namespace cpb::check

@@ -46,8 +46,9 @@ void BM_RandomMessagePassing(benchmark::State& state) {
 }
 BENCHMARK(BM_RandomMessagePassing)->Arg(100'000)->Unit(benchmark::kMillisecond);
 
-/// The same test written as one body that spawns its own threads (no make_test wrapper).
-void BM_RandomMessagePassingDfs(benchmark::State& state) {
+/// A whole exhaustive DFS of the same test per iteration (a few executions): dominated by the
+/// per-explore set-up (engine, fiber stacks).
+void BM_DfsMessagePassingExhaustive(benchmark::State& state) {
   const auto test = mp_test();
   cpb::check::Config c;
   c.strategy = cpb::check::Strategy::kDfs;
@@ -62,6 +63,6 @@ void BM_RandomMessagePassingDfs(benchmark::State& state) {
   state.counters["executions/s"] =
       benchmark::Counter(static_cast<double>(total), benchmark::Counter::kIsRate);
 }
-BENCHMARK(BM_RandomMessagePassingDfs);
+BENCHMARK(BM_DfsMessagePassingExhaustive);
 
 }  // namespace

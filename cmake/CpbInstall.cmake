@@ -3,7 +3,8 @@
 include(GNUInstallDirs)
 include(CMakePackageConfigHelpers)
 
-set(_cpb_targets cpb_settings cpb_sanitize cpb_harness cpb_reports cpb_cli cpb_main cpb_builtin)
+set(_cpb_targets cpb_settings cpb_sanitize cpb_harness cpb_stress cpb_reports cpb_cli cpb_main
+                 cpb_builtin)
 foreach(t IN LISTS _cpb_targets ITEMS cpb_warnings)
   string(REGEX REPLACE "^cpb_" "" _name "${t}")
   set_target_properties(${t} PROPERTIES EXPORT_NAME ${_name})

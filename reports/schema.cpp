@@ -1,8 +1,11 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "reports/schema.hpp"
 
+#include "harness/core/errors.hpp"
+#include "reports/build_info.hpp"
+
+#include <benchmark/benchmark.h>
 #include <fmt/format.h>
-#include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
@@ -15,11 +18,7 @@
 #include <map>
 #include <sstream>
 #include <tuple>
-
-#include <benchmark/benchmark.h>
-
-#include "harness/core/errors.hpp"
-#include "reports/build_info.hpp"
+#include <unistd.h>
 
 namespace cpb::reports {
 namespace {
@@ -58,9 +57,9 @@ double stddev(const std::vector<double>& v) {
 /// The numeric fields aggregated over repetitions, as JSON pointers.
 const std::vector<std::string>& aggregated_fields() {
   static const std::vector<std::string> f = {
-      "/real_time",       "/cpu_time",        "/iterations",      "/items_per_second",
-      "/wall_time_s",     "/fairness",        "/latency_ns/p50",  "/latency_ns/p90",
-      "/latency_ns/p99",  "/latency_ns/p999", "/latency_ns/max"};
+      "/real_time",      "/cpu_time",        "/iterations",     "/items_per_second",
+      "/wall_time_s",    "/fairness",        "/latency_ns/p50", "/latency_ns/p90",
+      "/latency_ns/p99", "/latency_ns/p999", "/latency_ns/max"};
   return f;
 }
 
@@ -103,19 +102,26 @@ json machine_context() {
 }
 
 json build_info() {
-  return {{"schema_version", kSchemaVersion}, {"version", kVersion},   {"git_commit", kGitCommit},
-          {"compiler", kCompiler},           {"flags", kFlags},       {"build_type", kBuildType},
-          {"preset", kPreset},               {"sanitizers", kSanitizers}};
+  return {{"schema_version", kSchemaVersion},
+          {"version", kVersion},
+          {"git_commit", kGitCommit},
+          {"compiler", kCompiler},
+          {"flags", kFlags},
+          {"build_type", kBuildType},
+          {"preset", kPreset},
+          {"sanitizers", kSanitizers}};
 }
 
 void write_atomically(const std::string& path, const std::string& content) {
   const std::string tmp = path + ".tmp." + std::to_string(getpid());
   {
     std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    if (!out) throw std::runtime_error(fmt::format("cannot write {}: {}", tmp, std::strerror(errno)));
+    if (!out)
+      throw std::runtime_error(fmt::format("cannot write {}: {}", tmp, std::strerror(errno)));
     out << content;
     out.flush();
-    if (!out) throw std::runtime_error(fmt::format("cannot write {}: {}", tmp, std::strerror(errno)));
+    if (!out)
+      throw std::runtime_error(fmt::format("cannot write {}: {}", tmp, std::strerror(errno)));
   }
   if (std::rename(tmp.c_str(), path.c_str()) != 0) {
     const std::string why = std::strerror(errno);
@@ -127,12 +133,15 @@ void write_atomically(const std::string& path, const std::string& content) {
 void check_writable(const std::string& path) {
   namespace fs = std::filesystem;
   const fs::path p(path);
-  if (p.filename().empty()) throw UsageError(fmt::format("'{}' is a folder, not a file name", path));
+  if (p.filename().empty())
+    throw UsageError(fmt::format("'{}' is a folder, not a file name", path));
   std::error_code ec;
-  if (fs::is_directory(p, ec)) throw UsageError(fmt::format("'{}' is a folder, not a file name", path));
+  if (fs::is_directory(p, ec))
+    throw UsageError(fmt::format("'{}' is a folder, not a file name", path));
   const fs::path dir = p.has_parent_path() ? p.parent_path() : fs::path(".");
   if (!fs::is_directory(dir, ec)) {
-    throw UsageError(fmt::format("cannot write '{}': folder '{}' does not exist", path, dir.string()));
+    throw UsageError(
+        fmt::format("cannot write '{}': folder '{}' does not exist", path, dir.string()));
   }
   if (access(dir.c_str(), W_OK) != 0) {
     throw UsageError(fmt::format("cannot write '{}': {}", path, std::strerror(errno)));
@@ -193,8 +202,8 @@ void finalize(json& doc) {
     for (const std::string agg : {"mean", "median", "stddev", "cv"}) {
       json a;
       for (const char* k : {"family", "impl", "baseline", "progress", "scenario", "params",
-                            "threads", "family_index", "per_family_instance_index",
-                            "repetitions", "time_unit", "pinned", "placement"}) {
+                            "threads", "family_index", "per_family_instance_index", "repetitions",
+                            "time_unit", "pinned", "placement"}) {
         if (first.contains(k)) a[k] = first[k];
       }
       a["name"] = rn + "_" + agg;
@@ -231,9 +240,9 @@ void finalize(json& doc) {
 
   // Ratios to the family's reference baseline, and speed-up across thread counts.
   const auto cp = doc.find("cpbench");
-  const json families = cp != doc.end() && cp->is_object() ? cp->value("families", json::object())
-                                                            : json::object();
-  std::map<std::string, double> reference;  // family|scenario|params|threads -> ips
+  const json families =
+      cp != doc.end() && cp->is_object() ? cp->value("families", json::object()) : json::object();
+  std::map<std::string, double> reference;               // family|scenario|params|threads -> ips
   std::map<std::string, std::pair<int, double>> fewest;  // family|scenario|params|impl
   for (const auto& [rn, i] : primary) {
     const auto& e = out[i];
@@ -286,6 +295,11 @@ ResultFile::ResultFile(std::string path, json doc) : path_(std::move(path)), doc
 
 void ResultFile::add(json entry) {
   doc_["benchmarks"].push_back(std::move(entry));
+  flush();
+}
+
+void ResultFile::add_check(json check) {
+  doc_["checks"].push_back(std::move(check));
   flush();
 }
 

@@ -4,9 +4,9 @@
 /// each entry and top-level `cpbench` and `checks` blocks. reports/SCHEMA.md documents it.
 #pragma once
 
-#include <string>
-
 #include <nlohmann/json.hpp>
+
+#include <string>
 
 namespace cpb::reports {
 
@@ -40,6 +40,7 @@ class ResultFile {
  public:
   ResultFile(std::string path, nlohmann::json doc);
   void add(nlohmann::json entry);
+  void add_check(nlohmann::json check);                    ///< an entry of the `checks` block
   void set(const std::string& key, nlohmann::json value);  ///< a key of the `cpbench` block
   void finalize();
   [[nodiscard]] const nlohmann::json& doc() const { return doc_; }

@@ -1,12 +1,12 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "harness/bench/plan.hpp"
 
+#include "harness/core/errors.hpp"
+
 #include <fmt/format.h>
 
 #include <algorithm>
 #include <regex>
-
-#include "harness/core/errors.hpp"
 
 namespace cpb::bench {
 namespace {
@@ -15,8 +15,8 @@ std::regex compile(const std::string& what, const std::string& re) {
   try {
     return std::regex(re, std::regex::ECMAScript);
   } catch (const std::regex_error& e) {
-    throw UsageError(fmt::format("--{}: '{}' is not a valid regular expression ({})", what, re,
-                                 e.what()));
+    throw UsageError(
+        fmt::format("--{}: '{}' is not a valid regular expression ({})", what, re, e.what()));
   }
 }
 
@@ -28,8 +28,8 @@ std::string join(const Names& names) {
   return fmt::format("{}", fmt::join(v, ", "));
 }
 
-std::vector<std::vector<std::pair<std::string, std::int64_t>>> param_points(
-    const Scenario& s, const Selection& sel) {
+std::vector<std::vector<std::pair<std::string, std::int64_t>>> param_points(const Scenario& s,
+                                                                            const Selection& sel) {
   std::vector<std::vector<std::pair<std::string, std::int64_t>>> points{{}};
   for (const auto& axis : s.params) {
     std::vector<std::int64_t> values = axis.values;
@@ -66,38 +66,46 @@ std::string case_name(const ImplInfo& impl, const Scenario& s, const Point& p) {
   return name + fmt::format("/threads:{}", p.threads);
 }
 
+std::vector<const ImplInfo*> select_impls(const Registry& reg, const std::string& family_re,
+                                          const std::string& impl_re) {
+  const auto fam = compile("family", family_re);
+  const auto imp = compile("impl", impl_re);
+  std::vector<std::string> families;
+  for (const auto& f : reg.families()) families.push_back(f.name);
+  const auto family_matches = [&](const std::string& f) { return std::regex_match(f, fam); };
+  if (std::none_of(families.begin(), families.end(), family_matches)) {
+    throw UsageError(
+        fmt::format("--family '{}' matches no family (known: {})", family_re, join(families)));
+  }
+  std::vector<std::string> names;
+  std::vector<const ImplInfo*> out;
+  for (const auto& i : reg.impls()) {
+    if (!family_matches(i.family)) continue;
+    names.push_back(i.name);
+    if (std::regex_match(i.name, imp)) out.push_back(&i);
+  }
+  if (out.empty()) {
+    throw UsageError(
+        fmt::format("--impl '{}' matches no implementation of the selected "
+                    "families (known: {})",
+                    impl_re, join(names)));
+  }
+  return out;
+}
+
 std::vector<Case> plan(const Registry& reg, const Selection& sel) {
-  const auto fam_re = compile("family", sel.family);
-  const auto impl_re = compile("impl", sel.impl);
+  const auto impls = select_impls(reg, sel.family, sel.impl);
   const auto scen_re = compile("scenario", sel.scenario);
   const auto filter_re = compile("filter", sel.filter.empty() ? std::string(".*") : sel.filter);
-
-  std::vector<std::string> families;
-  std::vector<std::string> impl_names;
   std::vector<std::string> scenario_names;
-  for (const auto& f : reg.families()) families.push_back(f.name);
-  const auto family_matches = [&](const std::string& f) { return std::regex_match(f, fam_re); };
-  if (std::none_of(families.begin(), families.end(), family_matches)) {
-    throw UsageError(fmt::format("--family '{}' matches no family (known: {})", sel.family,
-                                 join(families)));
-  }
-  for (const auto& i : reg.impls()) {
-    if (family_matches(i.family)) impl_names.push_back(i.name);
-  }
-  if (std::none_of(impl_names.begin(), impl_names.end(),
-                   [&](const std::string& n) { return std::regex_match(n, impl_re); })) {
-    throw UsageError(fmt::format("--impl '{}' matches no implementation of the selected "
-                                 "families (known: {})",
-                                 sel.impl, join(impl_names)));
-  }
   for (const auto& [name, values] : sel.params) {
     if (values.empty()) throw UsageError(fmt::format("--param {}: no values given", name));
   }
 
   std::vector<Case> cases;
   int family_index = 0;
-  for (const auto& impl : reg.impls()) {
-    if (!family_matches(impl.family) || !std::regex_match(impl.name, impl_re)) continue;
+  for (const ImplInfo* impl_ptr : impls) {
+    const ImplInfo& impl = *impl_ptr;
     for (const auto& s : impl.scenarios) {
       scenario_names.push_back(s.name);
       if (!std::regex_match(s.name, scen_re)) continue;
@@ -123,9 +131,10 @@ std::vector<Case> plan(const Registry& reg, const Selection& sel) {
       for (const auto& c : cases) {
         for (const auto& kv : c.point.params) axes.push_back(kv.first);
       }
-      throw UsageError(fmt::format("--param '{}' is not a parameter of the selected scenarios "
-                                   "(known: {})",
-                                   name, axes.empty() ? std::string("none") : join(axes)));
+      throw UsageError(
+          fmt::format("--param '{}' is not a parameter of the selected scenarios "
+                      "(known: {})",
+                      name, axes.empty() ? std::string("none") : join(axes)));
     }
   }
   if (cases.empty()) {

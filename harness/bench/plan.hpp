@@ -3,11 +3,11 @@
 /// Selection: turns the registry and the user's filters into the list of benchmark cases.
 #pragma once
 
+#include "harness/core/registry.hpp"
+
 #include <optional>
 #include <string>
 #include <vector>
-
-#include "harness/core/registry.hpp"
 
 namespace cpb::bench {
 
@@ -35,6 +35,11 @@ struct Case {
 /// The cases `sel` selects, in registry order. Throws UsageError when a regex is malformed or
 /// matches nothing, naming what is known.
 std::vector<Case> plan(const Registry& reg, const Selection& sel);
+
+/// The registered implementations whose family and name fully match the regexes. Throws
+/// UsageError when a regex is malformed or either matches nothing, naming what is known.
+std::vector<const ImplInfo*> select_impls(const Registry& reg, const std::string& family_re,
+                                          const std::string& impl_re);
 
 /// `family/impl/scenario/p:v/threads:N`.
 std::string case_name(const ImplInfo& impl, const Scenario& s, const Point& p);

@@ -4,11 +4,11 @@
 /// 2 bad input (thrown as UsageError and reported by main as one line).
 #pragma once
 
-#include <string>
-#include <vector>
-
 #include "harness/bench/plan.hpp"
 #include "harness/bench/suite.hpp"
+
+#include <string>
+#include <vector>
 
 namespace cpb::cli {
 
@@ -31,6 +31,17 @@ struct ReportOptions {
   std::string html;
 };
 int report(const ReportOptions& o);
+
+struct CheckOptions {
+  std::string mode = "stress";
+  std::string family = ".*";
+  std::string impl = ".*";
+  bool litmus = false;  ///< also run the litmus suite (MP, SB, LB, IRIW, 2+2W, CoRR)
+  CheckConfig config;
+  std::string out = "cpbench_checks.json";
+};
+/// Runs the registered checks of the selected implementations; 1 when any fails.
+int check(const CheckOptions& o);
 
 /// "1,2,4" -> {1, 2, 4}. Throws UsageError naming `flag` unless every item is an integer in
 /// [min, max].

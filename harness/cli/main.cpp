@@ -2,18 +2,21 @@
 /// @file
 /// `cpbench`: list, run and report. Exit codes: 0 success, 1 a failure in what ran, 2 bad input.
 
-#include <benchmark/benchmark.h>
-#include <CLI/CLI.hpp>
-#include <fmt/format.h>
-
-#include <algorithm>
-#include <cstdio>
-#include <exception>
-#include <limits>
-
 #include "harness/cli/commands.hpp"
 #include "harness/core/errors.hpp"
 #include "reports/build_info.hpp"
+
+#include <CLI/CLI.hpp>
+#include <benchmark/benchmark.h>
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <exception>
+#include <limits>
 
 namespace {
 
@@ -47,8 +50,10 @@ int main(int argc, char** argv) {
   app.require_subcommand(1);
 
   cli::ListOptions list;
-  auto* list_cmd = app.add_subcommand("list", "List families, implementations, scenarios or workloads");
-  list_cmd->add_option("what", list.what, "families | impls | scenarios | workloads (default impls)");
+  auto* list_cmd =
+      app.add_subcommand("list", "List families, implementations, scenarios or workloads");
+  list_cmd->add_option("what", list.what,
+                       "families | impls | scenarios | workloads (default impls)");
   list_cmd->add_flag("--json", list.json, "Print JSON instead of a table");
 
   cli::RunOptions run;
@@ -66,8 +71,9 @@ int main(int argc, char** argv) {
   run_cmd->add_option("--scenario", run.selection.scenario, "Regex matched against scenario names");
   run_cmd->add_option("--filter", run.selection.filter,
                       "Regex searched in full benchmark names (family/impl/scenario/...)");
-  run_cmd->add_option("--threads", threads, "Thread counts, e.g. 1,2,4 (for scenarios whose "
-                                            "thread count is an axis)");
+  run_cmd->add_option("--threads", threads,
+                      "Thread counts, e.g. 1,2,4 (for scenarios whose "
+                      "thread count is an axis)");
   run_cmd->add_option("--param", params, "Override a parameter axis: name=v1,v2 (repeatable)");
   run_cmd->add_option("--repetitions", repetitions, "Repetitions of each benchmark (default 1)");
   run_cmd->add_option("--min-time", min_time, "Minimum seconds per measured trial (default 0.1)");
@@ -82,6 +88,21 @@ int main(int argc, char** argv) {
   run_cmd->add_option("--out", run.out, "Result file (default cpbench_results.json)");
   run_cmd->add_option("--html", run.html, "Also write an HTML report here");
 
+  cli::CheckOptions check;
+  std::string check_seed;
+  std::string budget;
+  auto* check_cmd = app.add_subcommand(
+      "check", "Run the registered checks of the selected implementations; exit 1 on any failure");
+  check_cmd->add_option("--mode", check.mode, "stress (real threads; the default)");
+  check_cmd->add_option("--family", check.family, "Regex matched against family names");
+  check_cmd->add_option("--impl", check.impl, "Regex matched against implementation names");
+  check_cmd->add_flag("--litmus", check.litmus,
+                      "Also run the litmus suite (MP, SB, LB, IRIW, 2+2W, CoRR over std::atomic)");
+  check_cmd->add_option("--seed", check_seed,
+                        "Seed that replays a failure's schedule (printed with every failure)");
+  check_cmd->add_option("--budget", budget, "Seconds per check (default: each check's own)");
+  check_cmd->add_option("--out", check.out, "Result file (default cpbench_checks.json)");
+
   cli::ReportOptions report;
   auto* report_cmd = app.add_subcommand("report", "Render a result file as HTML");
   report_cmd->add_option("input", report.input, "Result file (JSON)")->required();
@@ -89,10 +110,11 @@ int main(int argc, char** argv) {
 
   const auto is_command = [&](const std::string& name) {
     const auto subs = app.get_subcommands({});
-    return std::any_of(subs.begin(), subs.end(), [&](const CLI::App* s) { return s->get_name() == name; });
+    return std::any_of(subs.begin(), subs.end(),
+                       [&](const CLI::App* s) { return s->get_name() == name; });
   };
   if (argc > 1 && argv[1][0] != '-' && !is_command(argv[1])) {
-    return fail(fmt::format("unknown command '{}' (known: list, run, report)", argv[1]));
+    return fail(fmt::format("unknown command '{}' (known: list, run, check, report)", argv[1]));
   }
   try {
     app.parse(argc, argv);
@@ -108,28 +130,6 @@ int main(int argc, char** argv) {
 
   try {
     for (const auto& p : cpb::Registry::instance().problems()) return fail(p);
-    if (*list_cmd) return cli::list(list);
-    if (*report_cmd) return cli::report(report);
-
-    auto& sel = run.selection;
-    if (!threads.empty()) {
-      std::vector<int> t;
-      for (auto v : cli::parse_int_list("--threads", threads, 1, 1024)) t.push_back(static_cast<int>(v));
-      sel.threads = t;
-    }
-    for (const auto& p : params) {
-      const auto eq = p.find('=');
-      if (eq == std::string::npos || eq == 0) {
-        throw UsageError(fmt::format("--param: '{}' is not of the form name=v1,v2", p));
-      }
-      sel.params.emplace_back(p.substr(0, eq),
-                              cli::parse_int_list("--param " + p.substr(0, eq), p.substr(eq + 1),
-                                                  0, std::numeric_limits<std::int64_t>::max()));
-    }
-    sel.quick = run.suite.quick;
-    if (!repetitions.empty()) {
-      run.suite.repetitions = static_cast<int>(cli::parse_int_list("--repetitions", repetitions, 1, 1000)[0]);
-    }
     const auto parse_seconds = [](const std::string& flag, const std::string& text) {
       double v = 0;
       std::size_t used = 0;
@@ -143,9 +143,50 @@ int main(int argc, char** argv) {
       }
       return v;
     };
+    if (*list_cmd) return cli::list(list);
+    if (*report_cmd) return cli::report(report);
+    if (*check_cmd) {
+      if (!check_seed.empty()) {
+        char* end = nullptr;
+        errno = 0;
+        const unsigned long long v = std::strtoull(check_seed.c_str(), &end, 0);
+        if (errno != 0 || end == check_seed.c_str() || *end != '\0' || check_seed[0] == '-') {
+          throw UsageError(fmt::format("--seed: '{}' is not a non-negative integer", check_seed));
+        }
+        check.config.seed = v;
+      }
+      if (!budget.empty()) {
+        check.config.budget = std::chrono::milliseconds(
+            static_cast<std::int64_t>(parse_seconds("--budget", budget) * 1000));
+      }
+      return cli::check(check);
+    }
+
+    auto& sel = run.selection;
+    if (!threads.empty()) {
+      std::vector<int> t;
+      for (auto v : cli::parse_int_list("--threads", threads, 1, 1024))
+        t.push_back(static_cast<int>(v));
+      sel.threads = t;
+    }
+    for (const auto& p : params) {
+      const auto eq = p.find('=');
+      if (eq == std::string::npos || eq == 0) {
+        throw UsageError(fmt::format("--param: '{}' is not of the form name=v1,v2", p));
+      }
+      sel.params.emplace_back(p.substr(0, eq),
+                              cli::parse_int_list("--param " + p.substr(0, eq), p.substr(eq + 1), 0,
+                                                  std::numeric_limits<std::int64_t>::max()));
+    }
+    sel.quick = run.suite.quick;
+    if (!repetitions.empty()) {
+      run.suite.repetitions =
+          static_cast<int>(cli::parse_int_list("--repetitions", repetitions, 1, 1000)[0]);
+    }
     if (!min_time.empty()) run.suite.run.min_time_s = parse_seconds("--min-time", min_time);
     if (!timeout.empty()) run.suite.run.timeout_s = parse_seconds("--timeout", timeout);
-    if (run.suite.quick) run.suite.run.warmup_s = std::min(run.suite.run.warmup_s, run.suite.run.min_time_s);
+    if (run.suite.quick)
+      run.suite.run.warmup_s = std::min(run.suite.run.warmup_s, run.suite.run.min_time_s);
     run.suite.run.pin = !no_pin;
     run.suite.calibrate = !no_calibration;
     run.suite.isolate = !in_process;

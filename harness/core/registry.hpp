@@ -9,6 +9,11 @@
 /// outside timed loops; the loops themselves are static code in each scenario's fixture.
 #pragma once
 
+#include "harness/bench/meter.hpp"
+#include "harness/core/progress.hpp"
+#include "harness/stress/result.hpp"
+
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -16,9 +21,6 @@
 #include <string_view>
 #include <utility>
 #include <vector>
-
-#include "harness/bench/meter.hpp"
-#include "harness/core/progress.hpp"
 
 namespace benchmark {
 class State;
@@ -85,6 +87,21 @@ struct Scenario {
   std::function<std::unique_ptr<Fixture>(const Point&)> make;
 };
 
+/// How a check runs: its seed (0 picks one, printed with any failure) and time budget (0: the
+/// check's default).
+struct CheckConfig {
+  std::uint64_t seed = 0;
+  std::chrono::milliseconds budget{0};
+};
+
+/// A small concurrent program with an oracle, run against one implementation. `stress` runs it
+/// on real threads (harness/stress); the model checker will add a mode of its own.
+struct Check {
+  std::string name;
+  std::string description;
+  std::function<stress::CheckResult(const CheckConfig&)> stress;
+};
+
 /// A registered implementation of a family.
 struct ImplInfo {
   std::string family;
@@ -93,6 +110,7 @@ struct ImplInfo {
   bool baseline = false;
   std::string source;  ///< where it was registered: file:line
   std::vector<Scenario> scenarios;
+  std::vector<Check> checks;
 };
 
 struct FamilyInfo {
@@ -136,8 +154,15 @@ bool register_impl(const char* file, int line) {
   using F = Family<T>;
   Registry& r = Registry::instance();
   r.add_family({std::string(F::kName), std::string(F::kDescription), std::string(F::kReference)});
-  r.add_impl({std::string(F::kName), std::string(T::kName), T::kProgress, is_baseline<T>(),
-              std::string(file) + ":" + std::to_string(line), F::scenarios()});
+  ImplInfo info{std::string(F::kName),
+                std::string(T::kName),
+                T::kProgress,
+                is_baseline<T>(),
+                std::string(file) + ":" + std::to_string(line),
+                F::scenarios(),
+                {}};
+  if constexpr (requires { F::checks(); }) info.checks = F::checks();
+  r.add_impl(std::move(info));
   return true;
 }
 
@@ -150,7 +175,7 @@ bool register_impl(const char* file, int line) {
 /// Registers implementation `...` (a type) in family `family` (a folder name under patterns/).
 /// Use it at namespace scope in a .cpp file: built-ins in `<family>.register.cpp`, plug-ins in
 /// their own translation unit linked with `cpbench::main`.
-#define CPB_REGISTER_IMPL(family, ...)                                                    \
-  [[maybe_unused]] static const bool CPB_DETAIL_CAT(cpb_registered_, __COUNTER__) =       \
+#define CPB_REGISTER_IMPL(family, ...)                                                     \
+  [[maybe_unused]] static const bool CPB_DETAIL_CAT(cpb_registered_, __COUNTER__) =        \
       ::cpb::detail::register_impl<::cpb::patterns::family::Family, __VA_ARGS__>(__FILE__, \
                                                                                  __LINE__)

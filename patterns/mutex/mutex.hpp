@@ -3,23 +3,26 @@
 /// The `mutex` family: mutual-exclusion locks. The concept, its scenarios and its fixtures.
 #pragma once
 
+#include "harness/core/progress.hpp"
+#include "harness/core/registry.hpp"
+#include "harness/core/sync.hpp"
+#include "harness/stress/history.hpp"
+#include "harness/stress/mutual_exclusion.hpp"
+#include "workloads/workload.hpp"
+
+#include <benchmark/benchmark.h>
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <atomic>
 #include <concepts>
 #include <condition_variable>
 #include <cstdint>
-#include <fmt/format.h>
 #include <memory>
 #include <mutex>
 #include <string_view>
 #include <thread>
 #include <vector>
-
-#include <benchmark/benchmark.h>
-
-#include "harness/core/progress.hpp"
-#include "harness/core/registry.hpp"
-#include "workloads/workload.hpp"
 
 namespace cpb::patterns::mutex {
 
@@ -61,9 +64,10 @@ class Contended final : public Fixture {
   std::string verify() override {
     const auto counted = counted_.load(std::memory_order_relaxed);
     if (guarded_ == counted) return {};
-    return fmt::format("the guarded counter is {} after {} critical sections: mutual exclusion "
-                       "was violated (lost updates)",
-                       guarded_, counted);
+    return fmt::format(
+        "the guarded counter is {} after {} critical sections: mutual exclusion "
+        "was violated (lost updates)",
+        guarded_, counted);
   }
 
  private:
@@ -80,10 +84,11 @@ class Contended final : public Fixture {
 template <Lock L>
 class Uncontended final : public Fixture {
  public:
-  Uncontended() : sleeper_([this] {
-    std::unique_lock lk(m_);
-    cv_.wait(lk, [this] { return done_; });
-  }) {}
+  Uncontended()
+      : sleeper_([this] {
+          std::unique_lock lk(m_);
+          cv_.wait(lk, [this] { return done_; });
+        }) {}
   ~Uncontended() override {
     {
       std::lock_guard lk(m_);
@@ -157,6 +162,40 @@ struct Family {
          64,
          contended},
     };
+  }
+
+  static std::vector<Check> checks() {
+    return {{"mutual_exclusion",
+             "4 threads take the lock in turn (lock and try_lock); no two holds may overlap",
+             [](const CheckConfig& c) {
+               // Shared: a hung thread is detached and may outlive this call.
+               auto lock = std::make_shared<L>();
+               stress::RecordOptions o;
+               o.threads = 4;
+               o.operations = 20'000;
+               o.seed = c.seed;
+               if (c.budget.count() > 0) o.time_cap = c.budget;
+               auto rec =
+                   stress::record(o, [lock](std::size_t, stress::Rng& rng, stress::Recorder& r) {
+                     const auto section = [] {
+                       for (int i = 0; i < 16; ++i) sync::Real::pause();
+                     };
+                     if (rng.chance(1, 4)) {
+                       r.try_hold(*lock, section);
+                     } else {
+                       r.hold(*lock, section);
+                     }
+                   });
+               if (!rec.engine.ok()) {
+                 stress::CheckResult bad;
+                 bad.kind = "mutual_exclusion";
+                 bad.seed = rec.seed;
+                 bad.verdict = stress::Verdict::kError;
+                 bad.failure = rec.engine.describe();
+                 return bad;
+               }
+               return stress::check_mutual_exclusion(rec.history, std::string(L::kName), rec.seed);
+             }}};
   }
 };
 

@@ -1,14 +1,16 @@
 // SPDX-License-Identifier: Apache-2.0
-// Two deliberately broken locks, linked into a cpbench of their own (cpb_add_plugin): one
-// crashes the process, one never returns. The run must record both failures, keep what the
-// healthy implementations measured, and exit 1.
+// Deliberately broken locks, linked into a cpbench of their own (cpb_add_plugin). In `run`, one
+// crashes the process and one never returns: the run must record both failures, keep what the
+// healthy implementations measured, and exit 1. In `check`, the racy one lets two threads in at
+// once: the check must fail with exit 1 and print the seed that replays it.
+#include "harness/core/registry.hpp"
+#include "patterns/mutex/mutex.hpp"
+
+#include <atomic>
 #include <chrono>
 #include <cstdlib>
 #include <string_view>
 #include <thread>
-
-#include "harness/core/registry.hpp"
-#include "patterns/mutex/mutex.hpp"
 
 namespace cpb::testing {
 
@@ -30,7 +32,29 @@ struct HangingLock {
   void unlock() {}
 };
 
+/// Test, then set, in two steps: two threads can both see the lock free.
+struct RacyLock {
+  static constexpr std::string_view kName = "racy_lock";
+  static constexpr Progress kProgress = Progress::kBlocking;
+  void lock() {
+    // Relaxed everywhere: this lock is wrong on purpose; the orders do not matter.
+    while (locked_.load(std::memory_order_relaxed)) std::this_thread::yield();
+    std::this_thread::yield();  // widen the window between the test and the set
+    locked_.store(true, std::memory_order_relaxed);
+  }
+  bool try_lock() {
+    if (locked_.load(std::memory_order_relaxed)) return false;
+    locked_.store(true, std::memory_order_relaxed);
+    return true;
+  }
+  void unlock() { locked_.store(false, std::memory_order_relaxed); }
+
+ private:
+  std::atomic<bool> locked_{false};
+};
+
 }  // namespace cpb::testing
 
 CPB_REGISTER_IMPL(mutex, cpb::testing::CrashingLock);
 CPB_REGISTER_IMPL(mutex, cpb::testing::HangingLock);
+CPB_REGISTER_IMPL(mutex, cpb::testing::RacyLock);

@@ -81,8 +81,13 @@ template <template <class> class F, class T>
 void register_into(Registry& reg) {
   reg.add_family(
       {std::string(F<T>::kName), std::string(F<T>::kDescription), std::string(F<T>::kReference)});
-  reg.add_impl({std::string(F<T>::kName), std::string(T::kName), T::kProgress,
-                detail::is_baseline<T>(), "fake_family.hpp", F<T>::scenarios()});
+  reg.add_impl({std::string(F<T>::kName),
+                std::string(T::kName),
+                T::kProgress,
+                detail::is_baseline<T>(),
+                "fake_family.hpp",
+                F<T>::scenarios(),
+                {}});
 }
 
 /// A registry holding the fake family's two implementations, alpha then beta.

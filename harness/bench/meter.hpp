@@ -61,9 +61,6 @@ class alignas(128) Meter {
     end();
   }
 
-  /// Adds items done outside `op` (for example tasks completed by workers).
-  void add(std::uint64_t items) { ops_ += items; }
-
   [[nodiscard]] std::uint64_t ops() const { return ops_; }
   [[nodiscard]] const Histogram& histogram() const { return hist_; }
   [[nodiscard]] std::uint64_t start_ns() const { return start_ns_; }

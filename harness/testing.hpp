@@ -4,11 +4,11 @@
 /// of a TYPED_TEST_SUITE, so adding an implementation to the list enrols it in every test.
 #pragma once
 
+#include "harness/core/type_list.hpp"
+
 #include <gtest/gtest.h>
 
 #include <string>
-
-#include "harness/core/type_list.hpp"
 
 namespace cpb::testing {
 

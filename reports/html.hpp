@@ -3,10 +3,10 @@
 /// The HTML report: one self-contained file (Chart.js and the data embedded) that opens offline.
 #pragma once
 
+#include <nlohmann/json.hpp>
+
 #include <string>
 #include <string_view>
-
-#include <nlohmann/json.hpp>
 
 namespace cpb::reports {
 

@@ -1,19 +1,18 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "harness/bench/calibration.hpp"
 
-#include <linux/futex.h>
-#include <sys/syscall.h>
-#include <unistd.h>
-
-#include <algorithm>
-#include <atomic>
-#include <thread>
-#include <vector>
-
 #include "harness/bench/meter.hpp"
 #include "harness/bench/pinning.hpp"
 #include "harness/core/sync.hpp"
 #include "workloads/workload.hpp"
+
+#include <algorithm>
+#include <atomic>
+#include <linux/futex.h>
+#include <sys/syscall.h>
+#include <thread>
+#include <unistd.h>
+#include <vector>
 
 namespace cpb::bench {
 namespace {
@@ -70,7 +69,8 @@ double futex_handoff(int n) {
     pin_current_thread(1);
     for (std::uint32_t i = 1; i <= static_cast<std::uint32_t>(n); ++i) {
       // Acquire pairs with the main thread's release store of 2i-1.
-      while (turn.load(std::memory_order_acquire) != 2 * i - 1) futex(&turn, FUTEX_WAIT_PRIVATE, 2 * i - 2);
+      while (turn.load(std::memory_order_acquire) != 2 * i - 1)
+        futex(&turn, FUTEX_WAIT_PRIVATE, 2 * i - 2);
       turn.store(2 * i, std::memory_order_release);  // pairs with the main thread's acquire
       futex(&turn, FUTEX_WAKE_PRIVATE, 1);
     }
@@ -81,7 +81,8 @@ double futex_handoff(int n) {
     turn.store(2 * i - 1, std::memory_order_release);  // pairs with the peer's acquire
     futex(&turn, FUTEX_WAKE_PRIVATE, 1);
     // Acquire pairs with the peer's release store of 2i.
-    while (turn.load(std::memory_order_acquire) != 2 * i) futex(&turn, FUTEX_WAIT_PRIVATE, 2 * i - 1);
+    while (turn.load(std::memory_order_acquire) != 2 * i)
+      futex(&turn, FUTEX_WAIT_PRIVATE, 2 * i - 1);
   }
   const auto ns = static_cast<double>(now_ns() - t0);
   peer.join();
@@ -97,21 +98,19 @@ nlohmann::json calibrate(bool quick) {
   nlohmann::json j;
   // The two-thread probes need two CPUs; on one they would measure the scheduler instead.
   const bool two_cpus = allowed_cpus().size() >= 2;
-  j["atomic_rtt_ns"] = two_cpus ? nlohmann::json(median_of(rounds, [&] {
-    return atomic_rtt(20'000 * scale);
-  }))
-                                : nlohmann::json(nullptr);
+  j["atomic_rtt_ns"] =
+      two_cpus ? nlohmann::json(median_of(rounds, [&] { return atomic_rtt(20'000 * scale); }))
+               : nlohmann::json(nullptr);
   j["fetch_add_ns"] = median_of(rounds, [&] {
     return ns_per_call(1'000'000 * scale,
                        [&] { counter.fetch_add(1, std::memory_order_relaxed); });  // no edge
   });
-  j["syscall_ns"] = median_of(rounds, [&] {
-    return ns_per_call(20'000 * scale, [] { syscall(SYS_getppid); });
-  });
-  j["futex_handoff_ns"] = two_cpus ? nlohmann::json(median_of(rounds, [&] {
-    return futex_handoff(1'000 * static_cast<int>(scale));
-  }))
-                                   : nlohmann::json(nullptr);
+  j["syscall_ns"] =
+      median_of(rounds, [&] { return ns_per_call(20'000 * scale, [] { syscall(SYS_getppid); }); });
+  j["futex_handoff_ns"] =
+      two_cpus ? nlohmann::json(median_of(
+                     rounds, [&] { return futex_handoff(1'000 * static_cast<int>(scale)); }))
+               : nlohmann::json(nullptr);
   j["timer_ns"] = median_of(rounds, [&] {
     return ns_per_call(200'000 * scale, [] { benchmark::DoNotOptimize(now_ns()); });
   });

@@ -5,12 +5,12 @@
 /// aligned, touched only by its thread while a run is in progress.
 #pragma once
 
-#include <chrono>
-#include <cstdint>
+#include "harness/bench/histogram.hpp"
 
 #include <benchmark/benchmark.h>
 
-#include "harness/bench/histogram.hpp"
+#include <chrono>
+#include <cstdint>
 
 namespace cpb::bench {
 

@@ -1,26 +1,25 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "harness/bench/runner.hpp"
 
+#include "harness/bench/pinning.hpp"
+
+#include <benchmark/benchmark.h>
 #include <fmt/format.h>
-#include <fcntl.h>
-#include <poll.h>
-#include <pthread.h>
-#include <sched.h>
-#include <signal.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
 #include <cmath>
 #include <cstring>
+#include <fcntl.h>
 #include <mutex>
+#include <poll.h>
+#include <pthread.h>
+#include <sched.h>
+#include <signal.h>
+#include <sys/wait.h>
 #include <thread>
+#include <unistd.h>
 #include <vector>
-
-#include <benchmark/benchmark.h>
-
-#include "harness/bench/pinning.hpp"
 
 namespace cpb::bench {
 namespace {
@@ -83,8 +82,8 @@ nlohmann::json measurements(const std::vector<Meter>& meters, bool per_thread_fa
   j["items"] = items;
   j["wall_time_s"] = wall_s;
   j["items_per_second"] = wall_s > 0 ? static_cast<double>(items) / wall_s : 0.0;
-  j["latency_ns"] = {{"samples", merged.count()},     {"p50", merged.quantile(0.5)},
-                     {"p90", merged.quantile(0.9)},   {"p99", merged.quantile(0.99)},
+  j["latency_ns"] = {{"samples", merged.count()},      {"p50", merged.quantile(0.5)},
+                     {"p90", merged.quantile(0.9)},    {"p99", merged.quantile(0.99)},
                      {"p999", merged.quantile(0.999)}, {"max", merged.max()}};
   j["per_thread_items"] = per_thread;
   j["fairness"] = per_thread_fairness ? nlohmann::json(jain(rates)) : nlohmann::json(nullptr);
@@ -146,8 +145,8 @@ nlohmann::json run_here(const Case& c, const RunOptions& opt) {
   j["time_unit"] = "ns";
   j["gb_threads"] = run.threads;
   j["placement"] = placement;
-  j["pinned"] = opt.pin && !owned && std::all_of(placement.begin(), placement.end(),
-                                       [](int cpu) { return cpu >= 0; });
+  j["pinned"] = opt.pin && !owned &&
+                std::all_of(placement.begin(), placement.end(), [](int cpu) { return cpu >= 0; });
   if (run.error_occurred) {
     j["error_occurred"] = true;
     j["error_message"] = thrown.empty() ? run.error_message : thrown;
@@ -201,7 +200,8 @@ nlohmann::json run_isolated(const Case& c, const RunOptions& opt) {
       break;
     }
     pollfd p{fds[0], POLLIN, 0};
-    const int left_ms = static_cast<int>(std::min<std::uint64_t>((deadline - t) / 1'000'000 + 1, 1000));
+    const int left_ms =
+        static_cast<int>(std::min<std::uint64_t>((deadline - t) / 1'000'000 + 1, 1000));
     const int r = poll(&p, 1, left_ms);
     if (r < 0 && errno == EINTR) continue;
     if (r <= 0) continue;
@@ -217,8 +217,8 @@ nlohmann::json run_isolated(const Case& c, const RunOptions& opt) {
   while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
   }
   if (timed_out) {
-    return error_entry(fmt::format("timed out: still running after {} s; killed by the watchdog",
-                                   opt.timeout_s));
+    return error_entry(
+        fmt::format("timed out: still running after {} s; killed by the watchdog", opt.timeout_s));
   }
   if (WIFSIGNALED(status)) {
     return error_entry(fmt::format("crashed: killed by signal {} ({})", WTERMSIG(status),

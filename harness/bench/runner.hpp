@@ -7,17 +7,17 @@
 /// hang in one implementation is recorded for that case and the suite goes on.
 #pragma once
 
-#include <nlohmann/json.hpp>
-
 #include "harness/bench/plan.hpp"
+
+#include <nlohmann/json.hpp>
 
 namespace cpb::bench {
 
 struct RunOptions {
-  double min_time_s = 0.1;      ///< Google Benchmark's min time per trial
-  double warmup_s = 0.02;       ///< discarded warm-up before the measured trials
-  double timeout_s = 60;        ///< the watchdog: a case running longer is killed and recorded
-  bool pin = true;              ///< pin benchmark threads
+  double min_time_s = 0.1;  ///< Google Benchmark's min time per trial
+  double warmup_s = 0.02;   ///< discarded warm-up before the measured trials
+  double timeout_s = 60;    ///< the watchdog: a case running longer is killed and recorded
+  bool pin = true;          ///< pin benchmark threads
 };
 
 /// Runs `c` in this process and returns its result entry (our fields plus Google Benchmark's

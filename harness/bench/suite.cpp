@@ -1,16 +1,16 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "harness/bench/suite.hpp"
 
+#include "harness/bench/calibration.hpp"
+
 #include <fmt/format.h>
-#include <unistd.h>
 
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <numeric>
 #include <random>
-
-#include "harness/bench/calibration.hpp"
+#include <unistd.h>
 
 namespace cpb::bench {
 namespace {
@@ -75,8 +75,8 @@ int run_suite(const std::vector<Case>& cases, const SuiteOptions& opt, reports::
       ++done;
       if (entry.value("error_occurred", false)) {
         ++failed;
-        std::fprintf(stderr, "%s%s: FAILED: %s\n", opt.progress ? "\r\033[K" : "",
-                     c.name.c_str(), entry.value("error_message", "").c_str());
+        std::fprintf(stderr, "%s%s: FAILED: %s\n", opt.progress ? "\r\033[K" : "", c.name.c_str(),
+                     entry.value("error_message", "").c_str());
       } else if (opt.progress) {
         std::fprintf(stderr, "  %s", human_rate(entry.value("items_per_second", 0.0)).c_str());
       }

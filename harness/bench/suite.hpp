@@ -5,13 +5,13 @@
 /// written to the result file as soon as it arrives.
 #pragma once
 
-#include <cstdint>
-#include <iosfwd>
-#include <vector>
-
 #include "harness/bench/plan.hpp"
 #include "harness/bench/runner.hpp"
 #include "reports/schema.hpp"
+
+#include <cstdint>
+#include <iosfwd>
+#include <vector>
 
 namespace cpb::bench {
 

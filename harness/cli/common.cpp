@@ -1,11 +1,11 @@
 // SPDX-License-Identifier: Apache-2.0
+#include "harness/cli/commands.hpp"
+#include "harness/core/errors.hpp"
+
 #include <fmt/format.h>
 
 #include <charconv>
 #include <cstdio>
-
-#include "harness/cli/commands.hpp"
-#include "harness/core/errors.hpp"
 
 namespace cpb::cli {
 
@@ -22,7 +22,8 @@ std::vector<std::int64_t> parse_int_list(const std::string& flag, const std::str
       throw UsageError(fmt::format("{}: '{}' is not an integer", flag, item));
     }
     if (v < min || v > max) {
-      throw UsageError(fmt::format("{}: {} is out of range (allowed: {} to {})", flag, v, min, max));
+      throw UsageError(
+          fmt::format("{}: {} is out of range (allowed: {} to {})", flag, v, min, max));
     }
     out.push_back(v);
     pos = comma + 1;
@@ -66,10 +67,10 @@ void print_table(const nlohmann::json& doc) {
     const std::string fair = (*e).contains("fairness") && (*e)["fairness"].is_number()
                                  ? fmt::format("{:.3f}", (*e)["fairness"].get<double>())
                                  : "-";
-    const std::string ref = e->contains("vs_reference")
-                                ? fmt::format("{:.2f}x", (*e)["vs_reference"]["throughput_ratio"]
-                                                             .get<double>())
-                                : "-";
+    const std::string ref =
+        e->contains("vs_reference")
+            ? fmt::format("{:.2f}x", (*e)["vs_reference"]["throughput_ratio"].get<double>())
+            : "-";
     std::printf("%-*s %12s %10s %10s %8s %10s\n", static_cast<int>(width), name.c_str(),
                 rate(e->value("items_per_second", 0.0)).c_str(), num(lat, "p50").c_str(),
                 num(lat, "p99").c_str(), fair.c_str(), ref.c_str());

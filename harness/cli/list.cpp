@@ -1,11 +1,11 @@
 // SPDX-License-Identifier: Apache-2.0
-#include <fmt/format.h>
-
-#include <cstdio>
-
 #include "harness/cli/commands.hpp"
 #include "harness/core/errors.hpp"
 #include "workloads/workload.hpp"
+
+#include <fmt/format.h>
+
+#include <cstdio>
 
 namespace cpb::cli {
 namespace {
@@ -21,8 +21,8 @@ json scenario_json(const Scenario& s) {
   return {{"name", s.name},
           {"description", s.description},
           {"params", params},
-          {"threads", {{"kind", kKinds[static_cast<int>(s.threads.kind)]},
-                       {"values", s.threads.values}}}};
+          {"threads",
+           {{"kind", kKinds[static_cast<int>(s.threads.kind)]}, {"values", s.threads.values}}}};
 }
 
 }  // namespace
@@ -34,16 +34,21 @@ int list(const ListOptions& o) {
     for (const auto& f : reg.families()) {
       int n = 0;
       for (const auto& i : reg.impls()) n += i.family == f.name ? 1 : 0;
-      out.push_back({{"name", f.name}, {"description", f.description},
-                     {"reference", f.reference}, {"impls", n}});
+      out.push_back({{"name", f.name},
+                     {"description", f.description},
+                     {"reference", f.reference},
+                     {"impls", n}});
     }
   } else if (o.what == "impls") {
     for (const auto& i : reg.impls()) {
       json scenarios = json::array();
       for (const auto& s : i.scenarios) scenarios.push_back(s.name);
-      out.push_back({{"name", i.name}, {"family", i.family}, {"baseline", i.baseline},
+      out.push_back({{"name", i.name},
+                     {"family", i.family},
+                     {"baseline", i.baseline},
                      {"progress", std::string(to_string(i.progress))},
-                     {"scenarios", scenarios}, {"source", i.source}});
+                     {"scenarios", scenarios},
+                     {"source", i.source}});
     }
   } else if (o.what == "scenarios") {
     for (const auto& f : reg.families()) {
@@ -59,7 +64,9 @@ int list(const ListOptions& o) {
     }
   } else if (o.what == "workloads") {
     for (const auto& w : workloads::catalogue()) {
-      out.push_back({{"name", w.name}, {"kind", w.kind}, {"description", w.description},
+      out.push_back({{"name", w.name},
+                     {"kind", w.kind},
+                     {"description", w.description},
                      {"params", w.params}});
     }
   } else {

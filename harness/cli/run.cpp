@@ -1,12 +1,12 @@
 // SPDX-License-Identifier: Apache-2.0
-#include <fmt/format.h>
-#include <unistd.h>
-
-#include <cstdio>
-
 #include "harness/cli/commands.hpp"
 #include "reports/html.hpp"
 #include "reports/schema.hpp"
+
+#include <fmt/format.h>
+
+#include <cstdio>
+#include <unistd.h>
 
 namespace cpb::cli {
 

@@ -11,10 +11,14 @@ enum class Progress { kBlocking, kObstructionFree, kLockFree, kWaitFree };
 
 constexpr std::string_view to_string(Progress p) {
   switch (p) {
-    case Progress::kBlocking: return "blocking";
-    case Progress::kObstructionFree: return "obstruction-free";
-    case Progress::kLockFree: return "lock-free";
-    case Progress::kWaitFree: return "wait-free";
+    case Progress::kBlocking:
+      return "blocking";
+    case Progress::kObstructionFree:
+      return "obstruction-free";
+    case Progress::kLockFree:
+      return "lock-free";
+    case Progress::kWaitFree:
+      return "wait-free";
   }
   return "unknown";
 }

@@ -23,7 +23,9 @@ void Registry::add_family(FamilyInfo f) {
 }
 
 void Registry::add_impl(ImplInfo impl) {
-  const auto same = [&](const ImplInfo& i) { return i.family == impl.family && i.name == impl.name; };
+  const auto same = [&](const ImplInfo& i) {
+    return i.family == impl.family && i.name == impl.name;
+  };
   if (std::any_of(impls_.begin(), impls_.end(), same)) {
     problems_.push_back("implementation " + impl.family + "/" + impl.name +
                         " is registered twice (again at " + impl.source + ")");

@@ -20,7 +20,6 @@ bool register_all(TypeList<T...> /*list*/, const char* file, int line) {
 }  // namespace cpb
 
 /// Registers every type of the TypeList `list` in family `family`.
-#define CPB_REGISTER_IMPLS(family, list)                                              \
-  [[maybe_unused]] static const bool CPB_DETAIL_CAT(cpb_registered_, __COUNTER__) =   \
-      ::cpb::detail::register_all<::cpb::patterns::family::Family>(list{}, __FILE__, \
-                                                                   __LINE__)
+#define CPB_REGISTER_IMPLS(family, list)                                            \
+  [[maybe_unused]] static const bool CPB_DETAIL_CAT(cpb_registered_, __COUNTER__) = \
+      ::cpb::detail::register_all<::cpb::patterns::family::Family>(list{}, __FILE__, __LINE__)

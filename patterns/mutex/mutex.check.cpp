@@ -1,6 +1,11 @@
 // SPDX-License-Identifier: Apache-2.0
 // Stress: invariants that a broken lock violates under real contention. Each test runs for a
 // bounded time (CPB_STRESS_MS, default 300 ms per test) with more threads than CPUs.
+#include "patterns/mutex/mutex.hpp"
+
+#include "harness/testing.hpp"
+#include "patterns/mutex/mutex.impls.hpp"
+
 #include <gtest/gtest.h>
 
 #include <atomic>
@@ -8,10 +13,6 @@
 #include <cstdlib>
 #include <thread>
 #include <vector>
-
-#include "harness/testing.hpp"
-#include "patterns/mutex/mutex.hpp"
-#include "patterns/mutex/mutex.impls.hpp"
 
 namespace cpb::patterns::mutex {
 namespace {

@@ -1,15 +1,16 @@
 // SPDX-License-Identifier: Apache-2.0
 // Conformance: every built-in lock, through one typed suite.
+#include "patterns/mutex/mutex.hpp"
+
+#include "harness/testing.hpp"
+#include "patterns/mutex/mutex.impls.hpp"
+
 #include <gtest/gtest.h>
 
 #include <atomic>
 #include <mutex>
 #include <thread>
 #include <vector>
-
-#include "harness/testing.hpp"
-#include "patterns/mutex/mutex.hpp"
-#include "patterns/mutex/mutex.impls.hpp"
 
 namespace cpb::patterns::mutex {
 namespace {

@@ -6,10 +6,10 @@
 /// When to use: the default. Sleeping waiters cost nothing while they wait.
 #pragma once
 
+#include "harness/core/progress.hpp"
+
 #include <mutex>
 #include <string_view>
-
-#include "harness/core/progress.hpp"
 
 namespace cpb::patterns::mutex {
 

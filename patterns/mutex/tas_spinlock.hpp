@@ -9,11 +9,11 @@
 /// Reference: Anderson, "The performance of spin lock alternatives", IEEE TPDS 1990.
 #pragma once
 
-#include <atomic>
-#include <string_view>
-
 #include "harness/core/progress.hpp"
 #include "harness/core/sync.hpp"
+
+#include <atomic>
+#include <string_view>
 
 namespace cpb::patterns::mutex {
 

@@ -6,11 +6,11 @@
 /// Progress: blocking (spins; no kernel sleep).
 #pragma once
 
-#include <string_view>
+#include "harness/core/progress.hpp"
 
 #include <oneapi/tbb/spin_mutex.h>
 
-#include "harness/core/progress.hpp"
+#include <string_view>
 
 namespace cpb::patterns::mutex {
 

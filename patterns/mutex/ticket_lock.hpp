@@ -11,12 +11,12 @@
 /// Reference: Mellor-Crummey & Scott, ACM TOCS 1991.
 #pragma once
 
+#include "harness/core/progress.hpp"
+#include "harness/core/sync.hpp"
+
 #include <atomic>
 #include <cstdint>
 #include <string_view>
-
-#include "harness/core/progress.hpp"
-#include "harness/core/sync.hpp"
 
 namespace cpb::patterns::mutex {
 

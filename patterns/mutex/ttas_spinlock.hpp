@@ -11,11 +11,11 @@
 /// Reference: Rudolph & Segall, ISCA 1984; Anderson, IEEE TPDS 1990.
 #pragma once
 
-#include <atomic>
-#include <string_view>
-
 #include "harness/core/progress.hpp"
 #include "harness/core/sync.hpp"
+
+#include <atomic>
+#include <string_view>
 
 namespace cpb::patterns::mutex {
 

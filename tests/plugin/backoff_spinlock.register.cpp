@@ -1,11 +1,11 @@
 // SPDX-License-Identifier: Apache-2.0
 // A user's lock, registered into the built-in mutex family from outside the repository.
+#include "harness/core/registry.hpp"
+#include "patterns/mutex/mutex.hpp"
+
 #include <atomic>
 #include <string_view>
 #include <thread>
-
-#include "harness/core/registry.hpp"
-#include "patterns/mutex/mutex.hpp"
 
 namespace acme {
 

@@ -96,26 +96,14 @@ class Recorder {
   template <class L, class F>
   void hold(L& lock, F&& critical_section) {
     lock.lock();
-    Op op;
-    op.thread = thread_;
-    op.invoke = clock_->tick();
-    std::forward<F>(critical_section)();
-    op.response = clock_->tick();
-    lock.unlock();
-    out_->push_back(op);
+    record_hold(lock, std::forward<F>(critical_section));
   }
 
   /// Records a successful try_lock the same way; returns whether the lock was taken.
   template <class L, class F>
   bool try_hold(L& lock, F&& critical_section) {
     if (!lock.try_lock()) return false;
-    Op op;
-    op.thread = thread_;
-    op.invoke = clock_->tick();
-    std::forward<F>(critical_section)();
-    op.response = clock_->tick();
-    lock.unlock();
-    out_->push_back(op);
+    record_hold(lock, std::forward<F>(critical_section));
     return true;
   }
 
@@ -123,6 +111,18 @@ class Recorder {
   [[nodiscard]] Clock& clock() { return *clock_; }
 
  private:
+  /// With `lock` held: ticks, runs the section, ticks, releases, and records the hold.
+  template <class L, class F>
+  void record_hold(L& lock, F&& critical_section) {
+    Op op;
+    op.thread = thread_;
+    op.invoke = clock_->tick();
+    std::forward<F>(critical_section)();
+    op.response = clock_->tick();
+    lock.unlock();
+    out_->push_back(op);
+  }
+
   Clock* clock_;
   std::uint32_t thread_;
   std::vector<Op>* out_;

@@ -57,9 +57,14 @@ struct Values {
 
 class LockedQueue {
  public:
-  void push(std::int64_t v) {
+  /// `capacity` 0 is unbounded; otherwise try_push refuses when `capacity` elements are queued.
+  explicit LockedQueue(std::size_t capacity = 0) : capacity_(capacity) {}
+  void push(std::int64_t v) { try_push(v); }
+  bool try_push(std::int64_t v) {
     std::lock_guard lk(m_);
+    if (capacity_ != 0 && q_.size() >= capacity_) return false;
     q_.push_back(v);
+    return true;
   }
   bool try_pop(std::int64_t& out) {
     std::lock_guard lk(m_);
@@ -70,6 +75,7 @@ class LockedQueue {
   }
 
  private:
+  const std::size_t capacity_;
   std::mutex m_;
   std::deque<std::int64_t> q_;
 };
@@ -212,34 +218,11 @@ TEST(Linearizability, AtomicCounterPasses) {
   EXPECT_GE(r.samples, kOps);
 }
 
-// -- a bounded queue with try_push ---------------------------------------------------------------
-
-class LockedBoundedQueue {
- public:
-  explicit LockedBoundedQueue(std::size_t capacity) : capacity_(capacity) {}
-  bool try_push(std::int64_t v) {
-    std::lock_guard lk(m_);
-    if (q_.size() >= capacity_) return false;
-    q_.push_back(v);
-    return true;
-  }
-  bool try_pop(std::int64_t& out) {
-    std::lock_guard lk(m_);
-    if (q_.empty()) return false;
-    out = q_.front();
-    q_.pop_front();
-    return true;
-  }
-
- private:
-  const std::size_t capacity_;
-  std::mutex m_;
-  std::deque<std::int64_t> q_;
-};
+// -- the same queue, bounded: try_push refuses when full -------------------------------------
 
 TEST(Linearizability, LockedBoundedQueuePasses) {
   constexpr std::size_t kCapacity = 2;
-  const auto q = std::make_shared<LockedBoundedQueue>(kCapacity);
+  const auto q = std::make_shared<LockedQueue>(kCapacity);
   const auto values = std::make_shared<Values>(kThreads);
   const auto refused = std::make_shared<std::atomic<std::uint64_t>>(0);
   const CheckResult r = run_linearizability(

@@ -1,8 +1,10 @@
 # cpb_add_family(<name> [LIBS <libs>...])
 #   Adds the family folder patterns/<name>: its *.register.cpp files go into the built-in
 #   library; with tests on, *.test.cpp becomes cpb_test_<name> (ctest label `unit`),
-#   *.check.cpp becomes cpb_check_<name> (label `stress`), and a `bench-smoke` test runs every
-#   scenario of the family for a few milliseconds, so sanitizers cover benchmark code too.
+#   *.check.cpp becomes cpb_check_<name> (label `stress`), *.model.cpp becomes cpb_model_<name>
+#   (label `model`, linked with the model checker; not run under TSan, see harness/check), and a
+#   `bench-smoke` test runs every scenario of the family for a few milliseconds, so sanitizers
+#   cover benchmark code too.
 function(cpb_add_family name)
   cmake_parse_arguments(ARG "" "" "LIBS" ${ARGN})
   set(dir "${CMAKE_CURRENT_SOURCE_DIR}/${name}")
@@ -12,19 +14,25 @@ function(cpb_add_family name)
   if(NOT CPB_BUILD_TESTS)
     return()
   endif()
-  foreach(kind test check)
+  foreach(kind test check model)
     file(GLOB srcs CONFIGURE_DEPENDS "${dir}/*.${kind}.cpp")
     if(NOT srcs)
       continue()
     endif()
     set(exe cpb_${kind}_${name})
     add_executable(${exe} ${srcs})
-    target_link_libraries(${exe} PRIVATE cpb_harness cpb_stress GTest::gtest_main GTest::gmock
-                                         ${ARG_LIBS})
+    target_link_libraries(${exe} PRIVATE cpb_harness cpb_stress cpb_check GTest::gtest_main
+                                         GTest::gmock ${ARG_LIBS})
     if(kind STREQUAL "test")
       set(label unit)
-    else()
+    elseif(kind STREQUAL "check")
       set(label stress)
+    else()
+      set(label model)
+      # GCC 12's TSan runtime crashes on the checker's fiber switches (harness/check/README.md).
+      if(CPB_SANITIZERS MATCHES "thread")
+        continue()
+      endif()
     endif()
     gtest_discover_tests(${exe} DISCOVERY_MODE PRE_TEST TEST_PREFIX "${name}."
                          PROPERTIES LABELS ${label} TIMEOUT 300)

@@ -3,7 +3,7 @@
 include(GNUInstallDirs)
 include(CMakePackageConfigHelpers)
 
-set(_cpb_targets cpb_settings cpb_sanitize cpb_harness cpb_stress cpb_reports cpb_cli cpb_main
+set(_cpb_targets cpb_settings cpb_sanitize cpb_harness cpb_stress cpb_check cpb_reports cpb_cli cpb_main
                  cpb_builtin)
 foreach(t IN LISTS _cpb_targets ITEMS cpb_warnings)
   string(REGEX REPLACE "^cpb_" "" _name "${t}")

@@ -4,6 +4,7 @@
 /// of a TYPED_TEST_SUITE, so adding an implementation to the list enrols it in every test.
 #pragma once
 
+#include "harness/core/sync.hpp"
 #include "harness/core/type_list.hpp"
 
 #include <gtest/gtest.h>
@@ -30,11 +31,6 @@ struct ImplName {
 };
 
 /// True in a ThreadSanitizer build.
-constexpr bool kTsan =
-#if defined(__SANITIZE_THREAD__)
-    true;
-#else
-    false;
-#endif
+inline constexpr bool kTsan = sync::kTsan;
 
 }  // namespace cpb::testing

@@ -7,7 +7,7 @@ packages=(
   build-essential cmake ninja-build ccache git pkg-config
   clang clang-format clang-tidy libclang-rt-14-dev
   libbenchmark-dev libgtest-dev libgmock-dev nlohmann-json3-dev libcli11-dev libfmt-dev
-  libtbb-dev libboost-dev libabsl-dev
+  libtbb-dev libboost-dev libabsl-dev libconcurrentqueue-dev libreaderwriterqueue-dev
   libjs-chart.js python3
 )
 

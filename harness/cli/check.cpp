@@ -2,6 +2,7 @@
 #include "harness/bench/plan.hpp"
 #include "harness/cli/commands.hpp"
 #include "harness/core/errors.hpp"
+#include "harness/core/sync.hpp"
 #include "harness/stress/litmus.hpp"
 #include "reports/schema.hpp"
 
@@ -16,7 +17,8 @@ namespace {
 /// it did not. Returns whether it passed.
 bool report_result(const stress::CheckResult& r) {
   if (r.passed()) {
-    std::printf("PASS  %-48s %10llu samples  %8.0f ms  seed %#llx\n", r.name.c_str(),
+    std::printf("PASS  %-6s %-48s %10llu samples  %8.0f ms  seed %#llx\n", r.mode.c_str(),
+                r.name.c_str(),
                 static_cast<unsigned long long>(r.samples), r.elapsed_ms,
                 static_cast<unsigned long long>(r.seed));
   } else {
@@ -29,10 +31,39 @@ bool report_result(const stress::CheckResult& r) {
 }  // namespace
 
 int check(const CheckOptions& o) {
-  if (o.mode != "stress") {
-    throw UsageError(fmt::format("--mode: unknown mode '{}' (known: stress)", o.mode));
+  if (o.mode != "stress" && o.mode != "model" && o.mode != "all") {
+    throw UsageError(fmt::format("--mode: unknown mode '{}' (known: stress, model, all)", o.mode));
+  }
+  const bool stress = o.mode != "model";
+  const bool model = o.mode != "stress";
+  if (model) {
+    const auto& c = o.config;
+    if (c.strategy != "random" && c.strategy != "pct" && c.strategy != "dfs" &&
+        c.strategy != "all") {
+      throw UsageError(fmt::format(
+          "--strategy: unknown strategy '{}' (known: random, pct, dfs, all)", c.strategy));
+    }
+    if (c.tier != "sc") {
+      throw UsageError(fmt::format("--tier: unknown tier '{}' (known: sc)", c.tier));
+    }
+    if (sync::kTsan) {
+      throw UsageError(
+          "--mode: the model checker is not available in a TSan build (use --mode stress)");
+    }
   }
   const auto impls = bench::select_impls(Registry::instance(), o.family, o.impl);
+  if (!o.config.replay.empty()) {
+    std::size_t n = 0;
+    for (const ImplInfo* impl : impls) {
+      for (const auto& c : impl->checks) n += c.model ? 1 : 0;
+    }
+    if (o.mode != "model" || n != 1) {
+      throw UsageError(fmt::format(
+          "--replay: needs --mode model and exactly one model check selected ({} selected; "
+          "narrow it with --family and --impl)",
+          n));
+    }
+  }
   reports::check_writable(o.out);
 
   nlohmann::json doc;
@@ -40,6 +71,8 @@ int check(const CheckOptions& o) {
   doc["cpbench"] = reports::build_info();
   doc["cpbench"]["options"] = {{"command", "check"},
                                {"mode", o.mode},
+                               {"strategy", o.config.strategy},
+                               {"tier", o.config.tier},
                                {"seed", o.config.seed},
                                {"budget_ms", o.config.budget.count()}};
   reports::ResultFile file(o.out, std::move(doc));
@@ -53,10 +86,17 @@ int check(const CheckOptions& o) {
   };
   for (const ImplInfo* impl : impls) {
     for (const auto& c : impl->checks) {
-      if (!c.stress) continue;
-      auto r = c.stress(o.config);
-      r.name = fmt::format("{}/{}/{}", impl->family, impl->name, c.name);
-      record(std::move(r));
+      const auto name = fmt::format("{}/{}/{}", impl->family, impl->name, c.name);
+      if (stress && c.stress) {
+        auto r = c.stress(o.config);
+        r.name = name;
+        record(std::move(r));
+      }
+      if (model && c.model) {
+        auto r = c.model(o.config);
+        r.name = name;
+        record(std::move(r));
+      }
     }
   }
   if (o.litmus) {

@@ -33,7 +33,7 @@ struct ReportOptions {
 int report(const ReportOptions& o);
 
 struct CheckOptions {
-  std::string mode = "stress";
+  std::string mode = "all";  ///< stress, model or all
   std::string family = ".*";
   std::string impl = ".*";
   bool litmus = false;  ///< also run the litmus suite (MP, SB, LB, IRIW, 2+2W, CoRR)

@@ -93,7 +93,14 @@ int main(int argc, char** argv) {
   std::string budget;
   auto* check_cmd = app.add_subcommand(
       "check", "Run the registered checks of the selected implementations; exit 1 on any failure");
-  check_cmd->add_option("--mode", check.mode, "stress (real threads; the default)");
+  check_cmd->add_option("--mode", check.mode,
+                        "stress (real threads), model (the model checker) or all (the default)");
+  check_cmd->add_option("--strategy", check.config.strategy,
+                        "Model checker search: random, pct, dfs or all (the default)");
+  check_cmd->add_option("--tier", check.config.tier, "Model checker memory model: sc (default)");
+  check_cmd->add_option("--replay", check.config.replay,
+                        "Replay a model-checker failure (the string it printed); needs --mode "
+                        "model and one selected check");
   check_cmd->add_option("--family", check.family, "Regex matched against family names");
   check_cmd->add_option("--impl", check.impl, "Regex matched against implementation names");
   check_cmd->add_flag("--litmus", check.litmus,

@@ -88,18 +88,24 @@ struct Scenario {
 };
 
 /// How a check runs: its seed (0 picks one, printed with any failure) and time budget (0: the
-/// check's default).
+/// check's default). The model-checker fields are names the checker parses (harness/check).
 struct CheckConfig {
   std::uint64_t seed = 0;
   std::chrono::milliseconds budget{0};
+  std::string strategy = "all";  ///< model: random, pct, dfs or all (each in turn)
+  std::string tier = "sc";       ///< model: sc or tso
+  std::string replay;            ///< model: replay this failure instead of searching
 };
 
 /// A small concurrent program with an oracle, run against one implementation. `stress` runs it
-/// on real threads (harness/stress); the model checker will add a mode of its own.
+/// on real threads (harness/stress); `model` explores its interleavings under the model checker
+/// (harness/check), on the same implementation code with the policy rebound to `check::Sync`.
+/// Either may be empty.
 struct Check {
   std::string name;
   std::string description;
   std::function<stress::CheckResult(const CheckConfig&)> stress;
+  std::function<stress::CheckResult(const CheckConfig&)> model;
 };
 
 /// A registered implementation of a family.

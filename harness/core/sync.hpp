@@ -22,6 +22,15 @@
 
 namespace cpb::sync {
 
+/// True in a ThreadSanitizer build: uninstrumented baselines (libtbb) and the model checker's
+/// fibers are left out there.
+inline constexpr bool kTsan =
+#if defined(__SANITIZE_THREAD__)
+    true;
+#else
+    false;
+#endif
+
 /// Shared plain (non-atomic) data. In `Real` it is the value itself; the Checked twin records
 /// every access and reports unordered conflicting ones as data races.
 template <class T>
@@ -82,5 +91,24 @@ class Backoff {
   static constexpr unsigned kMaxSpins = 64;
   unsigned spins_ = 1;
 };
+
+/// `rebind_t<T, S>`: implementation `T` with its sync policy replaced by `S`. It applies to a
+/// template whose last type parameter is the policy and is instantiated with `Real`
+/// (`TtasSpinlock<Real>`, `SpscRing<std::uint64_t, Real>`); `sync_templated<T>` says whether it
+/// does. Families use it to run the benchmarked code under the model checker.
+template <class T, class S>
+struct rebind {};
+template <template <class> class Tpl, class S>
+struct rebind<Tpl<Real>, S> {
+  using type = Tpl<S>;
+};
+template <template <class, class> class Tpl, class A, class S>
+struct rebind<Tpl<A, Real>, S> {
+  using type = Tpl<A, S>;
+};
+template <class T, class S>
+using rebind_t = typename rebind<T, S>::type;
+template <class T>
+concept sync_templated = requires { typename rebind<T, Real>::type; };
 
 }  // namespace cpb::sync

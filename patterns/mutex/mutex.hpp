@@ -3,6 +3,8 @@
 /// The `mutex` family: mutual-exclusion locks. The concept, its scenarios and its fixtures.
 #pragma once
 
+#include "harness/check/registered.hpp"
+#include "harness/check/sync.hpp"
 #include "harness/core/progress.hpp"
 #include "harness/core/registry.hpp"
 #include "harness/core/sync.hpp"
@@ -126,6 +128,34 @@ class Uncontended final : public Fixture {
 
 inline int cpus() { return static_cast<int>(std::max(1U, std::thread::hardware_concurrency())); }
 
+/// Model check: three logical threads each take the lock (one of them with try_lock when it
+/// succeeds) and increment a race-checked cell; the count must be 3. A lock that lets two
+/// threads in at once shows as a data race on the cell or a lost update.
+template <Lock M>
+check::TestCase mutual_exclusion_model(std::string name) {
+  struct State {
+    M lock;
+    check::Sync::cell<int> count{0};
+  };
+  const auto critical = [](State& s) {
+    s.lock.lock();
+    s.count.store(s.count.load() + 1);
+    s.lock.unlock();
+  };
+  return check::make_test<State>(
+      std::move(name),
+      {critical, critical,
+       [critical](State& s) {
+         if (s.lock.try_lock()) {
+           s.count.store(s.count.load() + 1);
+           s.lock.unlock();
+         } else {
+           critical(s);
+         }
+       }},
+      [](State& s) { CPB_CHECK_ASSERT(s.count.load() == 3); });
+}
+
 }  // namespace detail
 
 template <Lock L>
@@ -165,6 +195,18 @@ struct Family {
   }
 
   static std::vector<Check> checks() {
+    auto checks = stress_checks();
+    if constexpr (sync::sync_templated<L>) {
+      checks[0].model = check::model_mode([] {
+        return detail::mutual_exclusion_model<sync::rebind_t<L, check::Sync>>(
+            fmt::format("mutex/{}/mutual_exclusion", L::kName));
+      });
+    }
+    return checks;
+  }
+
+ private:
+  static std::vector<Check> stress_checks() {
     return {{"mutual_exclusion",
              "4 threads take the lock in turn (lock and try_lock); no two holds may overlap",
              [](const CheckConfig& c) {
@@ -195,7 +237,8 @@ struct Family {
                  return bad;
                }
                return stress::check_mutual_exclusion(rec.history, std::string(L::kName), rec.seed);
-             }}};
+             },
+             {}}};
   }
 };
 

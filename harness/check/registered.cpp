@@ -1,0 +1,104 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "harness/check/registered.hpp"
+
+#include <fmt/format.h>
+
+#include <array>
+#include <stdexcept>
+#include <string>
+
+namespace cpb::check {
+
+Config config_for(const CheckConfig& c, std::string_view strategy) {
+  Config cfg;
+  if (strategy == "random") {
+    cfg.strategy = Strategy::kRandom;
+    cfg.max_executions = 200'000;
+  } else if (strategy == "pct") {
+    cfg.strategy = Strategy::kPct;
+    cfg.max_executions = 200'000;
+  } else if (strategy == "dfs") {
+    cfg.strategy = Strategy::kDfs;
+    cfg.max_executions = 0;
+    cfg.preemption_bound = 2;
+  } else {
+    throw std::invalid_argument(
+        fmt::format("unknown strategy '{}' (known: random, pct, dfs, all)", strategy));
+  }
+  if (c.tier == "sc") {
+    cfg.tier = Tier::kSc;
+  } else {
+    throw std::invalid_argument(fmt::format("unknown tier '{}' (known: sc)", c.tier));
+  }
+  if (c.seed != 0) cfg.seed = c.seed;
+  cfg.max_seconds = c.budget.count() > 0 ? static_cast<double>(c.budget.count()) / 1000.0 : 2.0;
+  cfg.replay = c.replay;
+  return cfg;
+}
+
+stress::CheckResult to_check_result(const Result& r) {
+  stress::CheckResult out;
+  out.name = r.test;
+  out.mode = "model";
+  out.kind = r.failure ? std::string(to_string(r.failure->kind)) : "exploration";
+  out.seed = r.seed;
+  out.elapsed_ms = r.seconds * 1000.0;
+  out.samples = r.executions;
+  out.stats = {{"executions", static_cast<std::int64_t>(r.executions)},
+               {"pruned", static_cast<std::int64_t>(r.pruned)},
+               {"max_steps", static_cast<std::int64_t>(r.max_steps)},
+               {"max_threads", static_cast<std::int64_t>(r.max_threads)}};
+  if (r.strategy == Strategy::kDfs && !r.replayed) {
+    out.stats.emplace_back("bound", r.bound);
+    out.stats.emplace_back("exhausted", r.exhausted ? 1 : 0);
+  }
+  if (r.failure) {
+    out.verdict = stress::Verdict::kFail;
+    out.failure = r.summary();
+    out.details = r.report();
+  } else {
+    out.details = r.summary();
+  }
+  return out;
+}
+
+std::function<stress::CheckResult(const CheckConfig&)> model_mode(std::function<TestCase()> make) {
+  return [make = std::move(make)](const CheckConfig& c) {
+    const TestCase test = make();
+    const auto error = [&](std::string what) {
+      stress::CheckResult bad;
+      bad.name = test.name;
+      bad.mode = "model";
+      bad.kind = "exploration";
+      bad.verdict = stress::Verdict::kError;
+      bad.failure = std::move(what);
+      return bad;
+    };
+    try {
+      if (!c.replay.empty()) return to_check_result(explore(config_for(c, "random"), test));
+      if (c.strategy != "all") return to_check_result(explore(config_for(c, c.strategy), test));
+      // Each strategy gets a third of the budget; the first failure ends the check.
+      CheckConfig third = c;
+      third.budget = c.budget.count() > 0 ? c.budget / 3 : std::chrono::milliseconds(700);
+      stress::CheckResult last;
+      std::uint64_t executions = 0;
+      double ms = 0;
+      for (const char* s : {"random", "pct", "dfs"}) {
+        last = to_check_result(explore(config_for(third, s), test));
+        executions += last.samples;
+        ms += last.elapsed_ms;
+        if (!last.passed()) return last;
+      }
+      last.samples = executions;
+      last.elapsed_ms = ms;
+      last.details = fmt::format("random, pct and dfs: {} executions", executions);
+      return last;
+    } catch (const ReplayError& e) {
+      return error(fmt::format("--replay: {}", e.what()));
+    } catch (const std::invalid_argument& e) {
+      return error(e.what());
+    }
+  };
+}
+
+}  // namespace cpb::check

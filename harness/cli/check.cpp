@@ -18,8 +18,7 @@ namespace {
 bool report_result(const stress::CheckResult& r) {
   if (r.passed()) {
     std::printf("PASS  %-6s %-48s %10llu samples  %8.0f ms  seed %#llx\n", r.mode.c_str(),
-                r.name.c_str(),
-                static_cast<unsigned long long>(r.samples), r.elapsed_ms,
+                r.name.c_str(), static_cast<unsigned long long>(r.samples), r.elapsed_ms,
                 static_cast<unsigned long long>(r.seed));
   } else {
     std::printf("%s\n", stress::format(r).c_str());
@@ -69,12 +68,9 @@ int check(const CheckOptions& o) {
   nlohmann::json doc;
   doc["context"] = reports::machine_context();
   doc["cpbench"] = reports::build_info();
-  doc["cpbench"]["options"] = {{"command", "check"},
-                               {"mode", o.mode},
-                               {"strategy", o.config.strategy},
-                               {"tier", o.config.tier},
-                               {"seed", o.config.seed},
-                               {"budget_ms", o.config.budget.count()}};
+  doc["cpbench"]["options"] = {
+      {"command", "check"},    {"mode", o.mode},        {"strategy", o.config.strategy},
+      {"tier", o.config.tier}, {"seed", o.config.seed}, {"budget_ms", o.config.budget.count()}};
   reports::ResultFile file(o.out, std::move(doc));
 
   int failed = 0;

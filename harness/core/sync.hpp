@@ -109,6 +109,8 @@ struct rebind<Tpl<A, Real>, S> {
 template <class T, class S>
 using rebind_t = typename rebind<T, S>::type;
 template <class T>
-concept sync_templated = requires { typename rebind<T, Real>::type; };
+concept sync_templated = requires {
+  typename rebind<T, Real>::type;
+};
 
 }  // namespace cpb::sync

@@ -142,18 +142,17 @@ check::TestCase mutual_exclusion_model(std::string name) {
     s.count.store(s.count.load() + 1);
     s.lock.unlock();
   };
-  return check::make_test<State>(
-      std::move(name),
-      {critical, critical,
-       [critical](State& s) {
-         if (s.lock.try_lock()) {
-           s.count.store(s.count.load() + 1);
-           s.lock.unlock();
-         } else {
-           critical(s);
-         }
-       }},
-      [](State& s) { CPB_CHECK_ASSERT(s.count.load() == 3); });
+  return check::make_test<State>(std::move(name),
+                                 {critical, critical,
+                                  [critical](State& s) {
+                                    if (s.lock.try_lock()) {
+                                      s.count.store(s.count.load() + 1);
+                                      s.lock.unlock();
+                                    } else {
+                                      critical(s);
+                                    }
+                                  }},
+                                 [](State& s) { CPB_CHECK_ASSERT(s.count.load() == 3); });
 }
 
 }  // namespace detail

@@ -88,6 +88,8 @@ class PctChooser final : public Chooser {
     }
     for (auto& p : prio_) p = 0;
     prio_[0] = fresh();
+    // TSO flushes of each thread's buffer compete by priority like threads.
+    for (unsigned i = kFlushBase; i < prio_.size(); ++i) prio_[i] = fresh();
     return true;
   }
   int pick_thread(const Decision& d) override {
@@ -123,7 +125,7 @@ class PctChooser final : public Chooser {
   unsigned depth_;
   double p_;
   Rng rng_;
-  std::array<std::uint64_t, kMaxThreads> prio_{};
+  std::array<std::uint64_t, 2 * kMaxThreads> prio_{};
   std::vector<std::uint64_t> changes_;
   std::uint64_t step_ = 0;
   std::uint64_t k_ = 0;
@@ -192,7 +194,7 @@ class DfsChooser final : public Chooser {
     }
     Node& n = stack_[depth_++];
     const int t = n.chosen;
-    if (n.preemptible && t != n.current) ++preemptions_;
+    if (n.preemptible && t != n.current && static_cast<unsigned>(t) < kFlushBase) ++preemptions_;
     // Sleep set of the child: threads asleep here or already explored here, whose next
     // operation commutes with the chosen one.
     std::uint32_t next_sleep = 0;
@@ -200,8 +202,11 @@ class DfsChooser final : public Chooser {
       const std::uint32_t carry = (n.sleep | n.done) & ~(1U << static_cast<unsigned>(t));
       for (std::uint32_t m = carry; m != 0; m &= m - 1) {
         const int u = std::countr_zero(m);
-        if (!detail::dependent(d.pending[static_cast<unsigned>(u)],
-                               d.pending[static_cast<unsigned>(t)])) {
+        // A thread's own operations never commute with flushes of its own buffer.
+        const bool same_thread =
+            (static_cast<unsigned>(u) % kFlushBase) == (static_cast<unsigned>(t) % kFlushBase);
+        if (!same_thread && !detail::dependent(d.pending[static_cast<unsigned>(u)],
+                                               d.pending[static_cast<unsigned>(t)])) {
           next_sleep |= 1U << static_cast<unsigned>(u);
         }
       }
@@ -271,9 +276,10 @@ class DfsChooser final : public Chooser {
   std::uint32_t candidates(const Node& n) {
     std::uint32_t cand = n.allowed & ~n.sleep;
     if (n.preemptible && stats_.bound >= 0 && n.preemptions >= stats_.bound) {
-      const std::uint32_t cur_bit = 1U << static_cast<unsigned>(n.current);
-      if ((cand & ~cur_bit) != 0) stats_.bound_hit = true;
-      cand &= cur_bit;
+      // Flushes are the memory system acting, not preemptions: the bound does not cut them.
+      const std::uint32_t keep = (1U << static_cast<unsigned>(n.current)) | kFlushMask;
+      if ((cand & ~keep) != 0) stats_.bound_hit = true;
+      cand &= keep;
     }
     return cand;
   }
@@ -307,7 +313,7 @@ int ReplayChooser::pick_thread(const Decision& d) {
     return fallback;
   }
   const unsigned t = decisions_[pos_];
-  if (t >= kMaxThreads || (d.allowed & (1U << t)) == 0) {
+  if (t >= 2 * kMaxThreads || (d.allowed & (1U << t)) == 0) {
     diverged_ =
         fmt::format("decision {} chooses thread {}, which cannot run at that point", pos_, t);
     return fallback;

@@ -13,12 +13,17 @@
 
 namespace cpb::check {
 
+/// Bit `kFlushBase + t` of `Decision::allowed`: flush the oldest store of thread t's store buffer
+/// (TSO tier). Choosing it is not a preemption: it is the memory system acting.
+inline constexpr unsigned kFlushBase = kMaxThreads;
+inline constexpr std::uint32_t kFlushMask = ~((std::uint32_t{1} << kFlushBase) - 1);
+
 /// A thread choice: the threads that may run next and what each will do.
 struct Decision {
-  std::uint32_t allowed = 0;            ///< bit mask of threads that may be chosen (>= 2 bits)
+  std::uint32_t allowed = 0;            ///< bits 0..15: threads; 16..31: flushes (>= 2 bits)
   int current = -1;                     ///< the thread at the scheduling point (-1: it finished)
   bool current_preemptible = false;     ///< choosing another thread than `current` is a preemption
-  const detail::Op* pending = nullptr;  ///< next operation of every thread
+  const detail::Op* pending = nullptr;  ///< next operation of every bit of `allowed`
   unsigned threads = 0;                 ///< threads created so far
 };
 

@@ -6,6 +6,8 @@
 #include <atomic>
 #include <bit>
 #include <exception>
+#include <new>
+#include <stdexcept>
 #include <string>
 #include <utility>
 
@@ -127,6 +129,12 @@ std::string_view to_string(OpKind k) {
       return "write";
     case OpKind::kFinish:
       return "finish";
+    case OpKind::kFlush:
+      return "flush";
+    case OpKind::kAlloc:
+      return "alloc";
+    case OpKind::kFree:
+      return "free";
   }
   return "?";
 }
@@ -147,6 +155,7 @@ Outcome Engine::run(const std::function<void()>& body, Chooser& chooser,
   trace_ = trace;
   if (trace_ != nullptr) trace_->clear();
   decisions_.clear();
+  cells_.clear();
   steps_ = 0;
   wait_seq_ = 0;
   spurious_left_ = cfg_.max_spurious;
@@ -154,7 +163,10 @@ Outcome Engine::run(const std::function<void()>& body, Chooser& chooser,
   pruned_ = false;
   failure_ = FailureKind::kNone;
   message_.clear();
-  for (unsigned i = 0; i < nthreads_; ++i) threads_[i].state = TState::kFree;
+  for (unsigned i = 0; i < nthreads_; ++i) {
+    threads_[i].state = TState::kFree;
+    buffers_[i].clear();
+  }
   nthreads_ = 1;
   yield_wait_.fill(0);
 
@@ -197,6 +209,16 @@ Outcome Engine::run(const std::function<void()>& body, Chooser& chooser,
     cur_ = victim;
     switch_context(host_, threads_[static_cast<unsigned>(victim)].ctx);
   }
+  if (failure_ == FailureKind::kNone && !pruned_ && cfg_.detect_leaks) {
+    for (const Block& b : blocks_) {
+      if (b.freed) continue;
+      failure_ = FailureKind::kLeak;
+      message_ = fmt::format("leak: a {}-byte block ({}) allocated by t{} was never freed", b.size,
+                             b.type, b.alloc_tid);
+      break;
+    }
+  }
+  release_heap();
   tl_engine = previous_;
   cur_ = -1;
   if (nthreads_ > max_threads_seen_) max_threads_seen_ = nthreads_;
@@ -222,6 +244,12 @@ void Engine::fiber_entry(void* arg) {
   }
   try {
     t.fn = nullptr;
+    // TSO: other threads may run while this thread's last stores still wait in its buffer;
+    // exiting (a system call) drains it.
+    if (e->tso() && !e->aborting_ && !e->buffers_[static_cast<unsigned>(tid)].empty()) {
+      e->point({OpKind::kFinish, false, nullptr, nullptr});
+    }
+  } catch (const Aborted&) {
   } catch (...) {
     e->fail(FailureKind::kException, fmt::format("t{}: exception while destroying", tid), false);
   }
@@ -230,6 +258,7 @@ void Engine::fiber_entry(void* arg) {
 
 void Engine::finish_thread(int tid) {
   Thread& t = threads_[static_cast<unsigned>(tid)];
+  if (!aborting_) drain(static_cast<unsigned>(tid));  // thread exit is a system call
   t.state = TState::kFinished;
   if (trace_ != nullptr && !aborting_) record_obj(OpKind::kFinish, ObjKind::kNone, 0, nullptr, {});
   int next = -1;
@@ -285,7 +314,7 @@ int Engine::decide(int cur) {
   for (unsigned i = 0; i < nthreads_; ++i) {
     if (enabled(static_cast<int>(i))) en |= 1U << i;
   }
-  if (en == 0) return -2;
+  if (en == 0) return -2;  // flushes wake no one: a blocked thread stays blocked
   bool preemptible = false;
   if (cur >= 0) {
     const std::uint32_t me_bit = 1U << static_cast<unsigned>(cur);
@@ -294,7 +323,7 @@ int Engine::decide(int cur) {
     // Fairness (CHESS): a thread that yields gives way to every other thread that can run
     // now, until each of them has taken a step. Spin loops then cannot starve the thread
     // they wait for, and do not grow the search tree without bound.
-    if (yielding) yield_wait_[static_cast<unsigned>(cur)] = en & ~me_bit;
+    if (yielding && cfg_.fair) yield_wait_[static_cast<unsigned>(cur)] = en & ~me_bit;
     preemptible = (en & me_bit) != 0 && !yielding;
   }
   std::uint32_t allowed = 0;
@@ -304,11 +333,16 @@ int Engine::decide(int cur) {
   }
   if (allowed == 0) allowed = en;
   int r = std::countr_zero(allowed);
-  if (std::popcount(allowed) > 1) {
-    Decision d{allowed, cur, preemptible, pending_.data(), nthreads_};
+  // TSO: flushing a buffered store is a choice beside running a thread, until a thread runs.
+  for (std::uint32_t choices = allowed | (tso() ? flushes() : 0); std::popcount(choices) > 1;
+       choices = allowed | flushes()) {
+    Decision d{choices, cur, preemptible, pending_.data(), nthreads_};
     r = chooser_->pick_thread(d);
     if (r < 0) return -1;
     decisions_.push_back(static_cast<std::uint8_t>(r));
+    if (static_cast<unsigned>(r) < kFlushBase) break;
+    flush_one(static_cast<unsigned>(r) - kFlushBase);
+    r = std::countr_zero(allowed);
   }
   // The chosen thread takes a step: threads that gave way to it need not wait for it now.
   const std::uint32_t clear = ~(1U << static_cast<unsigned>(r));
@@ -326,7 +360,7 @@ bool Engine::choose_bool(BoolKind kind) {
 
 void Engine::point(const Op& op) {
   if (aborting_) {
-    if (!quiet_on_abort(op.kind) && std::uncaught_exceptions() == 0) throw Aborted{};
+    if (!quiet_on_abort(op.kind) && may_throw()) throw Aborted{};
     return;
   }
   const int me_id = cur_;
@@ -347,7 +381,7 @@ void Engine::point(const Op& op) {
   if (next == -1) {
     pruned_ = true;
     aborting_ = true;
-    if (!quiet_on_abort(op.kind) && std::uncaught_exceptions() == 0) throw Aborted{};
+    if (!quiet_on_abort(op.kind) && may_throw()) throw Aborted{};
     return;
   }
   if (next != me_id) {
@@ -356,8 +390,29 @@ void Engine::point(const Op& op) {
     switch_context(self, threads_[static_cast<unsigned>(next)].ctx);
     // Resumed: either chosen, or unwound by the host because the execution was abandoned.
     cur_ = me_id;
-    if (aborting_ && !quiet_on_abort(op.kind) && std::uncaught_exceptions() == 0) {
+    if (aborting_ && !quiet_on_abort(op.kind) && may_throw()) {
       throw Aborted{};
+    }
+  }
+  if (tso()) {
+    switch (op.kind) {
+      case OpKind::kLoad:
+      case OpKind::kStore:  // store() drains for seq_cst itself
+      case OpKind::kWait:
+      case OpKind::kFence:  // fence() drains for seq_cst
+      case OpKind::kCellRead:
+      case OpKind::kCellWrite:
+      case OpKind::kStart:
+        break;
+      case OpKind::kYield:
+      case OpKind::kPause:
+        // A spin loop lets time pass: every buffer drains (real store buffers empty within
+        // nanoseconds). Without this, a thread spinning on a buffered store would livelock.
+        for (unsigned i = 0; i < nthreads_; ++i) drain(i);
+        break;
+      default:  // locked instructions and system calls: RMWs, locks, notify, spawn, join
+        drain(static_cast<unsigned>(me_id));
+        break;
     }
   }
 }
@@ -368,14 +423,14 @@ void Engine::fail(FailureKind kind, std::string msg, bool unwind) {
     message_ = std::move(msg);
   }
   aborting_ = true;
-  if (unwind && std::uncaught_exceptions() == 0) throw Aborted{};
+  if (unwind && may_throw()) throw Aborted{};
 }
 
 void Engine::assertion_failed(std::string_view msg, const std::source_location& loc) {
   fail(FailureKind::kAssertion,
        fmt::format("t{}: assertion failed: {} at {}:{}", cur_, msg, loc.file_name(), loc.line()),
        false);
-  throw Aborted{};
+  if (may_throw()) throw Aborted{};
 }
 
 void Engine::misuse(std::string msg) { fail(FailureKind::kMisuse, std::move(msg), false); }
@@ -394,6 +449,7 @@ void Engine::touch(const ObjectHeader& o, ObjKind kind) const {
       c.write_clock_ = 0;
       c.write_tid_ = 0;
       c.reads_.clear();
+      cells_.push_back(&c);
       break;
     }
     case ObjKind::kMutex:
@@ -490,6 +546,7 @@ std::string Engine::deadlock_message() const {
 void Engine::begin_atomic(const AtomicState& a, const Op& op) {
   touch(a, ObjKind::kAtomic);
   point(op);
+  if (freed_blocks_ != 0 && !aborting_) use_after_free(&a, fmt::format("atomic#{}", a.id_));
 }
 
 void Engine::rmw_clocks(const AtomicState& a, std::memory_order mo) {
@@ -513,6 +570,15 @@ std::uint64_t Engine::load(const AtomicState& a, std::memory_order mo,
   begin_atomic(a, {OpKind::kLoad, false, &a, nullptr});
   if (aborting_) return a.bits_;
   Thread& t = me();
+  if (tso()) {
+    const auto& buf = buffers_[static_cast<unsigned>(cur_)];
+    for (auto it = buf.rbegin(); it != buf.rend(); ++it) {
+      if (it->a != &a) continue;
+      // Store forwarding: a thread reads its own buffered store; no synchronization.
+      if (trace_ != nullptr) record(OpKind::kLoad, mo, true, a, it->v, 0, 1, "from buffer", loc);
+      return it->v;
+    }
+  }
   if (is_acquire(mo)) {
     t.vc.join(a.clock_);
   } else {
@@ -527,12 +593,17 @@ void Engine::store(const AtomicState& a, std::uint64_t v, std::memory_order mo,
   begin_atomic(a, {OpKind::kStore, true, &a, nullptr});
   if (!aborting_) {
     Thread& t = me();
-    if (is_release(mo)) {
-      a.clock_ = t.vc;
-      tick(cur_);
-    } else {
-      a.clock_ = t.rel_fence;  // a relaxed store synchronizes only through a release fence
+    // A relaxed store synchronizes only through a release fence.
+    const VectorClock clock = is_release(mo) ? t.vc : t.rel_fence;
+    if (is_release(mo)) tick(cur_);
+    if (tso() && mo != std::memory_order_seq_cst) {
+      // x86 compiles every store but a seq_cst one to a plain MOV: it waits in the buffer.
+      buffers_[static_cast<unsigned>(cur_)].push_back({&a, v, clock, loc});
+      if (trace_ != nullptr) record(OpKind::kStore, mo, true, a, v, 0, 1, "buffered", loc);
+      return;
     }
+    if (tso()) drain(static_cast<unsigned>(cur_));  // seq_cst: XCHG (or MOV; MFENCE)
+    a.clock_ = clock;
   }
   a.bits_ = v;
   if (trace_ != nullptr && !aborting_) record(OpKind::kStore, mo, true, a, v, 0, 1, nullptr, loc);
@@ -570,6 +641,7 @@ void Engine::fence(std::memory_order mo, const std::source_location& loc) {
   point({OpKind::kFence, false, nullptr, nullptr});
   if (aborting_) return;
   Thread& t = me();
+  if (tso() && mo == std::memory_order_seq_cst) drain(static_cast<unsigned>(cur_));  // MFENCE
   if (is_acquire(mo)) t.vc.join(t.acq_pending);
   if (is_release(mo)) {
     t.rel_fence = t.vc;
@@ -593,9 +665,10 @@ void Engine::wait(const AtomicState& a, std::uint64_t old, std::memory_order mo,
     } else {
       t.acq_pending.join(a.clock_);
     }
-    const bool changed = a.bits_ != old;
+    const std::uint64_t seen = visible(a);
+    const bool changed = seen != old;
     if (trace_ != nullptr) {
-      record(OpKind::kWait, mo, true, a, a.bits_, 0, 1, changed ? "returns" : "blocks", loc);
+      record(OpKind::kWait, mo, true, a, seen, 0, 1, changed ? "returns" : "blocks", loc);
     }
     if (changed) return;
     t.waiting_on = &a;
@@ -628,6 +701,44 @@ void Engine::notify(const AtomicState& a, bool all, const std::source_location& 
   if (aborting_) return;
   wake(&a, all);
   if (trace_ != nullptr) record(OpKind::kNotify, {}, false, a, 0, 0, 0, all ? "all" : "one", loc);
+}
+
+// ---- TSO store buffers ------------------------------------------------------------------
+
+std::uint64_t Engine::visible(const AtomicState& a) const {
+  const auto& buf = buffers_[static_cast<unsigned>(cur_)];
+  for (auto it = buf.rbegin(); it != buf.rend(); ++it) {
+    if (it->a == &a) return it->v;
+  }
+  return a.bits_;
+}
+
+void Engine::flush_one(unsigned tid) {
+  auto& buf = buffers_[tid];
+  const Buffered b = buf.front();
+  buf.erase(buf.begin());
+  b.a->bits_ = b.v;
+  b.a->clock_ = b.clock;
+  if (trace_ != nullptr) {
+    const int saved = cur_;
+    cur_ = static_cast<int>(tid);
+    record(OpKind::kFlush, {}, false, *b.a, b.v, 0, 1, nullptr, b.loc);
+    cur_ = saved;
+  }
+}
+
+void Engine::drain(unsigned tid) {
+  while (!buffers_[tid].empty()) flush_one(tid);
+}
+
+std::uint32_t Engine::flushes() {
+  std::uint32_t m = 0;
+  for (unsigned i = 0; i < nthreads_; ++i) {
+    if (buffers_[i].empty()) continue;
+    m |= 1U << (kFlushBase + i);
+    pending_[kFlushBase + i] = {OpKind::kFlush, true, buffers_[i].front().a, nullptr};
+  }
+  return m;
 }
 
 // ---- mutexes ----------------------------------------------------------------------------
@@ -748,7 +859,7 @@ bool Engine::cv_wait(const CondVarState& cv, const MutexState& m, bool may_time_
   touch(m, ObjKind::kMutex);
   if (!aborting_ && m.owner_ != cur_) {
     misuse(fmt::format("t{} waits on condvar#{} without holding its mutex", cur_, cv.id_));
-    if (std::uncaught_exceptions() == 0) throw Aborted{};
+    if (may_throw()) throw Aborted{};
     return true;
   }
   point({OpKind::kCvWait, true, &cv, &m});
@@ -849,6 +960,7 @@ void Engine::cell_read(const CellState& c, const std::source_location& loc) {
   if (cfg_.preempt_cells) point({OpKind::kCellRead, false, &c, nullptr});
   if (aborting_) return;
   touch(c, ObjKind::kCell);
+  if (freed_blocks_ != 0 && use_after_free(&c, fmt::format("a read of cell#{}", c.id_))) return;
   const Thread& t = me();
   const int w = c.write_tid_;
   if (w != cur_ && c.write_clock_ > t.vc.c[static_cast<unsigned>(w)]) {
@@ -864,21 +976,9 @@ void Engine::cell_write(const CellState& c, const std::source_location& loc) {
   if (cfg_.preempt_cells) point({OpKind::kCellWrite, true, &c, nullptr});
   if (aborting_) return;
   touch(c, ObjKind::kCell);
+  if (freed_blocks_ != 0 && use_after_free(&c, fmt::format("a write of cell#{}", c.id_))) return;
   const Thread& t = me();
-  const int w = c.write_tid_;
-  int other = -1;
-  bool other_write = false;
-  if (w != cur_ && c.write_clock_ > t.vc.c[static_cast<unsigned>(w)]) {
-    other = w;
-    other_write = true;
-  } else {
-    for (unsigned r = 0; r < nthreads_; ++r) {
-      if (static_cast<int>(r) != cur_ && c.reads_.c[r] > t.vc.c[r]) {
-        other = static_cast<int>(r);
-        break;
-      }
-    }
-  }
+  const auto [other, other_write] = write_conflict(c);
   if (other >= 0) {
     if (trace_ != nullptr) record_obj(OpKind::kCellWrite, ObjKind::kCell, c.id_, "RACE", loc);
     race(c, true, other, other_write);
@@ -890,12 +990,150 @@ void Engine::cell_write(const CellState& c, const std::source_location& loc) {
   if (trace_ != nullptr) record_obj(OpKind::kCellWrite, ObjKind::kCell, c.id_, nullptr, loc);
 }
 
+std::pair<int, bool> Engine::write_conflict(const CellState& c) const {
+  const Thread& t = threads_[static_cast<unsigned>(cur_)];
+  const int w = c.write_tid_;
+  if (w != cur_ && c.write_clock_ > t.vc.c[static_cast<unsigned>(w)]) return {w, true};
+  for (unsigned r = 0; r < nthreads_; ++r) {
+    if (static_cast<int>(r) != cur_ && c.reads_.c[r] > t.vc.c[r]) {
+      return {static_cast<int>(r), false};
+    }
+  }
+  return {-1, false};
+}
+
 void Engine::cell_init(const CellState& c) {
   if (aborting_ || cur_ < 0) return;
   c.epoch_ = 0;  // a new object, even where an old one lived
   touch(c, ObjKind::kCell);
   c.write_tid_ = static_cast<std::uint8_t>(cur_);
   c.write_clock_ = me().vc.c[static_cast<unsigned>(cur_)];
+}
+
+// ---- the checker heap -------------------------------------------------------------------
+
+void* Engine::allocate(std::size_t size, std::size_t align, const char* type) {
+  void* p = nullptr;
+  if (cfg_.reuse_freed) {
+    // The oldest freed block first: a LIFO structure then gets back an address it gave up
+    // earlier while a newer one is still referenced, the ABA shape.
+    for (auto it = blocks_.begin(); it != blocks_.end(); ++it) {
+      if (!it->freed || it->size != size || it->align != align) continue;
+      it->freed = false;
+      it->type = type;
+      it->alloc_tid = static_cast<std::uint8_t>(cur_);
+      --freed_blocks_;
+      p = it->p;
+      break;
+    }
+  }
+  if (p == nullptr) {
+    p = carve(size, align);
+    blocks_.push_back({p, size, align, type, false, static_cast<std::uint8_t>(cur_), 0});
+  }
+  if (trace_ != nullptr && !aborting_) {
+    record_obj(OpKind::kAlloc, ObjKind::kNone, 0, type, {}, reinterpret_cast<std::uintptr_t>(p), 1);
+    trace_->back().vkind = ValueKind::kPointer;
+  }
+  return p;
+}
+
+Engine::Block* Engine::find_block(const void* p) {
+  for (auto it = blocks_.rbegin(); it != blocks_.rend(); ++it) {
+    if (it->p == p) return &*it;
+  }
+  return nullptr;
+}
+
+const Engine::Block* Engine::freed_block(const void* p) const {
+  const auto* c = static_cast<const char*>(p);
+  for (const Block& b : blocks_) {
+    const auto* lo = static_cast<const char*>(b.p);
+    if (b.freed && c >= lo && c < lo + b.size) return &b;
+  }
+  return nullptr;
+}
+
+bool Engine::use_after_free(const void* p, std::string_view what) {
+  const Block* b = freed_block(p);
+  if (b == nullptr) return false;
+  fail(FailureKind::kUseAfterFree,
+       fmt::format("use after free: t{} makes {} inside a {}-byte block ({}) that t{} freed", cur_,
+                   what, b->size, b->type, b->free_tid),
+       may_throw());
+  return true;
+}
+
+bool Engine::begin_free(const void* p, const char* type) {
+  Block* b = find_block(p);
+  if (aborting_) return b != nullptr && !b->freed;
+  if (b == nullptr) {
+    fail(FailureKind::kDoubleFree,
+         fmt::format("invalid free: t{} frees a {} that the checker heap did not allocate "
+                     "(create it with Sync::create)",
+                     cur_, type),
+         false);
+    return false;
+  }
+  if (b->freed) {
+    fail(FailureKind::kDoubleFree,
+         fmt::format("double free: t{} frees a {}-byte block ({}) that t{} already freed", cur_,
+                     b->size, type, b->free_tid),
+         false);
+    return false;
+  }
+  // A free is a write to the whole block: it races with unordered accesses to its cells.
+  const auto* lo = static_cast<const char*>(b->p);
+  for (const CellState* c : cells_) {
+    const auto* a = reinterpret_cast<const char*>(c);
+    if (a < lo || a >= lo + b->size) continue;
+    const auto [other, other_write] = write_conflict(*c);
+    if (other < 0) continue;
+    fail(FailureKind::kDataRace,
+         fmt::format("data race: t{} frees a {}-byte block ({}) while the {} of its cell#{} by t{} "
+                     "is not ordered before the free by happens-before (a free is a write)",
+                     cur_, b->size, type, other_write ? "write" : "read", c->id_, other),
+         false);
+    return false;
+  }
+  return true;
+}
+
+void Engine::end_free(const void* p) {
+  Block* b = find_block(p);
+  if (b == nullptr || b->freed) return;
+  b->freed = true;
+  b->free_tid = static_cast<std::uint8_t>(cur_ < 0 ? 0 : cur_);
+  ++freed_blocks_;
+  if (trace_ != nullptr && !aborting_) {
+    record_obj(OpKind::kFree, ObjKind::kNone, 0, b->type, {}, reinterpret_cast<std::uintptr_t>(p),
+               1);
+    trace_->back().vkind = ValueKind::kPointer;
+  }
+}
+
+void* Engine::carve(std::size_t size, std::size_t align) {
+  constexpr std::size_t kChunk = std::size_t{64} << 10;
+  const std::size_t need = size + align;
+  for (;;) {
+    if (chunk_ == chunks_.size()) chunks_.push_back(std::make_unique<std::byte[]>(kChunk));
+    const auto base = reinterpret_cast<std::uintptr_t>(chunks_[chunk_].get());
+    const std::uintptr_t at = (base + chunk_pos_ + align - 1) & ~(std::uintptr_t{align} - 1);
+    if (need <= kChunk && at + size <= base + kChunk) {
+      chunk_pos_ = at + size - base;
+      return reinterpret_cast<void*>(at);
+    }
+    if (need > kChunk) throw std::length_error("cpb::check: a checked allocation above 64 KiB");
+    ++chunk_;
+    chunk_pos_ = 0;
+  }
+}
+
+void Engine::release_heap() {
+  blocks_.clear();
+  freed_blocks_ = 0;
+  chunk_ = 0;
+  chunk_pos_ = 0;
 }
 
 // ---- tracing ----------------------------------------------------------------------------

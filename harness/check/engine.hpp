@@ -11,6 +11,7 @@
 
 #include <array>
 #include <cstdint>
+#include <exception>
 #include <functional>
 #include <memory>
 #include <source_location>
@@ -109,10 +110,38 @@ class Engine {
   /// A cell constructed during the execution: its construction is a write by this thread.
   void cell_init(const CellState& c);
 
-  /// Reports an assertion failure and unwinds the calling thread.
-  [[noreturn]] void assertion_failed(std::string_view msg, const std::source_location& loc);
+  // ---- the checker heap (Sync::create / Sync::destroy) ----
+  /// A block of `size` bytes for an object of type `type`; a scheduling point.
+  void* allocate(std::size_t size, std::size_t align, const char* type);
+  /// Before the destructor runs: a scheduling point; reports a double free or a pointer the heap
+  /// did not allocate (false: do not destroy), and races of the free with unordered accesses
+  /// to cells inside the block (a free is a write).
+  bool begin_free(const void* p, const char* type);
+  /// After the destructor: the block is freed (quarantined, or reusable with reuse_freed).
+  void end_free(const void* p);
+
+  /// Reports an assertion failure and unwinds the calling thread (returns only where the
+  /// thread may not throw: in a destructor run under `NoThrow`).
+  void assertion_failed(std::string_view msg, const std::source_location& loc);
   /// Reports misuse (e.g. a joinable thread destroyed) without unwinding.
   void misuse(std::string msg);
+
+  /// While one is alive, a failure does not unwind the thread (it runs a destructor, where a
+  /// throw would terminate); the thread stops switching and finishes its code instead.
+  class NoThrow {
+   public:
+    NoThrow() : e_(current()) {
+      if (e_ != nullptr) ++e_->nothrow_;
+    }
+    ~NoThrow() {
+      if (e_ != nullptr) --e_->nothrow_;
+    }
+    NoThrow(const NoThrow&) = delete;
+    NoThrow& operator=(const NoThrow&) = delete;
+
+   private:
+    Engine* e_;
+  };
 
   [[nodiscard]] int current_thread() const { return cur_; }
   [[nodiscard]] bool aborting() const { return aborting_; }
@@ -134,11 +163,22 @@ class Engine {
 
   static void fiber_entry(void* arg);
   [[noreturn]] void finish_thread(int tid);
+  [[nodiscard]] bool may_throw() const { return nothrow_ == 0 && std::uncaught_exceptions() == 0; }
   void point(const Op& op);
   int decide(int cur);
   bool enabled(int tid) const;
   bool choose_bool(BoolKind kind);
   void begin_atomic(const AtomicState& a, const Op& op);
+  // ---- TSO tier ----
+  [[nodiscard]] bool tso() const { return cfg_.tier == Tier::kTso; }
+  /// The value this thread sees: its newest buffered store to `a`, else memory.
+  [[nodiscard]] std::uint64_t visible(const AtomicState& a) const;
+  /// Writes the oldest store of thread `tid`'s buffer to memory.
+  void flush_one(unsigned tid);
+  /// Writes every buffered store of `tid` (a locked instruction, fence or system call).
+  void drain(unsigned tid);
+  /// Bits kFlushBase + t for every thread t with a non-empty buffer; sets their pending ops.
+  std::uint32_t flushes();
   void rmw_clocks(const AtomicState& a, std::memory_order mo);
   void tick(int tid) { ++threads_[static_cast<unsigned>(tid)].vc.c[static_cast<unsigned>(tid)]; }
   Thread& me() { return threads_[static_cast<unsigned>(cur_)]; }
@@ -156,9 +196,48 @@ class Engine {
                   const std::source_location& loc, std::uint64_t value = 0,
                   std::uint8_t nvalues = 0);
 
+  /// A store waiting in a TSO store buffer, with the release clock it will carry.
+  struct Buffered {
+    const AtomicState* a = nullptr;
+    std::uint64_t v = 0;
+    VectorClock clock;
+    std::source_location loc;
+  };
+
+  /// A block of the checker heap; its memory lives until the execution ends.
+  struct Block {
+    void* p = nullptr;
+    std::size_t size = 0;
+    std::size_t align = 0;
+    const char* type = "";
+    bool freed = false;
+    std::uint8_t alloc_tid = 0;
+    std::uint8_t free_tid = 0;
+  };
+  /// The freed block holding `p`, or null. Cheap when nothing is freed.
+  const Block* freed_block(const void* p) const;
+  Block* find_block(const void* p);
+  /// Reports an access to freed memory; true when there was one.
+  bool use_after_free(const void* p, std::string_view what);
+  void* carve(std::size_t size, std::size_t align);
+  void release_heap();
+  /// Who a write to `c` by the current thread races with: (thread, was it a write), or -1.
+  std::pair<int, bool> write_conflict(const CellState& c) const;
+
   Config cfg_;
   std::array<Thread, kMaxThreads> threads_{};
-  std::array<Op, kMaxThreads> pending_{};
+  /// Next operation of each thread; entries kFlushBase + t: the flush of t's oldest store.
+  std::array<Op, 2 * kMaxThreads> pending_{};
+  std::array<std::vector<Buffered>, kMaxThreads> buffers_{};
+  std::vector<Block> blocks_;
+  /// The heap's memory: chunks kept across executions and handed out from the start again in
+  /// each one, so the same schedule gets the same addresses (traces and replays are
+  /// deterministic even where pointers are printed or hashed).
+  std::vector<std::unique_ptr<std::byte[]>> chunks_;
+  std::size_t chunk_ = 0;      ///< chunk being carved
+  std::size_t chunk_pos_ = 0;  ///< next free byte in it
+  unsigned freed_blocks_ = 0;
+  mutable std::vector<const CellState*> cells_;  ///< cells touched in this execution
   /// Per thread: the threads it yielded to that have not taken a step since.
   std::array<std::uint32_t, kMaxThreads> yield_wait_{};
   std::array<std::unique_ptr<Stack>, kMaxThreads> stacks_{};
@@ -176,6 +255,7 @@ class Engine {
   unsigned spurious_left_ = 0;
   bool aborting_ = false;
   bool pruned_ = false;
+  int nothrow_ = 0;
   FailureKind failure_ = FailureKind::kNone;
   std::string message_;
   Engine* previous_ = nullptr;

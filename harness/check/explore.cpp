@@ -31,9 +31,19 @@ std::string_view to_string(FailureKind k) {
       return "misuse";
     case FailureKind::kNondeterminism:
       return "nondeterminism";
+    case FailureKind::kUseAfterFree:
+      return "use-after-free";
+    case FailureKind::kDoubleFree:
+      return "double-free";
+    case FailureKind::kLeak:
+      return "leak";
+    case FailureKind::kUninstrumented:
+      return "uninstrumented";
   }
   return "?";
 }
+
+std::string_view to_string(Tier t) { return t == Tier::kTso ? "tso" : "sc"; }
 
 std::string_view to_string(Strategy s) {
   switch (s) {
@@ -136,7 +146,8 @@ std::string format_event(const detail::Event& e, PtrNames& ptrs) {
   }
   std::string val;
   if (e.nvalues == 1) {
-    val = (e.kind == detail::OpKind::kStore ? "= " : "-> ") + value_str(e.vkind, e.value, ptrs);
+    const bool writes = e.kind == detail::OpKind::kStore || e.kind == detail::OpKind::kFlush;
+    val = (writes ? "= " : "-> ") + value_str(e.vkind, e.value, ptrs);
   } else if (e.nvalues == 2) {
     val = value_str(e.vkind, e.value, ptrs) + " -> " + value_str(e.vkind, e.value2, ptrs);
   }
@@ -181,10 +192,13 @@ Traced run_traced(detail::Engine& engine, const TestCase& test,
 }  // namespace
 
 std::string encode_replay(std::string_view test_name, const std::vector<std::uint8_t>& decisions) {
-  // One hex digit per decision (a thread id below 16, or 0/1 for a yes/no choice).
+  // One base-32 digit per decision: a thread id below 16, a TSO flush 16 + thread, or 0/1 for
+  // a yes/no choice.
   std::string payload;
   payload.reserve(decisions.size());
-  for (const std::uint8_t d : decisions) payload.push_back("0123456789abcdef"[d & 15U]);
+  for (const std::uint8_t d : decisions) {
+    payload.push_back("0123456789abcdefghijklmnopqrstuv"[d & 31U]);
+  }
   std::string head = fmt::format("{}:{:08x}:{}", kReplayVersion, fnv1a(test_name), payload);
   return fmt::format("{}:{:08x}", head, fnv1a(head));
 }
@@ -223,7 +237,7 @@ std::vector<std::uint8_t> decode_replay(std::string_view test_name, std::string_
   for (const char c : payload) {
     if (c >= '0' && c <= '9') {
       out.push_back(static_cast<std::uint8_t>(c - '0'));
-    } else if (c >= 'a' && c <= 'f') {
+    } else if (c >= 'a' && c <= 'v') {
       out.push_back(static_cast<std::uint8_t>(c - 'a' + 10));
     } else {
       throw bad(fmt::format("unexpected character '{}' in the schedule", c));
@@ -231,6 +245,15 @@ std::vector<std::uint8_t> decode_replay(std::string_view test_name, std::string_
   }
   return out;
 }
+
+namespace {
+
+/// What a replay string is bound to: the test, and the memory model it ran under.
+std::string replay_key(std::string_view test, Tier tier) {
+  return tier == Tier::kSc ? std::string(test) : fmt::format("{}@{}", test, to_string(tier));
+}
+
+}  // namespace
 
 Result explore(const Config& config, const TestCase& test) {
   if (!test.body) throw std::invalid_argument("cpb::check::explore: the test has no body");
@@ -252,7 +275,7 @@ Result explore(const Config& config, const TestCase& test) {
     f.kind = o.kind;
     f.message = o.message;
     f.execution = index;
-    f.replay = encode_replay(test.name, decisions);
+    f.replay = encode_replay(replay_key(test.name, config.tier), decisions);
     Traced first = run_traced(engine, test, decisions);
     f.trace = std::move(first.trace);
     if (config.check_determinism) {
@@ -272,7 +295,24 @@ Result explore(const Config& config, const TestCase& test) {
   };
 
   if (!config.replay.empty()) {
-    const std::vector<std::uint8_t> decisions = decode_replay(test.name, config.replay);
+    const std::vector<std::uint8_t> decisions = [&] {
+      try {
+        return decode_replay(replay_key(test.name, config.tier), config.replay);
+      } catch (const ReplayError&) {
+        const Tier other = config.tier == Tier::kSc ? Tier::kTso : Tier::kSc;
+        bool other_fits = true;
+        try {
+          decode_replay(replay_key(test.name, other), config.replay);
+        } catch (const ReplayError&) {
+          other_fits = false;
+        }
+        if (!other_fits) throw;
+        throw ReplayError(
+            fmt::format("replay string for test '{}' was recorded under tier {}; "
+                        "replay it with that tier (--tier {})",
+                        test.name, to_string(other), to_string(other)));
+      }
+    }();
     Traced t = run_traced(engine, test, decisions);
     if (!t.divergence.empty()) {
       throw ReplayError(
@@ -345,9 +385,9 @@ Result explore(const Config& config, const TestCase& test) {
 
 std::string Result::summary() const {
   if (failure) {
-    return fmt::format("CPB CHECK FAIL {} test={} strategy={} seed={:#x} execution={}",
+    return fmt::format("CPB CHECK FAIL {} test={} strategy={} tier={} seed={:#x} execution={}",
                        to_string(failure->kind), test, replayed ? "replay" : to_string(strategy),
-                       seed, failure->execution);
+                       to_string(tier), seed, failure->execution);
   }
   std::string extra;
   if (strategy == Strategy::kDfs && !replayed) {
@@ -356,8 +396,9 @@ std::string Result::summary() const {
   if (strategy == Strategy::kPct && !replayed) {
     extra = fmt::format(" per-run-bound={:.3g} confidence={:.3g}", pct_per_run, pct_confidence);
   }
-  return fmt::format("CPB CHECK OK test={} strategy={} executions={}{} seconds={:.3f}", test,
-                     replayed ? "replay" : to_string(strategy), executions, extra, seconds);
+  return fmt::format("CPB CHECK OK test={} strategy={} tier={} executions={}{} seconds={:.3f}",
+                     test, replayed ? "replay" : to_string(strategy), to_string(tier), executions,
+                     extra, seconds);
 }
 
 std::string Result::report() const {
@@ -375,7 +416,7 @@ void to_json(nlohmann::json& j, const Result& r) {
   j = nlohmann::json{
       {"test", r.test},
       {"strategy", r.replayed ? std::string("replay") : std::string(to_string(r.strategy))},
-      {"tier", "sc"},
+      {"tier", to_string(r.tier)},
       {"seed", fmt::format("{:#x}", r.seed)},
       {"executions", r.executions},
       {"pruned", r.pruned},

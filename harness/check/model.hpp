@@ -26,6 +26,10 @@ enum class FailureKind : std::uint8_t {
   kException,       ///< an exception escaped a logical thread
   kMisuse,          ///< API misuse: unlocking a mutex one does not hold, too many threads ...
   kNondeterminism,  ///< the same schedule did not reproduce the same execution
+  kUseAfterFree,    ///< an access to a block of the checker heap after it was freed
+  kDoubleFree,      ///< freeing a block twice, or a pointer the checker heap did not allocate
+  kLeak,            ///< a block of the checker heap still allocated when the execution ended
+  kUninstrumented,  ///< a checked operation from a thread the checker does not run
 };
 [[nodiscard]] std::string_view to_string(FailureKind k);
 
@@ -33,9 +37,12 @@ enum class FailureKind : std::uint8_t {
 enum class Strategy : std::uint8_t { kRandom, kPct, kDfs };
 [[nodiscard]] std::string_view to_string(Strategy s);
 
-/// The memory model. Only sequential consistency exists today; the TSO (store buffer) and C11
-/// tiers plug in where `Engine` performs atomic loads and stores (see README "Memory models").
-enum class Tier : std::uint8_t { kSc };
+/// The memory model. `kSc`: interleavings of sequentially consistent accesses. `kTso`: x86-TSO,
+/// every thread has a FIFO store buffer; non-seq_cst stores wait there until a flush, which is a
+/// schedulable action, so a later load of another location may overtake them (store->load
+/// reordering). A C11 tier plugs in at the same place (see README "Memory models").
+enum class Tier : std::uint8_t { kSc, kTso };
+[[nodiscard]] std::string_view to_string(Tier t);
 
 /// How an exploration runs. Budgets: whichever of `max_executions` and `max_seconds` runs out
 /// first ends the search (0 = no limit on that one; DFS also ends when the tree is exhausted).
@@ -55,6 +62,11 @@ struct Config {
   bool sleep_sets = true;
   /// Steps (scheduling points) in one execution before it is reported as a livelock.
   std::uint64_t max_steps = 20'000;
+  /// A thread that yields or pauses gives way to every other runnable thread (CHESS fairness),
+  /// so spin loops that wait for another thread terminate. Off: a spinning thread may be
+  /// scheduled alone forever, which checks lock-freedom: code in which one thread cannot
+  /// finish without another thread's steps runs into the step limit (a livelock report).
+  bool fair = true;
   /// Spurious condition-variable wake-ups and compare_exchange_weak failures may be chosen,
   /// at most this many per execution (0 = never).
   unsigned max_spurious = 2;
@@ -62,6 +74,12 @@ struct Config {
   double spurious_probability = 0.125;
   /// Make `cell` accesses scheduling points too (more interleavings; races are found without).
   bool preempt_cells = false;
+  /// Checker heap: `create` reuses the oldest freed block of the same size at once, as a free
+  /// list may, which provokes ABA. Off: freed blocks stay quarantined, so every later
+  /// access to one is reported as a use after free.
+  bool reuse_freed = false;
+  /// Checker heap: a block still allocated when an execution ends is a failure.
+  bool detect_leaks = true;
   /// Replay this string (from a failure report) instead of searching.
   std::string replay;
   /// Check that a failure's schedule reproduces the same trace before reporting it.
@@ -122,6 +140,9 @@ enum class OpKind : std::uint8_t {
   kCellRead,
   kCellWrite,
   kFinish,
+  kFlush,  ///< TSO: a store leaves a store buffer for memory
+  kAlloc,
+  kFree,
 };
 [[nodiscard]] std::string_view to_string(OpKind k);
 

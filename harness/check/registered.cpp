@@ -27,8 +27,10 @@ Config config_for(const CheckConfig& c, std::string_view strategy) {
   }
   if (c.tier == "sc") {
     cfg.tier = Tier::kSc;
+  } else if (c.tier == "tso") {
+    cfg.tier = Tier::kTso;
   } else {
-    throw std::invalid_argument(fmt::format("unknown tier '{}' (known: sc)", c.tier));
+    throw std::invalid_argument(fmt::format("unknown tier '{}' (known: sc, tso)", c.tier));
   }
   if (c.seed != 0) cfg.seed = c.seed;
   cfg.max_seconds = c.budget.count() > 0 ? static_cast<double>(c.budget.count()) / 1000.0 : 2.0;

@@ -17,8 +17,10 @@
 #include <cstring>
 #include <functional>
 #include <mutex>
+#include <new>
 #include <source_location>
 #include <stdexcept>
+#include <string>
 #include <string_view>
 #include <type_traits>
 #include <utility>
@@ -438,6 +440,23 @@ class Thread {
   int tid_ = -1;
 };
 
+namespace detail {
+
+/// The name of `T`, for heap reports.
+template <class T>
+const char* type_name() {
+  static const std::string name = [](std::string_view f) {
+    // f: "... type_name() [with T = X]" (GCC) or "... type_name() [T = X]" (Clang).
+    const auto b = f.find("T = ");
+    if (b == std::string_view::npos) return std::string("object");
+    f.remove_prefix(b + 4);
+    return std::string(f.substr(0, f.find_first_of(";]")));
+  }(__PRETTY_FUNCTION__);
+  return name.c_str();
+}
+
+}  // namespace detail
+
 /// The Checked sync policy: plug into any `template <class S> class Impl`.
 struct Sync {
   template <class T>
@@ -459,6 +478,28 @@ struct Sync {
   static void pause(std::source_location loc = std::source_location::current()) {
     if (detail::Engine* e = detail::Engine::current()) e->yield(detail::OpKind::kPause, loc);
   }
+
+  /// The checker heap: blocks live until the execution ends, so a use after free, a double
+  /// free and a leak are reported, not undefined (Config::reuse_freed provokes ABA).
+  template <class T, class... A>
+  static T* create(A&&... a) {
+    detail::Engine* e = detail::Engine::current();
+    if (e == nullptr) return new T(std::forward<A>(a)...);
+    return ::new (e->allocate(sizeof(T), alignof(T), detail::type_name<T>()))
+        T(std::forward<A>(a)...);
+  }
+  template <class T>
+  static void destroy(T* p) {
+    if (p == nullptr) return;
+    detail::Engine* e = detail::Engine::current();
+    if (e == nullptr) {
+      delete p;
+      return;
+    }
+    if (!e->begin_free(p, detail::type_name<T>())) return;
+    p->~T();
+    e->end_free(p);
+  }
 };
 
 /// Reports a failed check as an assertion failure of the execution (outside one: throws
@@ -466,7 +507,10 @@ struct Sync {
 inline void require(bool cond, std::string_view msg = "requirement",
                     std::source_location loc = std::source_location::current()) {
   if (cond) return;
-  if (detail::Engine* e = detail::Engine::current()) e->assertion_failed(msg, loc);
+  if (detail::Engine* e = detail::Engine::current()) {
+    e->assertion_failed(msg, loc);
+    return;
+  }
   throw std::logic_error(std::string(msg));
 }
 

@@ -42,8 +42,8 @@ int check(const CheckOptions& o) {
       throw UsageError(fmt::format(
           "--strategy: unknown strategy '{}' (known: random, pct, dfs, all)", c.strategy));
     }
-    if (c.tier != "sc") {
-      throw UsageError(fmt::format("--tier: unknown tier '{}' (known: sc)", c.tier));
+    if (c.tier != "sc" && c.tier != "tso") {
+      throw UsageError(fmt::format("--tier: unknown tier '{}' (known: sc, tso)", c.tier));
     }
     if (sync::kTsan) {
       throw UsageError(

@@ -62,6 +62,16 @@ struct Real {
 
   static void fence(std::memory_order mo) { std::atomic_thread_fence(mo); }
   static void yield() { std::this_thread::yield(); }
+  /// Shared nodes (queue and stack nodes, reclaimed objects) are allocated through the policy,
+  /// so the checked twin can report use after free, double free and leaks.
+  template <class T, class... A>
+  static T* create(A&&... a) {
+    return new T(std::forward<A>(a)...);
+  }
+  template <class T>
+  static void destroy(T* p) {
+    delete p;
+  }
   /// A spin-wait hint: lets the sibling hyperthread run and saves power.
   static void pause() {
 #if defined(__x86_64__) || defined(__i386__)

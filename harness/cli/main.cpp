@@ -97,7 +97,8 @@ int main(int argc, char** argv) {
                         "stress (real threads), model (the model checker) or all (the default)");
   check_cmd->add_option("--strategy", check.config.strategy,
                         "Model checker search: random, pct, dfs or all (the default)");
-  check_cmd->add_option("--tier", check.config.tier, "Model checker memory model: sc (the default) or tso (x86 store buffers)");
+  check_cmd->add_option("--tier", check.config.tier,
+                        "Model checker memory model: sc (the default) or tso (x86 store buffers)");
   check_cmd->add_option("--replay", check.config.replay,
                         "Replay a model-checker failure (the string it printed); needs --mode "
                         "model and one selected check");

@@ -1,7 +1,11 @@
 // SPDX-License-Identifier: Apache-2.0
-// Executions per second of the model checker's random mode on a 2-thread message-passing test
-// (issue 3 aims at >= 1 M/s; Relacy reaches 0.8-4 M/s on such tests). Run:
-//   build/release/harness/check/cpb_check_bench --benchmark_min_time=1
+// The model checker's speed (issue 3, numbers in README.md):
+// - executions per second of random mode on a 2-thread message-passing test (aim >= 1 M/s;
+//   Relacy reaches 0.8-4 M/s on such tests);
+// - executions that bounded DFS with sleep sets needs to exhaust the correct 3-item SPSC ring
+//   (capacity 4) at preemption bounds 1, 2, 3 and unbounded (Relacy: 140 / 1,503 / 10,778 /
+//   59.2 M).
+// Run: build/release/harness/check/cpb_check_bench --benchmark_min_time=1
 #include "harness/check/explore.hpp"
 
 #include <benchmark/benchmark.h>
@@ -64,5 +68,56 @@ void BM_DfsMessagePassingExhaustive(benchmark::State& state) {
       benchmark::Counter(static_cast<double>(total), benchmark::Counter::kIsRate);
 }
 BENCHMARK(BM_DfsMessagePassingExhaustive);
+
+/// Lamport's SPSC ring, correct: capacity 4, 3 items, release/acquire indices, plain slots.
+struct SpscRing {
+  static constexpr unsigned kCapacity = 4;
+  static constexpr int kItems = 3;
+  S::atomic<unsigned> head{0};
+  S::atomic<unsigned> tail{0};
+  S::cell<int> slot[kCapacity];
+
+  void produce() {
+    for (unsigned t = 0; t < kItems; ++t) {
+      // Acquire pairs with the consumer's release store of head: the slot is free again.
+      while (t - head.load(std::memory_order_acquire) == kCapacity) S::yield();
+      slot[t % kCapacity].store(static_cast<int>(t) + 1);
+      tail.store(t + 1, std::memory_order_release);  // pairs with the consumer's acquire load
+    }
+  }
+  void consume() {
+    for (unsigned h = 0; h < kItems; ++h) {
+      while (tail.load(std::memory_order_acquire) == h) S::yield();  // pairs with produce()
+      CPB_CHECK_ASSERT(slot[h % kCapacity].load() == static_cast<int>(h) + 1);
+      head.store(h + 1, std::memory_order_release);  // pairs with the producer's acquire
+    }
+  }
+};
+
+/// One exhaustive DFS (sleep sets) of the ring per iteration at preemption bound `range(0)`
+/// (-1: unbounded), under SC (`range(1)` 0) or TSO (1); counters: the executions it needed and
+/// the branches sleep sets pruned.
+void BM_DfsSpscRing(benchmark::State& state) {
+  const auto test = cpb::check::make_test<SpscRing>(
+      "bench_spsc_ring", {[](SpscRing& s) { s.produce(); }, [](SpscRing& s) { s.consume(); }});
+  cpb::check::Config c;
+  c.strategy = cpb::check::Strategy::kDfs;
+  c.preemption_bound = static_cast<int>(state.range(0));
+  c.tier = state.range(1) == 0 ? cpb::check::Tier::kSc : cpb::check::Tier::kTso;
+  c.iterative = false;
+  c.max_executions = 0;
+  c.max_seconds = 0;
+  cpb::check::Result r;
+  for (auto _ : state) {
+    r = cpb::check::explore(c, test);
+    if (!r.ok() || !r.exhausted) state.SkipWithError(r.summary().c_str());
+  }
+  state.counters["executions"] = static_cast<double>(r.executions);
+  state.counters["pruned"] = static_cast<double>(r.pruned);
+}
+BENCHMARK(BM_DfsSpscRing)
+    ->ArgNames({"bound", "tso"})
+    ->ArgsProduct({{1, 2, 3, -1}, {0, 1}})
+    ->Unit(benchmark::kMillisecond);
 
 }  // namespace

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "harness/check/registered.hpp"
 
+#include "harness/core/errors.hpp"
+
 #include <fmt/format.h>
 
 #include <array>
@@ -96,7 +98,7 @@ std::function<stress::CheckResult(const CheckConfig&)> model_mode(std::function<
       last.details = fmt::format("random, pct and dfs: {} executions", executions);
       return last;
     } catch (const ReplayError& e) {
-      return error(fmt::format("--replay: {}", e.what()));
+      throw UsageError(fmt::format("--replay: {}", e.what()));  // bad input: exit 2
     } catch (const std::invalid_argument& e) {
       return error(e.what());
     }

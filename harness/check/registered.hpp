@@ -34,7 +34,8 @@ stress::CheckResult to_check_result(const Result& r);
 
 /// The `Check::model` function for a test: runs `CheckConfig::strategy` (`all`: random, PCT and
 /// bounded DFS in turn, the budget split between them, stopping at the first failure), or
-/// replays `CheckConfig::replay`. A bad replay string becomes an error verdict naming it.
+/// replays `CheckConfig::replay`. A bad replay string (malformed, corrupted, from another test
+/// or tier) throws cpb::UsageError naming the problem.
 std::function<stress::CheckResult(const CheckConfig&)> model_mode(std::function<TestCase()> make);
 
 }  // namespace cpb::check

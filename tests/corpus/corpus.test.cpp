@@ -3,8 +3,9 @@
 // buggy program and its fixed twin. The buggy one must be caught with the expected kind of
 // failure (by bounded DFS and by random search), the fixed one must pass both.
 //
-// This file: the SC-tier entries 5, 6, 12, 13, 19, 20, 22, 23, and 7 as expected-to-miss (it
-// needs the C11 tier; the test asserts the miss, so it flips when the tier lands).
+// This file: the SC-tier entries 5, 6, 12, 13, 19, 20, 22, 23, and 7, 8, 9, 14 as
+// expected-to-miss (they need the C11 tier; the tests assert the miss, so they flip when the
+// tier lands).
 // corpus_tso.test.cpp: 10, 11, 16, 18, 24 (store buffers). corpus_heap.test.cpp: 1, 2, 3, 4,
 // 15, 21 (the checker heap and the livelock detector). Entries 8, 9, 14: expected to miss.
 #include "tests/corpus/corpus.hpp"
@@ -14,6 +15,7 @@
 
 #include <gtest/gtest.h>
 
+#include <array>
 #include <atomic>
 #include <initializer_list>
 #include <memory>
@@ -116,6 +118,93 @@ TEST(Corpus07MpRelaxedAtomics, ExpectedMissNeedsC11Tier) {
   const Result r = explore(dfs(), t);
   EXPECT_TRUE(r.ok()) << "the SC tier now catches entry 7: turn this into a caught entry\n"
                       << r.report();
+}
+
+// ---- 8 and 9. seqlock with a missing fence (C11 only) -----------------------------------------
+
+/// Data in relaxed atomics; kReaderFence: the acquire fence before the reader re-checks seq (8);
+/// kWriterFence: the release fence after the writer makes seq odd (9). Under SC and TSO both
+/// variants are correct, so the entries are expected to be missed until the C11 tier exists.
+template <bool kReaderFence, bool kWriterFence>
+struct SeqLock {
+  S::atomic<unsigned> seq{0};
+  S::atomic<int> a{0};
+  S::atomic<int> b{0};
+
+  void write(int v) {
+    const unsigned s = seq.load(kRlx);
+    seq.store(s + 1, kRlx);
+    if (kWriterFence) S::fence(kRel);  // orders the odd seq before the data stores
+    a.store(v, kRlx);
+    b.store(v, kRlx);
+    seq.store(s + 2, kRel);  // pairs with the reader's first acquire load of seq
+  }
+  void read() {
+    for (;;) {
+      const unsigned s1 = seq.load(kAcq);  // pairs with the writer's final release store
+      if ((s1 & 1U) != 0) {
+        S::yield();
+        continue;
+      }
+      const int x = a.load(kRlx);
+      const int y = b.load(kRlx);
+      if (kReaderFence) S::fence(kAcq);  // orders the data loads before the re-check
+      if (seq.load(kRlx) == s1) {
+        CPB_CHECK_ASSERT(x == y);
+        return;
+      }
+    }
+  }
+};
+
+template <bool kReaderFence, bool kWriterFence>
+TestCase seqlock(std::string name) {
+  using St = SeqLock<kReaderFence, kWriterFence>;
+  return make_test<St>(std::move(name), {[](St& s) { s.write(1); }, [](St& s) { s.read(); }});
+}
+
+TEST(Corpus08SeqlockReaderWithoutFence, ExpectedMissNeedsC11Tier) {
+  expect_missed(seqlock<false, true>("corpus08_seqlock_reader"));
+  expect_missed(seqlock<false, true>("corpus08_seqlock_reader"), Mode{Tier::kTso});
+}
+TEST(Corpus09SeqlockWriterWithoutFence, ExpectedMissNeedsC11Tier) {
+  expect_missed(seqlock<true, false>("corpus09_seqlock_writer"));
+  expect_missed(seqlock<true, false>("corpus09_seqlock_writer"), Mode{Tier::kTso});
+}
+
+// ---- 14. Chase-Lev resize publishes the array with a relaxed store (C11 only) -----------------
+
+/// The owner grows the array and publishes it relaxed; a thief loads it relaxed and reads a slot
+/// (relaxed atomics, initialised by the owner's copy). Only a weak-memory model lets the thief
+/// see the new array before its slots: expected to be missed until the C11 tier exists.
+struct Resize {
+  struct Array {
+    std::array<S::atomic<long>, 2> slot{};
+  };
+  S::atomic<Array*> array{nullptr};
+  S::atomic<long> bottom{0};
+  Array first;
+  Array second;
+
+  void owner() {
+    first.slot[0].store(7, kRlx);
+    array.store(&first, kRel);
+    bottom.store(1, kRel);
+    second.slot[0].store(first.slot[0].load(kRlx), kRlx);  // copy into the grown array
+    array.store(&second, kRlx);                            // the bug: relaxed publication
+  }
+  void thief() {
+    if (bottom.load(kAcq) == 0) return;
+    Array* a = array.load(kRlx);  // the bug: relaxed load of the array pointer
+    CPB_CHECK_ASSERT(a->slot[0].load(kRlx) == 7);
+  }
+};
+
+TEST(Corpus14ChaseLevRelaxedResize, ExpectedMissNeedsC11Tier) {
+  const auto t = make_test<Resize>("corpus14_resize_publish",
+                                   {[](Resize& s) { s.owner(); }, [](Resize& s) { s.thief(); }});
+  expect_missed(t);
+  expect_missed(t, Mode{Tier::kTso});
 }
 
 // ---- 12 and 13. Lamport SPSC ring -------------------------------------------------------------

@@ -9,9 +9,11 @@
 #include <nlohmann/json.hpp>
 
 #include <atomic>
+#include <chrono>
 #include <mutex>
 #include <stdexcept>
 #include <string>
+#include <thread>
 
 namespace cpb::check {
 namespace {
@@ -455,7 +457,7 @@ TEST(CheckPct, ReportsTheProbabilityBound) {
 
 TEST(CheckBudget, TimeBudgetEndsTheSearch) {
   const auto t = counter_test<S::mutex, 3, 3>("budget");
-  Config c = random_walk(0);
+  Config c = random_walk(200);
   c.max_seconds = 0.2;
   const Result r = explore(c, t);
   EXPECT_TRUE(r.ok());
@@ -474,6 +476,81 @@ TEST(CheckOutside, TypesWorkSequentiallyOutsideAnExecution) {
   EXPECT_FALSE(m.try_lock());
   m.unlock();
   EXPECT_THROW(S::thread([] {}), std::logic_error);
+}
+
+}  // namespace
+}  // namespace cpb::check
+
+namespace cpb::check {
+namespace {
+
+// ---- threads and blocking the checker does not control ----------------------------------------
+
+TEST(CheckForeign, AStdThreadInsideATestIsReportedWithThePlace) {
+  struct St {
+    S::atomic<int> x{0};
+  };
+  const auto t = make_test<St>("foreign_thread", {[](St& s) {
+                                 std::thread real([&s] { s.x.store(1); });  // not Sync::thread
+                                 real.join();
+                                 s.x.load();
+                               }});
+  const Result r = explore(random_walk(200), t);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.failure->kind, FailureKind::kUninstrumented) << r.report();
+  EXPECT_NE(r.failure->message.find("check.test.cpp:"), std::string::npos) << r.failure->message;
+  EXPECT_NE(r.failure->message.find("an atomic store"), std::string::npos) << r.failure->message;
+}
+
+TEST(CheckForeignDeathTest, BlockingInTheKernelIsReportedNotHung) {
+  struct St {
+    S::atomic<int> x{0};
+  };
+  const auto t = make_test<St>("blocks_in_kernel", {[](St& s) {
+                                 s.x.store(1);
+                                 std::this_thread::sleep_for(std::chrono::hours(1));  // a syscall
+                               }});
+  Config c = random_walk(200);
+  c.stall_seconds = 0.3;
+  EXPECT_EXIT(explore(c, t), ::testing::ExitedWithCode(1),
+              "CPB CHECK FAIL blocked test=blocks_in_kernel: .* thread t1 is blocked outside the "
+              "checker after its operation at .*check.test.cpp:");
+}
+
+// ---- the checker heap -----------------------------------------------------------------------
+
+struct Obj {
+  S::cell<int> v{0};
+};
+
+TEST(CheckHeap, LeakIsReported) {
+  struct St {};
+  const auto t = make_test<St>("leak", {[](St&) { S::create<Obj>(); }});
+  const Result r = explore(random_walk(200), t);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.failure->kind, FailureKind::kLeak) << r.report();
+}
+
+TEST(CheckHeap, DoubleFreeIsReported) {
+  struct St {
+    Obj* o = S::create<Obj>();
+  };
+  const auto t = make_test<St>("double_free", {[](St& s) { S::destroy(s.o); }},
+                               [](St& s) { S::destroy(s.o); });
+  const Result r = explore(random_walk(200), t);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.failure->kind, FailureKind::kDoubleFree) << r.report();
+}
+
+TEST(CheckHeap, BalancedUseIsClean) {
+  struct St {
+    Obj* o = S::create<Obj>();
+    ~St() { S::destroy(o); }
+  };
+  const auto t = make_test<St>("balanced", {[](St& s) { s.o->v.store(1); }},
+                               [](St& s) { CPB_CHECK_ASSERT(s.o->v.load() == 1); });
+  const Result r = explore(dfs(-1), t);
+  EXPECT_TRUE(r.ok()) << r.report();
 }
 
 }  // namespace

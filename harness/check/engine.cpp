@@ -17,6 +17,14 @@ namespace {
 
 thread_local Engine* tl_engine = nullptr;
 
+/// Engines alive in this process; a checked operation on a thread without one is foreign then.
+std::atomic<int> g_engines{0};
+/// The first foreign operation not yet reported: what, and where. The file pointer is
+/// published last (release), the engine reads it first (acquire).
+std::atomic<const char*> g_foreign_what{nullptr};
+std::atomic<unsigned> g_foreign_line{0};
+std::atomic<const char*> g_foreign_file{nullptr};
+
 /// Distinguishes executions, so objects reset their checker state on first use in each one.
 std::atomic<std::uint64_t> g_epoch{0};
 
@@ -141,9 +149,36 @@ std::string_view to_string(OpKind k) {
 
 Engine::Engine(const Config& cfg) : cfg_(cfg) {
   if (cfg_.stack_size == 0) cfg_.stack_size = default_stack_size();
+  g_engines.fetch_add(1, std::memory_order_relaxed);  // a count: orders nothing
 }
 
-Engine::~Engine() = default;
+Engine::~Engine() { g_engines.fetch_sub(1, std::memory_order_relaxed); }
+
+void Engine::outside(const char* what, const std::source_location& loc) {
+  if (g_engines.load(std::memory_order_relaxed) == 0) return;  // not exploring: allowed
+  const char* expected = nullptr;
+  if (g_foreign_what.compare_exchange_strong(expected, what, std::memory_order_relaxed)) {
+    g_foreign_line.store(loc.line(), std::memory_order_relaxed);
+    // Release: publishes `what` and the line to the engine's acquire load of the file.
+    g_foreign_file.store(loc.file_name(), std::memory_order_release);
+  }
+}
+
+void Engine::report_foreign(bool unwind) {
+  // Acquire pairs with the release store in outside().
+  const char* file = g_foreign_file.exchange(nullptr, std::memory_order_acquire);
+  if (file == nullptr) return;
+  const char* what = g_foreign_what.load(std::memory_order_relaxed);
+  const unsigned line = g_foreign_line.load(std::memory_order_relaxed);
+  g_foreign_what.store(nullptr, std::memory_order_relaxed);
+  if (aborting_) return;
+  fail(FailureKind::kUninstrumented,
+       fmt::format("uninstrumented thread: {} at {}:{} ran on an OS thread the checker does not "
+                   "control (a std::thread or real thread pool inside the test?); its "
+                   "interleavings are not explored: create threads with cpb::check::Sync::thread",
+                   what, file, line),
+       unwind && may_throw());
+}
 
 Engine* Engine::current() { return tl_engine; }
 
@@ -208,6 +243,9 @@ Outcome Engine::run(const std::function<void()>& body, Chooser& chooser,
     if (victim < 0) break;
     cur_ = victim;
     switch_context(host_, threads_[static_cast<unsigned>(victim)].ctx);
+  }
+  if (failure_ == FailureKind::kNone && g_foreign_file.load(std::memory_order_relaxed) != nullptr) {
+    report_foreign(false);
   }
   if (failure_ == FailureKind::kNone && !pruned_ && cfg_.detect_leaks) {
     for (const Block& b : blocks_) {
@@ -358,7 +396,14 @@ bool Engine::choose_bool(BoolKind kind) {
   return b;
 }
 
-void Engine::point(const Op& op) {
+void Engine::point(const Op& op, const std::source_location& loc) {
+  // For the watchdog (explore.cpp): where each logical thread last entered the checker.
+  // One writer; the watchdog only compares values, so relaxed suffices.
+  progress_.store(progress_.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
+  last_file_.store(loc.file_name(), std::memory_order_relaxed);
+  last_line_.store(loc.line(), std::memory_order_relaxed);
+  last_tid_.store(cur_, std::memory_order_relaxed);
+  if (g_foreign_file.load(std::memory_order_relaxed) != nullptr) report_foreign(true);
   if (aborting_) {
     if (!quiet_on_abort(op.kind) && may_throw()) throw Aborted{};
     return;
@@ -543,9 +588,9 @@ std::string Engine::deadlock_message() const {
 
 // ---- atomics ----------------------------------------------------------------------------
 
-void Engine::begin_atomic(const AtomicState& a, const Op& op) {
+void Engine::begin_atomic(const AtomicState& a, const Op& op, const std::source_location& loc) {
   touch(a, ObjKind::kAtomic);
-  point(op);
+  point(op, loc);
   if (freed_blocks_ != 0 && !aborting_) use_after_free(&a, fmt::format("atomic#{}", a.id_));
 }
 
@@ -567,7 +612,7 @@ void Engine::rmw_clocks(const AtomicState& a, std::memory_order mo) {
 
 std::uint64_t Engine::load(const AtomicState& a, std::memory_order mo,
                            const std::source_location& loc) {
-  begin_atomic(a, {OpKind::kLoad, false, &a, nullptr});
+  begin_atomic(a, {OpKind::kLoad, false, &a, nullptr}, loc);
   if (aborting_) return a.bits_;
   Thread& t = me();
   if (tso()) {
@@ -590,7 +635,7 @@ std::uint64_t Engine::load(const AtomicState& a, std::memory_order mo,
 
 void Engine::store(const AtomicState& a, std::uint64_t v, std::memory_order mo,
                    const std::source_location& loc) {
-  begin_atomic(a, {OpKind::kStore, true, &a, nullptr});
+  begin_atomic(a, {OpKind::kStore, true, &a, nullptr}, loc);
   if (!aborting_) {
     Thread& t = me();
     // A relaxed store synchronizes only through a release fence.
@@ -612,7 +657,7 @@ void Engine::store(const AtomicState& a, std::uint64_t v, std::memory_order mo,
 bool Engine::cas(const AtomicState& a, std::uint64_t& expected, std::uint64_t desired, bool weak,
                  std::memory_order success, std::memory_order failure,
                  const std::source_location& loc) {
-  begin_atomic(a, {OpKind::kCas, true, &a, nullptr});
+  begin_atomic(a, {OpKind::kCas, true, &a, nullptr}, loc);
   const std::uint64_t old = a.bits_;
   bool ok = old == expected;
   if (ok && weak && !aborting_ && choose_bool(BoolKind::kWeakCasFailure)) ok = false;
@@ -638,7 +683,7 @@ bool Engine::cas(const AtomicState& a, std::uint64_t& expected, std::uint64_t de
 }
 
 void Engine::fence(std::memory_order mo, const std::source_location& loc) {
-  point({OpKind::kFence, false, nullptr, nullptr});
+  point({OpKind::kFence, false, nullptr, nullptr}, loc);
   if (aborting_) return;
   Thread& t = me();
   if (tso() && mo == std::memory_order_seq_cst) drain(static_cast<unsigned>(cur_));  // MFENCE
@@ -657,7 +702,7 @@ void Engine::fence(std::memory_order mo, const std::source_location& loc) {
 void Engine::wait(const AtomicState& a, std::uint64_t old, std::memory_order mo,
                   const std::source_location& loc) {
   for (;;) {
-    begin_atomic(a, {OpKind::kWait, false, &a, nullptr});
+    begin_atomic(a, {OpKind::kWait, false, &a, nullptr}, loc);
     if (aborting_) return;
     Thread& t = me();
     if (is_acquire(mo)) {
@@ -674,7 +719,7 @@ void Engine::wait(const AtomicState& a, std::uint64_t old, std::memory_order mo,
     t.waiting_on = &a;
     t.woken = false;
     t.wait_seq = ++wait_seq_;
-    point({OpKind::kWaitBlocked, false, &a, nullptr});
+    point({OpKind::kWaitBlocked, false, &a, nullptr}, loc);
     if (aborting_) return;
   }
 }
@@ -697,7 +742,7 @@ void Engine::wake(const void* obj, bool all) {
 }
 
 void Engine::notify(const AtomicState& a, bool all, const std::source_location& loc) {
-  begin_atomic(a, {OpKind::kNotify, true, &a, nullptr});
+  begin_atomic(a, {OpKind::kNotify, true, &a, nullptr}, loc);
   if (aborting_) return;
   wake(&a, all);
   if (trace_ != nullptr) record(OpKind::kNotify, {}, false, a, 0, 0, 0, all ? "all" : "one", loc);
@@ -758,7 +803,7 @@ void Engine::lock(const MutexState& m, ObjKind kind, const std::source_location&
                      cur_, kind_prefix(kind), m.id_),
          true);
   }
-  point({OpKind::kLock, true, &m, nullptr});
+  point({OpKind::kLock, true, &m, nullptr}, loc);
   if (aborting_) return;
   m.owner_ = cur_;
   me().vc.join(m.clock_);
@@ -768,7 +813,7 @@ void Engine::lock(const MutexState& m, ObjKind kind, const std::source_location&
 
 bool Engine::try_lock(const MutexState& m, ObjKind kind, const std::source_location& loc) {
   touch(m, kind);
-  point({OpKind::kTryLock, true, &m, nullptr});
+  point({OpKind::kTryLock, true, &m, nullptr}, loc);
   if (aborting_) return false;
   const bool ok = m.owner_ < 0 && m.readers_ == 0;
   if (ok) {
@@ -782,7 +827,7 @@ bool Engine::try_lock(const MutexState& m, ObjKind kind, const std::source_locat
 
 void Engine::unlock(const MutexState& m, ObjKind kind, const std::source_location& loc) {
   touch(m, kind);
-  point({OpKind::kUnlock, true, &m, nullptr});
+  point({OpKind::kUnlock, true, &m, nullptr}, loc);
   if (aborting_) {
     if (m.owner_ == cur_) m.owner_ = -1;
     return;
@@ -807,7 +852,7 @@ void Engine::lock_shared(const MutexState& m, const std::source_location& loc) {
          fmt::format("deadlock: t{} locks shared_mutex#{} that it already holds", cur_, m.id_),
          true);
   }
-  point({OpKind::kLockShared, true, &m, nullptr});
+  point({OpKind::kLockShared, true, &m, nullptr}, loc);
   if (aborting_) return;
   m.readers_ |= 1U << static_cast<unsigned>(cur_);
   me().vc.join(m.clock_);
@@ -817,7 +862,7 @@ void Engine::lock_shared(const MutexState& m, const std::source_location& loc) {
 
 bool Engine::try_lock_shared(const MutexState& m, const std::source_location& loc) {
   touch(m, ObjKind::kSharedMutex);
-  point({OpKind::kTryLockShared, true, &m, nullptr});
+  point({OpKind::kTryLockShared, true, &m, nullptr}, loc);
   if (aborting_) return false;
   const bool ok = m.owner_ < 0 && (m.readers_ & (1U << static_cast<unsigned>(cur_))) == 0;
   if (ok) {
@@ -832,7 +877,7 @@ bool Engine::try_lock_shared(const MutexState& m, const std::source_location& lo
 
 void Engine::unlock_shared(const MutexState& m, const std::source_location& loc) {
   touch(m, ObjKind::kSharedMutex);
-  point({OpKind::kUnlockShared, true, &m, nullptr});
+  point({OpKind::kUnlockShared, true, &m, nullptr}, loc);
   const std::uint32_t bit = 1U << static_cast<unsigned>(cur_);
   if (aborting_) {
     m.readers_ &= ~bit;
@@ -862,7 +907,7 @@ bool Engine::cv_wait(const CondVarState& cv, const MutexState& m, bool may_time_
     if (may_throw()) throw Aborted{};
     return true;
   }
-  point({OpKind::kCvWait, true, &cv, &m});
+  point({OpKind::kCvWait, true, &cv, &m}, loc);
   if (aborting_) return true;
   // A spurious wake-up (or a timeout) is modelled as a wait that returns at once: the mutex
   // is still released and re-acquired, so other threads may run in between.
@@ -879,7 +924,7 @@ bool Engine::cv_wait(const CondVarState& cv, const MutexState& m, bool may_time_
     record_obj(OpKind::kCvWait, ObjKind::kCondVar, cv.id_,
                spurious ? (may_time_out ? "times out" : "spurious wake-up") : "blocks", loc);
   }
-  point({OpKind::kCvReacquire, true, &m, &cv});
+  point({OpKind::kCvReacquire, true, &m, &cv}, loc);
   if (aborting_) return true;
   t.waiting_on = nullptr;
   m.owner_ = cur_;
@@ -891,7 +936,7 @@ bool Engine::cv_wait(const CondVarState& cv, const MutexState& m, bool may_time_
 
 void Engine::cv_notify(const CondVarState& cv, bool all, const std::source_location& loc) {
   touch(cv, ObjKind::kCondVar);
-  point({OpKind::kCvNotify, true, &cv, nullptr});
+  point({OpKind::kCvNotify, true, &cv, nullptr}, loc);
   if (aborting_) return;
   wake(&cv, all);
   if (trace_ != nullptr)
@@ -907,7 +952,7 @@ int Engine::spawn(std::function<void()> fn, const std::source_location& loc) {
                      kMaxThreads),
          true);
   }
-  point({OpKind::kSpawn, false, nullptr, nullptr});
+  point({OpKind::kSpawn, false, nullptr, nullptr}, loc);
   if (aborting_) return -1;
   const unsigned c = nthreads_++;
   Thread& ch = threads_[c];
@@ -934,7 +979,7 @@ int Engine::spawn(std::function<void()> fn, const std::source_location& loc) {
 void Engine::join(int tid, const std::source_location& loc) {
   if (tid < 0 || tid >= static_cast<int>(nthreads_)) return;
   Thread& target = threads_[static_cast<unsigned>(tid)];
-  point({OpKind::kJoin, false, &target, nullptr});
+  point({OpKind::kJoin, false, &target, nullptr}, loc);
   if (aborting_) return;
   me().vc.join(target.vc);
   if (trace_ != nullptr)
@@ -942,7 +987,7 @@ void Engine::join(int tid, const std::source_location& loc) {
 }
 
 void Engine::yield(OpKind kind, const std::source_location& loc) {
-  point({kind, false, nullptr, nullptr});
+  point({kind, false, nullptr, nullptr}, loc);
   if (trace_ != nullptr && !aborting_) record_obj(kind, ObjKind::kNone, 0, nullptr, loc);
 }
 
@@ -957,7 +1002,7 @@ void Engine::race(const CellState& c, bool is_write, int other, bool other_write
 }
 
 void Engine::cell_read(const CellState& c, const std::source_location& loc) {
-  if (cfg_.preempt_cells) point({OpKind::kCellRead, false, &c, nullptr});
+  if (cfg_.preempt_cells) point({OpKind::kCellRead, false, &c, nullptr}, loc);
   if (aborting_) return;
   touch(c, ObjKind::kCell);
   if (freed_blocks_ != 0 && use_after_free(&c, fmt::format("a read of cell#{}", c.id_))) return;
@@ -973,7 +1018,7 @@ void Engine::cell_read(const CellState& c, const std::source_location& loc) {
 }
 
 void Engine::cell_write(const CellState& c, const std::source_location& loc) {
-  if (cfg_.preempt_cells) point({OpKind::kCellWrite, true, &c, nullptr});
+  if (cfg_.preempt_cells) point({OpKind::kCellWrite, true, &c, nullptr}, loc);
   if (aborting_) return;
   touch(c, ObjKind::kCell);
   if (freed_blocks_ != 0 && use_after_free(&c, fmt::format("a write of cell#{}", c.id_))) return;

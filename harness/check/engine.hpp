@@ -10,6 +10,7 @@
 #include "harness/check/model.hpp"
 
 #include <array>
+#include <atomic>
 #include <cstdint>
 #include <exception>
 #include <functional>
@@ -64,6 +65,11 @@ class Engine {
 
   /// The engine running on this OS thread, or null outside an execution.
   static Engine* current();
+  /// A checked operation ran on an OS thread that no engine runs. While an exploration runs in
+  /// this process, that is a thread the test created behind the checker's back (std::thread,
+  /// a real thread pool): it is recorded and the exploration fails with kUninstrumented,
+  /// naming the place. Outside explorations (plain unit tests of checked types) it is allowed.
+  static void outside(const char* what, const std::source_location& loc);
 
   // ---- operations of the Checked types (each is a scheduling point unless noted) ----
   std::uint64_t load(const AtomicState& a, std::memory_order mo, const std::source_location& loc);
@@ -73,7 +79,7 @@ class Engine {
   template <class F>
   std::uint64_t rmw(const AtomicState& a, OpKind kind, std::memory_order mo, F&& f,
                     const std::source_location& loc) {
-    begin_atomic(a, {kind, true, &a, nullptr});
+    begin_atomic(a, {kind, true, &a, nullptr}, loc);
     const std::uint64_t old = a.bits_;
     const std::uint64_t nv = f(old);
     if (!aborting_) rmw_clocks(a, mo);
@@ -164,11 +170,11 @@ class Engine {
   static void fiber_entry(void* arg);
   [[noreturn]] void finish_thread(int tid);
   [[nodiscard]] bool may_throw() const { return nothrow_ == 0 && std::uncaught_exceptions() == 0; }
-  void point(const Op& op);
+  void point(const Op& op, const std::source_location& loc = {});
   int decide(int cur);
   bool enabled(int tid) const;
   bool choose_bool(BoolKind kind);
-  void begin_atomic(const AtomicState& a, const Op& op);
+  void begin_atomic(const AtomicState& a, const Op& op, const std::source_location& loc);
   // ---- TSO tier ----
   [[nodiscard]] bool tso() const { return cfg_.tier == Tier::kTso; }
   /// The value this thread sees: its newest buffered store to `a`, else memory.
@@ -220,6 +226,8 @@ class Engine {
   /// Reports an access to freed memory; true when there was one.
   bool use_after_free(const void* p, std::string_view what);
   void* carve(std::size_t size, std::size_t align);
+  /// Fails the execution with kUninstrumented if a foreign thread made a checked operation.
+  void report_foreign(bool unwind);
   void release_heap();
   /// Who a write to `c` by the current thread races with: (thread, was it a write), or -1.
   std::pair<int, bool> write_conflict(const CellState& c) const;
@@ -256,6 +264,15 @@ class Engine {
   bool aborting_ = false;
   bool pruned_ = false;
   int nothrow_ = 0;
+
+ public:
+  // Read by the watchdog thread of explore() while this engine runs on another OS thread.
+  std::atomic<std::uint64_t> progress_{0};  ///< scheduling points so far
+  std::atomic<const char*> last_file_{nullptr};
+  std::atomic<unsigned> last_line_{0};
+  std::atomic<int> last_tid_{0};
+
+ private:
   FailureKind failure_ = FailureKind::kNone;
   std::string message_;
   Engine* previous_ = nullptr;

@@ -9,7 +9,12 @@
 
 #include <chrono>
 #include <cmath>
+#include <condition_variable>
+#include <cstdio>
+#include <cstdlib>
 #include <memory>
+#include <mutex>
+#include <thread>
 
 namespace cpb::check {
 
@@ -248,6 +253,60 @@ std::vector<std::uint8_t> decode_replay(std::string_view test_name, std::string_
 
 namespace {
 
+/// Watches an exploration from a thread of its own: when the engine reaches no scheduling point
+/// for `seconds`, a logical thread is blocked in the kernel, where the checker cannot take it
+/// back; the watchdog names the thread and the place it last entered the checker, and exits.
+class Watchdog {
+ public:
+  Watchdog(const detail::Engine& e, std::string test, double seconds) {
+    if (seconds <= 0) return;
+    thread_ = std::thread([this, &e, test = std::move(test), seconds] {
+      std::unique_lock lk(m_);
+      std::uint64_t seen = e.progress_.load(std::memory_order_relaxed);
+      auto since = std::chrono::steady_clock::now();
+      while (!cv_.wait_for(lk, std::chrono::milliseconds(50), [this] { return stop_; })) {
+        const std::uint64_t now = e.progress_.load(std::memory_order_relaxed);
+        if (now != seen) {
+          seen = now;
+          since = std::chrono::steady_clock::now();
+          continue;
+        }
+        if (std::chrono::steady_clock::now() - since < std::chrono::duration<double>(seconds)) {
+          continue;
+        }
+        const char* file = e.last_file_.load(std::memory_order_relaxed);
+        std::fprintf(stderr,
+                     "CPB CHECK FAIL blocked test=%s: no scheduling point for %.1f s: logical "
+                     "thread t%d is blocked outside the checker after its operation at %s:%u "
+                     "(a system call, a real std::mutex or std::thread join, I/O or sleep); "
+                     "checked code must block only through cpb::check::Sync\n",
+                     test.c_str(), seconds, e.last_tid_.load(std::memory_order_relaxed),
+                     file != nullptr && *file != '\0' ? file : "(start)",
+                     e.last_line_.load(std::memory_order_relaxed));
+        std::fflush(stderr);
+        std::_Exit(1);
+      }
+    });
+  }
+  ~Watchdog() {
+    if (!thread_.joinable()) return;
+    {
+      std::lock_guard lk(m_);
+      stop_ = true;
+    }
+    cv_.notify_one();
+    thread_.join();
+  }
+  Watchdog(const Watchdog&) = delete;
+  Watchdog& operator=(const Watchdog&) = delete;
+
+ private:
+  std::mutex m_;
+  std::condition_variable cv_;
+  bool stop_ = false;
+  std::thread thread_;
+};
+
 /// What a replay string is bound to: the test, and the memory model it ran under.
 std::string replay_key(std::string_view test, Tier tier) {
   return tier == Tier::kSc ? std::string(test) : fmt::format("{}@{}", test, to_string(tier));
@@ -264,6 +323,7 @@ Result explore(const Config& config, const TestCase& test) {
   r.tier = config.tier;
   r.seed = config.seed;
   detail::Engine engine(config);
+  const Watchdog watchdog(engine, test.name, config.stall_seconds);
   const auto t0 = std::chrono::steady_clock::now();
   const auto elapsed = [&] {
     return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();

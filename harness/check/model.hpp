@@ -84,6 +84,10 @@ struct Config {
   std::string replay;
   /// Check that a failure's schedule reproduces the same trace before reporting it.
   bool check_determinism = true;
+  /// Watchdog: an execution that reaches no scheduling point for this long has a logical
+  /// thread blocked outside the checker (a system call, a real mutex, I/O, sleep). The process
+  /// cannot get that fiber back, so it prints the place and exits with status 1. 0: off.
+  double stall_seconds = 10;
   /// Stack size of each logical thread.
   std::size_t stack_size = 0;  // 0: 256 KiB, 1 MiB under sanitizers
 };

@@ -93,12 +93,14 @@ class Atomic : private detail::AtomicState {
 
   T load(std::memory_order mo = std::memory_order_seq_cst, Loc loc = Loc::current()) const {
     if (Engine* e = Engine::current()) return val(e->load(*this, mo, loc));
+    Engine::outside("an atomic load", loc);
     return val(bits_);
   }
   void store(T v, std::memory_order mo = std::memory_order_seq_cst, Loc loc = Loc::current()) {
     if (Engine* e = Engine::current()) {
       e->store(*this, detail::to_bits(v), mo, loc);
     } else {
+      Engine::outside("an atomic store", loc);
       bits_ = detail::to_bits(v);
     }
   }
@@ -203,6 +205,7 @@ class Atomic : private detail::AtomicState {
   template <class F>
   T apply(detail::OpKind kind, std::memory_order mo, const Loc& loc, F f) {
     if (Engine* e = Engine::current()) return val(e->rmw(*this, kind, mo, f, loc));
+    Engine::outside("an atomic read-modify-write", loc);
     const std::uint64_t old = bits_;
     bits_ = f(old);
     return val(old);
@@ -215,6 +218,7 @@ class Atomic : private detail::AtomicState {
     if (Engine* e = Engine::current()) {
       ok = e->cas(*this, exp, detail::to_bits(desired), weak, success, failure, loc);
     } else {
+      Engine::outside("a compare-exchange", loc);
       ok = bits_ == exp;
       if (ok) {
         bits_ = detail::to_bits(desired);
@@ -242,11 +246,19 @@ class Cell : private detail::CellState {
   Cell& operator=(const Cell&) = delete;
 
   [[nodiscard]] T load(Loc loc = Loc::current()) const {
-    if (Engine* e = Engine::current()) e->cell_read(*this, loc);
+    if (Engine* e = Engine::current()) {
+      e->cell_read(*this, loc);
+    } else {
+      Engine::outside("a cell read", loc);
+    }
     return v_;
   }
   void store(T v, Loc loc = Loc::current()) {
-    if (Engine* e = Engine::current()) e->cell_write(*this, loc);
+    if (Engine* e = Engine::current()) {
+      e->cell_write(*this, loc);
+    } else {
+      Engine::outside("a cell write", loc);
+    }
     v_ = std::move(v);
   }
   /// In-place access; counts as a write.

@@ -4,6 +4,7 @@
 #include "harness/core/errors.hpp"
 #include "harness/core/sync.hpp"
 #include "harness/stress/litmus.hpp"
+#include "reports/html.hpp"
 #include "reports/schema.hpp"
 
 #include <fmt/format.h>
@@ -64,10 +65,12 @@ int check(const CheckOptions& o) {
     }
   }
   reports::check_writable(o.out);
+  if (!o.html.empty()) reports::check_writable(o.html);
 
   nlohmann::json doc;
   doc["context"] = reports::machine_context();
   doc["cpbench"] = reports::build_info();
+  doc["benchmarks"] = nlohmann::json::array();  // a result file, so `cpbench report` reads it
   doc["cpbench"]["options"] = {
       {"command", "check"},    {"mode", o.mode},        {"strategy", o.config.strategy},
       {"tier", o.config.tier}, {"seed", o.config.seed}, {"budget_ms", o.config.budget.count()}};
@@ -108,6 +111,10 @@ int check(const CheckOptions& o) {
         "the selected implementations have no checks (add --litmus for the litmus suite)");
   }
   std::printf("\n%d checks, %d failed; results: %s\n", ran, failed, o.out.c_str());
+  if (!o.html.empty()) {
+    reports::write_atomically(o.html, reports::render_html(file.doc()));
+    std::printf("report: %s\n", o.html.c_str());
+  }
   return failed > 0 ? 1 : 0;
 }
 

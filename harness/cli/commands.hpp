@@ -39,6 +39,7 @@ struct CheckOptions {
   bool litmus = false;  ///< also run the litmus suite (MP, SB, LB, IRIW, 2+2W, CoRR)
   CheckConfig config;
   std::string out = "cpbench_checks.json";
+  std::string html;  ///< also render an HTML report here
 };
 /// Runs the registered checks of the selected implementations; 1 when any fails.
 int check(const CheckOptions& o);

@@ -110,6 +110,7 @@ int main(int argc, char** argv) {
                         "Seed that replays a failure's schedule (printed with every failure)");
   check_cmd->add_option("--budget", budget, "Seconds per check (default: each check's own)");
   check_cmd->add_option("--out", check.out, "Result file (default cpbench_checks.json)");
+  check_cmd->add_option("--html", check.html, "Also write an HTML report here");
 
   cli::ReportOptions report;
   auto* report_cmd = app.add_subcommand("report", "Render a result file as HTML");

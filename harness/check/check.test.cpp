@@ -555,3 +555,42 @@ TEST(CheckHeap, BalancedUseIsClean) {
 
 }  // namespace
 }  // namespace cpb::check
+
+namespace cpb::check {
+namespace {
+
+TEST(CheckParking, SpinOnAValueNoOneWritesIsALivelockAtOnce) {
+  struct St {
+    S::atomic<int> flag{0};
+  };
+  const auto t = make_test<St>("spin_forever", {[](St& s) {
+                                 while (s.flag.load(std::memory_order_acquire) == 0) S::pause();
+                               }});
+  const Result r = explore(dfs(-1), t);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.failure->kind, FailureKind::kLivelock) << r.report();
+  EXPECT_NE(r.failure->message.find("t1 re-reads atomic#0 (= 0)"), std::string::npos)
+      << r.failure->message;
+  EXPECT_LT(r.max_steps, 20U);  // parked after two iterations, not run to the step limit
+}
+
+TEST(CheckParking, ASpinnerIsWokenByTheWrite) {
+  struct St {
+    S::atomic<int> flag{0};
+  };
+  const auto t =
+      make_test<St>("spin_then_set", {[](St& s) {
+                                        while (s.flag.load(std::memory_order_acquire) == 0)
+                                          S::pause();
+                                      },
+                                      [](St& s) {
+                                        for (int i = 0; i < 3; ++i) S::yield();
+                                        s.flag.store(1, std::memory_order_release);
+                                      }});
+  const Result r = explore(dfs(-1), t);
+  EXPECT_TRUE(r.ok()) << r.report();
+  EXPECT_TRUE(r.exhausted);
+}
+
+}  // namespace
+}  // namespace cpb::check

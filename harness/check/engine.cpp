@@ -208,12 +208,9 @@ Outcome Engine::run(const std::function<void()>& body, Chooser& chooser,
   Thread& t0 = threads_[0];
   t0.state = TState::kLive;
   t0.started = true;
-  t0.woken = false;
-  t0.waiting_on = nullptr;
+  t0.reset();
   t0.vc.clear();
   t0.vc.c[0] = 1;
-  t0.acq_pending.clear();
-  t0.rel_fence.clear();
   t0.fn = [&body] { body(); };
   pending_[0] = {OpKind::kStart, false, nullptr, nullptr};
   if (!stacks_[0]) stacks_[0] = std::make_unique<Stack>(cfg_.stack_size);
@@ -307,7 +304,7 @@ void Engine::finish_thread(int tid) {
     if (!all_done) {
       next = decide(-1);
       if (next == -2) {
-        fail(FailureKind::kDeadlock, deadlock_message(), false);
+        stuck(false);
       } else if (next < 0) {
         pruned_ = true;
         aborting_ = true;
@@ -325,7 +322,7 @@ void Engine::finish_thread(int tid) {
 
 bool Engine::enabled(int tid) const {
   const Thread& t = threads_[static_cast<unsigned>(tid)];
-  if (t.state != TState::kLive) return false;
+  if (t.state != TState::kLive || t.parked) return false;
   const Op& op = pending_[static_cast<unsigned>(tid)];
   switch (op.kind) {
     case OpKind::kLock: {
@@ -410,6 +407,9 @@ void Engine::point(const Op& op, const std::source_location& loc) {
   }
   const int me_id = cur_;
   pending_[static_cast<unsigned>(me_id)] = op;
+  if (op.kind != OpKind::kLoad && op.kind != OpKind::kYield && op.kind != OpKind::kPause) {
+    me().acted = true;
+  }
   if (++steps_ > cfg_.max_steps) {
     fail(FailureKind::kLivelock,
          fmt::format("no progress: the execution exceeded {} steps (a livelock, or a spin loop "
@@ -420,7 +420,7 @@ void Engine::point(const Op& op, const std::source_location& loc) {
   }
   const int next = decide(me_id);
   if (next == -2) {
-    fail(FailureKind::kDeadlock, deadlock_message(), !quiet_on_abort(op.kind));
+    stuck(!quiet_on_abort(op.kind));
     return;
   }
   if (next == -1) {
@@ -621,6 +621,7 @@ std::uint64_t Engine::load(const AtomicState& a, std::memory_order mo,
       if (it->a != &a) continue;
       // Store forwarding: a thread reads its own buffered store; no synchronization.
       if (trace_ != nullptr) record(OpKind::kLoad, mo, true, a, it->v, 0, 1, "from buffer", loc);
+      t.acted = true;  // its own pending store: not a spin on another thread's write
       return it->v;
     }
   }
@@ -630,6 +631,7 @@ std::uint64_t Engine::load(const AtomicState& a, std::memory_order mo,
     t.acq_pending.join(a.clock_);
   }
   if (trace_ != nullptr) record(OpKind::kLoad, mo, true, a, a.bits_, 0, 1, nullptr, loc);
+  if (cfg_.park_spins && t.reads.size() < 8) t.reads.emplace_back(&a, a.bits_);
   return a.bits_;
 }
 
@@ -649,6 +651,7 @@ void Engine::store(const AtomicState& a, std::uint64_t v, std::memory_order mo,
     }
     if (tso()) drain(static_cast<unsigned>(cur_));  // seq_cst: XCHG (or MOV; MFENCE)
     a.clock_ = clock;
+    unpark(&a);
   }
   a.bits_ = v;
   if (trace_ != nullptr && !aborting_) record(OpKind::kStore, mo, true, a, v, 0, 1, nullptr, loc);
@@ -666,6 +669,7 @@ bool Engine::cas(const AtomicState& a, std::uint64_t& expected, std::uint64_t de
   } else if (ok) {
     rmw_clocks(a, success);
     a.bits_ = desired;
+    unpark(&a);
   } else {
     Thread& t = me();
     if (is_acquire(failure)) {
@@ -748,6 +752,39 @@ void Engine::notify(const AtomicState& a, bool all, const std::source_location& 
   if (trace_ != nullptr) record(OpKind::kNotify, {}, false, a, 0, 0, 0, all ? "all" : "one", loc);
 }
 
+// ---- spin-loop parking -------------------------------------------------------------------
+
+void Engine::unpark(const AtomicState* a) {
+  for (unsigned i = 0; i < nthreads_; ++i) {
+    Thread& t = threads_[i];
+    if (!t.parked) continue;
+    for (const auto& r : t.prev_reads) {
+      if (r.first != a) continue;
+      t.parked = false;
+      break;
+    }
+  }
+}
+
+void Engine::stuck(bool unwind) {
+  std::string spinning;
+  for (unsigned i = 0; i < nthreads_; ++i) {
+    const Thread& t = threads_[i];
+    if (t.state != TState::kLive || !t.parked) continue;
+    spinning += fmt::format("; t{} re-reads", i);
+    for (const auto& [a, v] : t.prev_reads) spinning += fmt::format(" atomic#{} (= {})", a->id_, v);
+  }
+  if (spinning.empty()) {
+    fail(FailureKind::kDeadlock, deadlock_message(), unwind);
+    return;
+  }
+  fail(FailureKind::kLivelock,
+       fmt::format("livelock: every unfinished thread spins or is blocked, and no thread can "
+                   "change what the spinning ones wait for{}",
+                   spinning),
+       unwind);
+}
+
 // ---- TSO store buffers ------------------------------------------------------------------
 
 std::uint64_t Engine::visible(const AtomicState& a) const {
@@ -764,6 +801,7 @@ void Engine::flush_one(unsigned tid) {
   buf.erase(buf.begin());
   b.a->bits_ = b.v;
   b.a->clock_ = b.clock;
+  unpark(b.a);
   if (trace_ != nullptr) {
     const int saved = cur_;
     cur_ = static_cast<int>(tid);
@@ -959,12 +997,9 @@ int Engine::spawn(std::function<void()> fn, const std::source_location& loc) {
   Thread& parent = me();
   ch.state = TState::kLive;
   ch.started = false;
-  ch.woken = false;
-  ch.waiting_on = nullptr;
+  ch.reset();
   ch.vc = parent.vc;
   ch.vc.c[c] = 1;
-  ch.acq_pending.clear();
-  ch.rel_fence.clear();
   ch.fn = std::move(fn);
   pending_[c] = {OpKind::kStart, false, nullptr, nullptr};
   yield_wait_[c] = 0;
@@ -987,6 +1022,16 @@ void Engine::join(int tid, const std::source_location& loc) {
 }
 
 void Engine::yield(OpKind kind, const std::source_location& loc) {
+  if (!aborting_ && cfg_.park_spins && cfg_.fair) {  // unfair: a spinner may run alone
+    Thread& t = me();
+    // The same loads, the same values, nothing else, and the values still current: another
+    // iteration would do the same.
+    t.parked = !t.acted && !t.reads.empty() && t.reads == t.prev_reads;
+    for (const auto& [a, v] : t.reads) t.parked = t.parked && visible(*a) == v;
+    t.prev_reads.swap(t.reads);
+    t.reads.clear();
+    t.acted = false;
+  }
   point({kind, false, nullptr, nullptr}, loc);
   if (trace_ != nullptr && !aborting_) record_obj(kind, ObjKind::kNone, 0, nullptr, loc);
 }

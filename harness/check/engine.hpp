@@ -84,6 +84,7 @@ class Engine {
     const std::uint64_t nv = f(old);
     if (!aborting_) rmw_clocks(a, mo);
     a.bits_ = nv;
+    if (!aborting_) unpark(&a);
     if (trace_ != nullptr) record(kind, mo, true, a, old, nv, 2, nullptr, loc);
     return old;
   }
@@ -155,6 +156,17 @@ class Engine {
  private:
   enum class TState : std::uint8_t { kFree, kLive, kFinished };
   struct Thread {
+    /// Back to the state of a thread that has not run yet (stacks and buffers are kept).
+    void reset() {
+      woken = false;
+      waiting_on = nullptr;
+      acq_pending.clear();
+      rel_fence.clear();
+      reads.clear();
+      prev_reads.clear();
+      acted = false;
+      parked = false;
+    }
     Context ctx;
     TState state = TState::kFree;
     bool started = false;
@@ -165,7 +177,18 @@ class Engine {
     VectorClock acq_pending;  ///< clocks read by relaxed loads, joined by an acquire fence
     VectorClock rel_fence;    ///< clock at the last release fence, carried by relaxed stores
     std::function<void()> fn;
+    /// Spin-loop parking: atomics loaded (and values seen) since the last yield or pause, the
+    /// same for the iteration before, and whether anything but a load happened since.
+    std::vector<std::pair<const AtomicState*, std::uint64_t>> reads;
+    std::vector<std::pair<const AtomicState*, std::uint64_t>> prev_reads;
+    bool acted = false;
+    bool parked = false;
   };
+  /// Unparks the threads spinning on `a`: it was written.
+  void unpark(const AtomicState* a);
+  /// Reports that no thread can run: a livelock when some are parked in spin loops, else a
+  /// deadlock.
+  void stuck(bool unwind);
 
   static void fiber_entry(void* arg);
   [[noreturn]] void finish_thread(int tid);

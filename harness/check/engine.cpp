@@ -191,6 +191,7 @@ Outcome Engine::run(const std::function<void()>& body, Chooser& chooser,
   if (trace_ != nullptr) trace_->clear();
   decisions_.clear();
   cells_.clear();
+  futile_wakeups_ = 0;
   steps_ = 0;
   wait_seq_ = 0;
   spurious_left_ = cfg_.max_spurious;
@@ -349,6 +350,20 @@ int Engine::decide(int cur) {
   for (unsigned i = 0; i < nthreads_; ++i) {
     if (enabled(static_cast<int>(i))) en |= 1U << i;
   }
+  if (en == 0 && futile_wakeups_ < kMaxFutileWakeups) {
+    // Only spinners are left: let them spin on (a loop bounded by its own counter ends and
+    // does something else). Many rounds in a row in which no thread does anything but load
+    // and spin are a livelock.
+    bool any = false;
+    for (unsigned i = 0; i < nthreads_; ++i) {
+      Thread& t = threads_[i];
+      if (t.state != TState::kLive || !t.parked) continue;
+      t.parked = false;
+      any = true;
+      if (enabled(static_cast<int>(i))) en |= 1U << i;
+    }
+    if (any) ++futile_wakeups_;
+  }
   if (en == 0) return -2;  // flushes wake no one: a blocked thread stays blocked
   bool preemptible = false;
   if (cur >= 0) {
@@ -409,6 +424,7 @@ void Engine::point(const Op& op, const std::source_location& loc) {
   pending_[static_cast<unsigned>(me_id)] = op;
   if (op.kind != OpKind::kLoad && op.kind != OpKind::kYield && op.kind != OpKind::kPause) {
     me().acted = true;
+    futile_wakeups_ = 0;
   }
   if (++steps_ > cfg_.max_steps) {
     fail(FailureKind::kLivelock,
@@ -770,7 +786,7 @@ void Engine::stuck(bool unwind) {
   std::string spinning;
   for (unsigned i = 0; i < nthreads_; ++i) {
     const Thread& t = threads_[i];
-    if (t.state != TState::kLive || !t.parked) continue;
+    if (t.state != TState::kLive || !t.parked) continue;  // parked: spun futilely too long
     spinning += fmt::format("; t{} re-reads", i);
     for (const auto& [a, v] : t.prev_reads) spinning += fmt::format(" atomic#{} (= {})", a->id_, v);
   }
@@ -779,9 +795,9 @@ void Engine::stuck(bool unwind) {
     return;
   }
   fail(FailureKind::kLivelock,
-       fmt::format("livelock: every unfinished thread spins or is blocked, and no thread can "
-                   "change what the spinning ones wait for{}",
-                   spinning),
+       fmt::format("livelock: every unfinished thread spins or is blocked, and in {} rounds of "
+                   "spinning no thread changed what the spinning ones wait for{}",
+                   kMaxFutileWakeups, spinning),
        unwind);
 }
 

@@ -9,9 +9,11 @@
 #include "harness/check/context.hpp"
 #include "harness/check/model.hpp"
 
+#include <any>
 #include <array>
 #include <atomic>
 #include <cstdint>
+#include <deque>
 #include <exception>
 #include <functional>
 #include <memory>
@@ -117,6 +119,17 @@ class Engine {
   /// A cell constructed during the execution: its construction is a write by this thread.
   void cell_init(const CellState& c);
 
+  /// The current logical thread's instance of `T` for `key` (Sync::thread_local_value).
+  template <class T>
+  T& thread_local_value(const void* key) {
+    auto& slots = me().locals;
+    for (auto& [k, v] : slots) {
+      if (k == key) return *std::any_cast<T>(&v);
+    }
+    slots.emplace_back(key, std::any(T{}));
+    return *std::any_cast<T>(&slots.back().second);
+  }
+
   // ---- the checker heap (Sync::create / Sync::destroy) ----
   /// A block of `size` bytes for an object of type `type`; a scheduling point.
   void* allocate(std::size_t size, std::size_t align, const char* type);
@@ -138,10 +151,10 @@ class Engine {
   class NoThrow {
    public:
     NoThrow() : e_(current()) {
-      if (e_ != nullptr) ++e_->nothrow_;
+      if (e_ != nullptr && e_->cur_ >= 0) ++e_->me().nothrow;
     }
     ~NoThrow() {
-      if (e_ != nullptr) --e_->nothrow_;
+      if (e_ != nullptr && e_->cur_ >= 0) --e_->me().nothrow;
     }
     NoThrow(const NoThrow&) = delete;
     NoThrow& operator=(const NoThrow&) = delete;
@@ -166,6 +179,8 @@ class Engine {
       prev_reads.clear();
       acted = false;
       parked = false;
+      nothrow = 0;
+      locals.clear();
     }
     Context ctx;
     TState state = TState::kFree;
@@ -183,6 +198,9 @@ class Engine {
     std::vector<std::pair<const AtomicState*, std::uint64_t>> prev_reads;
     bool acted = false;
     bool parked = false;
+    int nothrow = 0;  ///< NoThrow guards alive on this thread
+    /// Sync::thread_local_value storage; a deque keeps references stable.
+    std::deque<std::pair<const void*, std::any>> locals;
   };
   /// Unparks the threads spinning on `a`: it was written.
   void unpark(const AtomicState* a);
@@ -192,7 +210,10 @@ class Engine {
 
   static void fiber_entry(void* arg);
   [[noreturn]] void finish_thread(int tid);
-  [[nodiscard]] bool may_throw() const { return nothrow_ == 0 && std::uncaught_exceptions() == 0; }
+  [[nodiscard]] bool may_throw() const {
+    return (cur_ < 0 || threads_[static_cast<unsigned>(cur_)].nothrow == 0) &&
+           std::uncaught_exceptions() == 0;
+  }
   void point(const Op& op, const std::source_location& loc = {});
   int decide(int cur);
   bool enabled(int tid) const;
@@ -286,7 +307,10 @@ class Engine {
   unsigned spurious_left_ = 0;
   bool aborting_ = false;
   bool pruned_ = false;
-  int nothrow_ = 0;
+  /// Spin parking: rounds in a row in which only parked spinners could run (reset when any
+  /// thread does more than load and spin).
+  static constexpr unsigned kMaxFutileWakeups = 64;
+  unsigned futile_wakeups_ = 0;
 
  public:
   // Read by the watchdog thread of explore() while this engine runs on another OS thread.

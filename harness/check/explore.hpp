@@ -29,6 +29,12 @@
 
 namespace cpb::check {
 
+/// While alive, a failure or an abandoned execution does not unwind the current logical thread
+/// by throwing: hold one while destroying checked objects whose destructors synchronize (a
+/// pool joining its workers), since a throw out of a destructor terminates. `make_test`
+/// destroys its State under one.
+using NoThrow = detail::Engine::NoThrow;
+
 /// A checked program: `body` runs as logical thread 0 of each execution, creates the other
 /// threads with `Sync::thread`, joins them and checks the outcome. `name` binds replay strings
 /// to the test.
@@ -53,7 +59,7 @@ TestCase make_test(std::string name, std::vector<std::function<void(State&)>> th
                     if (check) check(s);
                     // Destroyed under NoThrow: a failure in its destructor (a use after free
                     // while freeing what is left) is reported, not a std::terminate.
-                    const detail::Engine::NoThrow no_throw;
+                    const NoThrow no_throw;
                     state.reset();
                   }};
 }

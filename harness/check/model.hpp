@@ -69,11 +69,11 @@ struct Config {
   bool fair = true;
   /// Spin-loop parking: a thread that yields or pauses after an iteration that only loaded
   /// atomics, and saw the same values as in its previous iteration, is parked until another
-  /// thread writes one of them. When every unfinished thread is parked or blocked, the
-  /// execution is a livelock, reported at once with the locations spun on (instead of after
-  /// `max_steps`). A spin loop bounded by a counter of its own (spin N times, then give up) is
-  /// not a livelock: turn this off for such code. Parking needs `fair` (unfair runs check
-  /// that a thread running alone finishes).
+  /// thread writes one of them, so other threads run instead of more spinning. When only
+  /// parked spinners could run, they spin on (a loop bounded by its own counter ends); 64 such
+  /// rounds in a row with no thread doing more than load and spin are reported as a livelock,
+  /// with the locations spun on, long before `max_steps`. Parking needs `fair` (unfair runs
+  /// check that a thread running alone finishes).
   bool park_spins = true;
   /// Spurious condition-variable wake-ups and compare_exchange_weak failures may be chosen,
   /// at most this many per execution (0 = never).

@@ -491,6 +491,16 @@ struct Sync {
     if (detail::Engine* e = detail::Engine::current()) e->yield(detail::OpKind::kPause, loc);
   }
 
+  /// Per logical thread, fresh in every execution (a `thread_local` would be shared by all
+  /// the fibers on the OS thread and kept between executions).
+  template <class T>
+  static T& thread_local_value() {
+    static const char key = 0;
+    if (detail::Engine* e = detail::Engine::current()) return e->thread_local_value<T>(&key);
+    static thread_local T v{};
+    return v;
+  }
+
   /// The checker heap: blocks live until the execution ends, so a use after free, a double
   /// free and a leak are reported, not undefined (Config::reuse_freed provokes ABA).
   template <class T, class... A>

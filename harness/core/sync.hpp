@@ -72,6 +72,13 @@ struct Real {
   static void destroy(T* p) {
     delete p;
   }
+  /// This thread's instance of a `T` (default-constructed on first use): `thread_local` that
+  /// the checked twin keeps per logical thread (fibers share the OS thread's thread_locals).
+  template <class T>
+  static T& thread_local_value() {
+    static thread_local T v{};
+    return v;
+  }
   /// A spin-wait hint: lets the sibling hyperthread run and saves power.
   static void pause() {
 #if defined(__x86_64__) || defined(__i386__)

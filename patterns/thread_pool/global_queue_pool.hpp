@@ -89,7 +89,7 @@ class GlobalQueuePool {
     std::unique_lock lk(m_);
     State& st = state_.get();
     if (st.queue.size() >= capacity_) {
-      const bool own_worker = detail::current_worker.pool == this;
+      const bool own_worker = detail::current_worker<S>().pool == this;
       switch (own_worker && when_full_ == Rejection::kBlock ? Rejection::kCallerRuns : when_full_) {
         case Rejection::kBlock:
           ++st.blocked;
@@ -135,8 +135,9 @@ class GlobalQueuePool {
     bool stop = false;
   };
 
-  void work(std::size_t index) noexcept {
-    detail::current_worker = {this, index};
+  // Not noexcept: under the model checker an abandoned execution unwinds the worker.
+  void work(std::size_t index) {
+    detail::current_worker<S>() = {this, index};
     std::unique_lock lk(m_);
     State& st = state_.get();
     for (;;) {

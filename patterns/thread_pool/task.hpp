@@ -174,6 +174,11 @@ struct WorkerContext {
   std::size_t index = 0;
 };
 
-inline thread_local WorkerContext current_worker;
+/// The calling thread's context: a thread_local, through the sync policy so that each logical
+/// thread of the model checker has its own.
+template <class S>
+WorkerContext& current_worker() {
+  return S::template thread_local_value<WorkerContext>();
+}
 
 }  // namespace cpb::patterns::thread_pool::detail

@@ -10,8 +10,11 @@
 /// `wait_idle` return early fails verification.
 #pragma once
 
+#include "harness/check/registered.hpp"
+#include "harness/check/sync.hpp"
 #include "harness/core/progress.hpp"
 #include "harness/core/registry.hpp"
+#include "harness/core/sync.hpp"
 #include "workloads/workload.hpp"
 
 #include <benchmark/benchmark.h>
@@ -22,6 +25,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -124,12 +128,54 @@ inline std::uint64_t to_count(std::int64_t v) { return v > 0 ? static_cast<std::
 
 }  // namespace detail
 
+namespace detail {
+
+/// Model check: a pool of 2 workers; the driver submits two tasks, one of which submits a third,
+/// then waits until idle. Each task writes a race-checked cell: wait_idle must order all three
+/// writes before the driver's reads (else a data race), and none may be lost or run twice.
+template <ThreadPool M>
+check::TestCase run_once_model(std::string name) {
+  return {std::move(name), [] {
+            using S = check::Sync;
+            S::cell<int> a{0};
+            S::cell<int> b{0};
+            S::cell<int> c{0};
+            std::optional<M> pool(std::in_place, 2);
+            pool->submit([&] {
+              a.store(a.load() + 1);
+              pool->submit([&] { c.store(c.load() + 1); });
+            });
+            pool->submit([&] { b.store(b.load() + 1); });
+            pool->wait_idle();
+            CPB_CHECK_ASSERT(a.load() == 1 && b.load() == 1 && c.load() == 1);
+            const check::NoThrow no_throw;  // the destructor joins the workers
+            pool.reset();
+          }};
+}
+
+}  // namespace detail
+
 template <ThreadPool P>
 struct Family {
   static constexpr std::string_view kName = "thread_pool";
   static constexpr std::string_view kDescription =
       "thread pools: one driver submits batches of tasks to N workers and waits until idle";
   static constexpr std::string_view kReference = "asio_thread_pool";
+
+  static std::vector<Check> checks() {
+    if constexpr (sync::sync_templated<P>) {
+      return {{"tasks_run_once",
+               "2 workers; the driver submits two tasks, one submitting a third, then waits "
+               "until idle: each runs once and its effects are visible to the driver",
+               {},
+               check::model_mode([] {
+                 return detail::run_once_model<sync::rebind_t<P, check::Sync>>(
+                     fmt::format("thread_pool/{}/tasks_run_once", P::kName));
+               })}};
+    } else {
+      return {};
+    }
+  }
 
   static std::vector<Scenario> scenarios() {
     // The pool owns `threads` workers; one driver thread submits and waits.

@@ -84,7 +84,7 @@ class WorkStealingPool {
   void submit(F&& f) {
     detail::Task task(std::forward<F>(f));
     pending_.add();
-    const detail::WorkerContext& me = detail::current_worker;
+    const detail::WorkerContext& me = detail::current_worker<S>();
     // Relaxed: the cursor only spreads tasks over the deques; the deque's mutex orders the task.
     const std::size_t to =
         me.pool == this ? me.index : next_.fetch_add(1, std::memory_order_relaxed) % n_;
@@ -112,8 +112,9 @@ class WorkStealingPool {
 
   static constexpr int kSearchRounds = 16;
 
-  void work(std::size_t self) noexcept {
-    detail::current_worker = {this, self};
+  // Not noexcept: under the model checker an abandoned execution unwinds the worker.
+  void work(std::size_t self) {
+    detail::current_worker<S>() = {this, self};
     std::uint64_t rng = 0x9E3779B97F4A7C15ULL * (self + 1);
     detail::Task task;
     for (;;) {
@@ -128,7 +129,7 @@ class WorkStealingPool {
     }
   }
 
-  void execute(detail::Task& task) noexcept {
+  void execute(detail::Task& task) {  // not noexcept: see work()
     task();
     task.reset();  // what the task captured is released before wait_idle can return
     if (pending_.finish() && stop_.load()) wake_all();  // the destructor waits for this

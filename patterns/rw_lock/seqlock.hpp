@@ -22,6 +22,9 @@
 /// release fence: if a data load saw a store of a writer that is still in (or came later),
 /// the fences synchronize, the odd sequence store happens before the second load, and the
 /// reader retries.
+/// ThreadSanitizer does not model fences (GCC 12 warns `-Wtsan`): under the `tsan` preset it
+/// checks the seqlock's data for races (there are none: they are atomics) but not its
+/// ordering; the model checker does (rw_lock.model.cpp).
 /// When to use: small, read-mostly data that can be copied out word by word (a timestamp, a
 /// statistics record, a pair of coordinates), with readers that must not slow writers down.
 /// When not to use: data reached through pointers a writer may free (a reader may follow a

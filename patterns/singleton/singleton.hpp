@@ -253,7 +253,11 @@ stress::CheckResult exactly_once_stress(const CheckConfig& c) {
     sh->holder.emplace();
     sh->base = constructions.load(std::memory_order_relaxed);
     ++sh->rounds;
-    if (std::chrono::steady_clock::now() >= deadline || sh->rounds > 200'000) {
+    // At least kMinRounds whatever the budget (a loaded machine may spend it starting the
+    // threads), at most 200,000.
+    constexpr std::uint64_t kMinRounds = 100;
+    if ((sh->rounds > kMinRounds && std::chrono::steady_clock::now() >= deadline) ||
+        sh->rounds > 200'000) {
       sh->stop.store(true, std::memory_order_relaxed);  // read after the barrier's release
     }
   };

@@ -1,0 +1,127 @@
+// SPDX-License-Identifier: Apache-2.0
+// Model checks: every own reader-writer lock passes its registered model checks (the same
+// code as benchmarked, with the sync policy rebound to the checker's), and seeded-bug twins
+// of them are caught with the expected kind of failure.
+#include "patterns/rw_lock/rw_lock.hpp"
+
+#include "harness/check/explore.hpp"
+#include "harness/testing.hpp"
+#include "patterns/rw_lock/rw_lock.impls.hpp"
+
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <chrono>
+#include <string>
+
+namespace cpb::patterns::rw_lock {
+namespace {
+
+using S = check::Sync;
+
+template <class L>
+class RwLockModel : public ::testing::Test {};
+using Own = ::testing::Types<RwSpinlock<>, BigReaderLock<>, Seqlock<>>;
+TYPED_TEST_SUITE(RwLockModel, Own, testing::ImplName);
+
+TYPED_TEST(RwLockModel, RegisteredModelChecksPass) {
+  static_assert(sync::sync_templated<TypeParam>);
+  CheckConfig c;
+  c.budget = std::chrono::milliseconds(1'000);
+  int ran = 0;
+  for (const auto& check : Family<TypeParam>::checks()) {
+    if (!check.model) continue;
+    ++ran;
+    const auto r = check.model(c);
+    EXPECT_TRUE(r.passed()) << check.name << ": " << r.failure << "\n" << r.details;
+    EXPECT_GT(r.samples, 0U);
+  }
+  EXPECT_EQ(ran, 2);
+}
+
+// -- seeded bugs ------------------------------------------------------------------------------
+
+check::Config dfs() {
+  check::Config c;
+  c.strategy = check::Strategy::kDfs;
+  c.preemption_bound = 2;
+  c.max_executions = 200'000;
+  c.max_seconds = 10;
+  return c;
+}
+check::Config random_walk() {
+  check::Config c;
+  c.strategy = check::Strategy::kRandom;
+  c.max_executions = 20'000;
+  c.max_seconds = 10;
+  return c;
+}
+
+void expect_caught(const check::TestCase& t, check::FailureKind kind) {
+  for (const check::Config& c : {dfs(), random_walk()}) {
+    const check::Result r = check::explore(c, t);
+    ASSERT_FALSE(r.ok()) << t.name << " not caught by " << to_string(c.strategy) << ": "
+                         << r.summary();
+    EXPECT_EQ(r.failure->kind, kind) << r.report();
+  }
+}
+
+/// A seqlock whose reader never re-checks the sequence: it accepts whatever it read, even
+/// while a writer was halfway through.
+template <class Sy>
+class NoRecheckSeqlock : public Seqlock<Sy> {
+ public:
+  [[nodiscard]] bool read_retry(typename Seqlock<Sy>::sequence) const { return false; }
+};
+
+TEST(RwLockSeededBugs, SeqlockReaderThatDoesNotRecheckSeesATornPair) {
+  expect_caught(detail::readers_model<NoRecheckSeqlock<S>>("rw_lock/bug/seqlock_no_recheck"),
+                check::FailureKind::kAssertion);
+}
+
+/// A writer-preferring spinlock whose writer releases the lock with a relaxed RMW: the next
+/// reader acquires nothing, so its loads race with the writer's stores.
+template <class Sy>
+class RelaxedUnlockRwSpinlock : public RwSpinlock<Sy> {
+ public:
+  void unlock() { this->state_.fetch_and(~RwSpinlock<Sy>::kWriter, std::memory_order_relaxed); }
+};
+
+TEST(RwLockSeededBugs, RwSpinlockWriterUnlockWithRelaxedOrderIsADataRace) {
+  expect_caught(
+      detail::readers_model<RelaxedUnlockRwSpinlock<S>>("rw_lock/bug/rw_spinlock_relaxed_unlock"),
+      check::FailureKind::kDataRace);
+}
+
+/// A big-reader lock whose reader leaves its slot with a relaxed decrement: the writer that
+/// sees the slot drained acquires only what preceded the reader's announcing increment, not
+/// the reader's loads, so they race with the writer's stores.
+template <class Sy>
+class RelaxedLeaveBigReaderLock : public BigReaderLock<Sy> {
+ public:
+  void unlock_shared() { this->my_slot().readers.fetch_sub(1, std::memory_order_relaxed); }
+};
+
+TEST(RwLockSeededBugs, BigReaderLockRelaxedUnlockSharedIsADataRace) {
+  expect_caught(
+      detail::writers_model<RelaxedLeaveBigReaderLock<S>>("rw_lock/bug/big_reader_relaxed_leave"),
+      check::FailureKind::kDataRace);
+}
+
+// The fixed twins (the real implementations) pass the same tests under the same search.
+TEST(RwLockSeededBugs, FixedTwinsPass) {
+  for (const check::Config& c : {dfs(), random_walk()}) {
+    for (const auto& t : {detail::readers_model<Seqlock<S>>("rw_lock/fix/seqlock"),
+                          detail::readers_model<RwSpinlock<S>>("rw_lock/fix/rw_spinlock"),
+                          detail::writers_model<BigReaderLock<S>>("rw_lock/fix/big_reader")}) {
+      check::Config bounded = c;
+      bounded.max_seconds = 1;
+      const check::Result r = check::explore(bounded, t);
+      EXPECT_TRUE(r.ok()) << r.report();
+      EXPECT_GT(r.executions, 0U);
+    }
+  }
+}
+
+}  // namespace
+}  // namespace cpb::patterns::rw_lock

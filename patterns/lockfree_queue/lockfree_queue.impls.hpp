@@ -28,11 +28,18 @@ using Value = std::uint64_t;
 /// and the mutex ring.
 using ModelImpls = TypeList<VyukovMpmc<Value>, MsQueue<Value>, SpscRing<Value>, MutexRing<Value>>;
 
-/// libtbb.so is not instrumented: TbbConcurrentQueue is left out of the TSan build.
+/// Under ThreadSanitizer four baselines are left out, because TSan cannot check them:
+/// - tbb_concurrent_queue: libtbb.so is not instrumented;
+/// - moodycamel_cq and moodycamel_rwq synchronise through standalone atomic_thread_fence, which
+///   TSan does not model (GCC warns: -Wtsan), so it reports races that are not there;
+/// - boost_queue: its free list writes a node's `next` with a plain store while another thread
+///   may read it (the tagged pointer's counter makes that reader's CAS fail and discard what it
+///   read): a race by the C++ memory model, benign by design, and reported.
+/// The own queues, mutex_ring and boost_spsc_queue run under TSan.
 using Impls = std::conditional_t<
     sync::kTsan,
     TypeList<VyukovMpmc<Value>, MsQueue<Value>, SpscRing<Value>, MutexRing<Value>,
-             MoodycamelCq<Value>, MoodycamelRwq<Value>, BoostQueue<Value>, BoostSpscQueue<Value>>,
+             BoostSpscQueue<Value>>,
     TypeList<VyukovMpmc<Value>, MsQueue<Value>, SpscRing<Value>, MutexRing<Value>,
              MoodycamelCq<Value>, MoodycamelRwq<Value>, BoostQueue<Value>, BoostSpscQueue<Value>,
              TbbConcurrentQueue<Value>>>;

@@ -146,8 +146,7 @@ class NonAtomicClaimVyukov {
       if (diff == 0) {
         if (enqueue_pos_.compare_exchange_weak(pos, pos + 1, std::memory_order_relaxed)) break;
       } else if (diff < 0) {
-        S::fence(std::memory_order_seq_cst);
-        if (dequeue_pos_.load(std::memory_order_relaxed) + capacity_ == pos) return false;
+        if (dequeue_pos_.load() + capacity_ == pos) return false;
         backoff();
         pos = enqueue_pos_.load(std::memory_order_relaxed);
       } else {
@@ -171,8 +170,7 @@ class NonAtomicClaimVyukov {
         dequeue_pos_.store(pos + 1, std::memory_order_relaxed);  // BUG: must be a CAS from pos
         break;
       } else if (diff < 0) {
-        S::fence(std::memory_order_seq_cst);
-        if (enqueue_pos_.load(std::memory_order_relaxed) == pos) return false;
+        if (enqueue_pos_.load() == pos) return false;
         backoff();
         pos = dequeue_pos_.load(std::memory_order_relaxed);
       } else {

@@ -20,8 +20,8 @@
 /// Memory ordering: the release store of a cell's sequence pairs with the acquire load of it by
 /// the next turn (producer → consumer: the value is written; consumer → producer: the value has
 /// been read). Claiming CASes are relaxed: the cell's sequence orders the data. The empty/full
-/// decision reads the other side's position after a seq_cst fence (crossbeam's idiom), so the
-/// read is not older than the cell state that sent us there.
+/// decision reads the other side's position with a seq_cst load (crossbeam uses a SeqCst fence
+/// and a relaxed load there; ThreadSanitizer does not model fences).
 /// Linearizable: push at its claiming CAS, pop at its claiming CAS, empty/full at the read of
 /// the other side's position.
 /// When to use: bounded MPMC hand-off with several producers and consumers; the fastest
@@ -84,9 +84,9 @@ class VyukovMpmc {
       } else if (diff < 0) {
         // The cell still holds the previous lap's value. Full, unless a consumer has claimed
         // it and is reading it now.
-        S::fence(std::memory_order_seq_cst);  // the read below is not older than `seq`
-        // Relaxed: ordered by the fence above.
-        if (dequeue_pos_.load(std::memory_order_relaxed) + capacity_ == pos) return false;
+        // seq_cst: the decision reads the consumers' position in the single total order (see
+        // the file comment).
+        if (dequeue_pos_.load() + capacity_ == pos) return false;
         backoff();
         // Relaxed: a new guess, as above.
         pos = enqueue_pos_.load(std::memory_order_relaxed);
@@ -117,9 +117,9 @@ class VyukovMpmc {
       } else if (diff < 0) {
         // Nothing published at `pos` yet. Empty, unless a producer has claimed it and is
         // writing it now.
-        S::fence(std::memory_order_seq_cst);  // the read below is not older than `seq`
-        // Relaxed: ordered by the fence above.
-        if (enqueue_pos_.load(std::memory_order_relaxed) == pos) return false;
+        // seq_cst: the decision reads the producers' position in the single total order (see
+        // the file comment).
+        if (enqueue_pos_.load() == pos) return false;
         backoff();
         // Relaxed: a new guess, as above.
         pos = dequeue_pos_.load(std::memory_order_relaxed);

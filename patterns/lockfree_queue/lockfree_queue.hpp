@@ -387,14 +387,20 @@ stress::Body queue_body(std::shared_ptr<Q> q, std::shared_ptr<Values> values,
   };
 }
 
+/// Recording options for a stress check. The budget (default 2 s) caps the recording time, and
+/// sets the number of operations, `per_ms` per millisecond of budget: the recording is fast
+/// and the history check takes most of the time (a few times longer under sanitizers), so a
+/// short budget checks a shorter history instead of recording one it has no time to check.
 template <Queue Q>
-stress::RecordOptions record_options(const CheckConfig& c, std::size_t operations) {
+stress::RecordOptions record_options(const CheckConfig& c, std::size_t per_ms) {
+  const std::chrono::milliseconds budget =
+      c.budget.count() > 0 ? c.budget : std::chrono::milliseconds(2'000);
   stress::RecordOptions o;
   o.threads = (Q::kMultiProducer && Q::kMultiConsumer) ? 4 : 2;
-  o.operations = operations;
+  o.operations = per_ms * static_cast<std::size_t>(budget.count());
   o.ops_per_round = 8;
   o.seed = c.seed;
-  o.time_cap = c.budget.count() > 0 ? c.budget : std::chrono::milliseconds(2'000);
+  o.time_cap = budget;
   return o;
 }
 
@@ -406,7 +412,7 @@ stress::CheckResult linearizable(const CheckConfig& c, bool full) {
   auto q = std::make_shared<Q>(full ? 2 : 1024);
   const stress::QueueSpec spec{full ? q->capacity() : 0};
   auto refused = std::make_shared<std::atomic<std::uint64_t>>(0);
-  const auto o = record_options<Q>(c, full ? 20'000 : 40'000);
+  const auto o = record_options<Q>(c, full ? 20 : 40);
   auto r = stress::run_linearizability(
       fmt::format("lockfree_queue/{}/{}", Q::kName, full ? "linearizable_full" : "linearizable"),
       spec, o,
@@ -533,7 +539,7 @@ template <Queue Q>
 stress::CheckResult per_producer_fifo(const CheckConfig& c) {
   auto q = std::make_shared<Q>(1024);
   auto refused = std::make_shared<std::atomic<std::uint64_t>>(0);
-  const auto o = record_options<Q>(c, 40'000);
+  const auto o = record_options<Q>(c, 40);
   const auto name = fmt::format("lockfree_queue/{}/per_producer_fifo", Q::kName);
   auto rec = stress::record(o, queue_body(q, std::make_shared<Values>(o.threads), refused, 2, 5));
   if (!rec.engine.ok()) {

@@ -1,0 +1,240 @@
+// SPDX-License-Identifier: Apache-2.0
+// Conformance: every built-in queue through one typed suite, plus the hazard-pointer domain.
+#include "patterns/lockfree_queue/lockfree_queue.hpp"
+
+#include "harness/testing.hpp"
+#include "patterns/lockfree_queue/hazard_pointers.hpp"
+#include "patterns/lockfree_queue/lockfree_queue.impls.hpp"
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cstdint>
+#include <thread>
+#include <vector>
+
+namespace cpb::patterns::lockfree_queue {
+namespace {
+
+template <class Q>
+class QueueTest : public ::testing::Test {};
+TYPED_TEST_SUITE(QueueTest, testing::ToGTest<Impls>, testing::ImplName);
+
+TYPED_TEST(QueueTest, SatisfiesTheConcept) { static_assert(Queue<TypeParam>); }
+
+TYPED_TEST(QueueTest, ANewQueueIsEmpty) {
+  TypeParam q(16);
+  std::uint64_t v = 0;
+  EXPECT_FALSE(q.try_pop(v));
+  EXPECT_FALSE(q.try_pop(v));
+}
+
+TYPED_TEST(QueueTest, FifoOnOneThread) {
+  TypeParam q(128);
+  for (std::uint64_t v = 1; v <= 100; ++v) ASSERT_TRUE(q.try_push(v)) << v;
+  for (std::uint64_t v = 1; v <= 100; ++v) {
+    std::uint64_t got = 0;
+    ASSERT_TRUE(q.try_pop(got)) << v;
+    EXPECT_EQ(got, v);
+  }
+  std::uint64_t got = 0;
+  EXPECT_FALSE(q.try_pop(got));
+}
+
+// Push 1..3 elements, pop them all, many times: the indices wrap around a small ring.
+TYPED_TEST(QueueTest, InterleavedPushAndPopWrapAround) {
+  TypeParam q(4);
+  std::uint64_t in = 0;
+  std::uint64_t out = 0;
+  for (int round = 0; round < 10'000; ++round) {
+    for (int k = 0; k <= round % 3; ++k) ASSERT_TRUE(q.try_push(++in)) << "round " << round;
+    std::uint64_t got = 0;
+    while (q.try_pop(got)) ASSERT_EQ(got, ++out) << "round " << round;
+    ASSERT_EQ(out, in) << "round " << round;
+  }
+}
+
+TYPED_TEST(QueueTest, RefusesOnlyAsItsBoundSays) {
+  TypeParam q(8);
+  std::uint64_t got = 0;
+  if constexpr (TypeParam::kBound == Bound::kExact) {
+    const std::size_t cap = q.capacity();
+    ASSERT_GE(cap, 8U);
+    for (std::uint64_t v = 1; v <= cap; ++v) ASSERT_TRUE(q.try_push(v)) << v;
+    EXPECT_FALSE(q.try_push(999)) << "a full queue accepted a push";
+    ASSERT_TRUE(q.try_pop(got));
+    EXPECT_EQ(got, 1U);
+    EXPECT_TRUE(q.try_push(cap + 1)) << "a push was refused after a pop made room";
+    EXPECT_FALSE(q.try_push(999));
+    for (std::uint64_t v = 2; v <= cap + 1; ++v) {
+      ASSERT_TRUE(q.try_pop(got));
+      EXPECT_EQ(got, v);
+    }
+  } else if constexpr (TypeParam::kBound == Bound::kAtLeast) {
+    EXPECT_EQ(q.capacity(), 0U);
+    std::uint64_t n = 0;
+    while (n < 1'000'000 && q.try_push(n + 1)) ++n;
+    EXPECT_GE(n, 8U) << "refused before holding what was asked";
+    EXPECT_LT(n, 1'000'000U) << "never refused";
+    for (std::uint64_t v = 1; v <= n; ++v) {
+      ASSERT_TRUE(q.try_pop(got));
+      EXPECT_EQ(got, v);
+    }
+    EXPECT_TRUE(q.try_push(1)) << "refused after being drained";
+    ASSERT_TRUE(q.try_pop(got));
+  } else {
+    EXPECT_EQ(q.capacity(), 0U);
+    for (std::uint64_t v = 1; v <= 100'000; ++v) ASSERT_TRUE(q.try_push(v)) << v;
+    for (std::uint64_t v = 1; v <= 100'000; ++v) {
+      ASSERT_TRUE(q.try_pop(got));
+      ASSERT_EQ(got, v);
+    }
+  }
+  EXPECT_FALSE(q.try_pop(got));
+}
+
+// Destroying a queue that still holds elements frees them (LeakSanitizer in asan-ubsan).
+TYPED_TEST(QueueTest, DestroysWithElementsQueued) {
+  TypeParam q(64);
+  for (std::uint64_t v = 1; v <= 50; ++v) ASSERT_TRUE(q.try_push(v));
+  std::uint64_t got = 0;
+  for (int i = 0; i < 10; ++i) ASSERT_TRUE(q.try_pop(got));
+}
+
+// Producers and consumers on real threads (2 x 2 for MPMC queues, 1 x 1 for SPSC ones) through
+// a small queue, so both the full and the empty paths are taken: every value comes out exactly
+// once, and each consumer sees each producer's values in increasing order.
+TYPED_TEST(QueueTest, ConcurrentNoLossNoDuplicationPerProducerOrder) {
+  constexpr int kProducers = TypeParam::kMultiProducer ? 2 : 1;
+  constexpr int kConsumers = TypeParam::kMultiConsumer ? 2 : 1;
+  constexpr std::uint64_t kEach = 20'000;
+  constexpr std::uint64_t kTotal = kEach * kProducers;
+  TypeParam q(64);
+  std::atomic<std::uint64_t> taken{0};
+  std::vector<std::vector<std::uint64_t>> got(kConsumers);
+  std::vector<std::thread> threads;
+  for (int p = 0; p < kProducers; ++p) {
+    threads.emplace_back([&q, p] {
+      for (std::uint64_t i = 1; i <= kEach; ++i) {
+        const std::uint64_t v = (static_cast<std::uint64_t>(p) << 32) | i;
+        while (!q.try_push(v)) std::this_thread::yield();
+      }
+    });
+  }
+  for (int c = 0; c < kConsumers; ++c) {
+    threads.emplace_back([&q, &taken, &mine = got[static_cast<std::size_t>(c)]] {
+      std::uint64_t v = 0;
+      while (taken.load() < kTotal) {
+        if (q.try_pop(v)) {
+          mine.push_back(v);
+          taken.fetch_add(1);
+        } else {
+          std::this_thread::yield();
+        }
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  std::vector<std::uint64_t> all;
+  for (const auto& mine : got) {
+    std::vector<std::uint64_t> last(kProducers, 0);
+    for (const std::uint64_t v : mine) {
+      const auto p = static_cast<std::size_t>(v >> 32);
+      ASSERT_LT(p, static_cast<std::size_t>(kProducers)) << "a value no producer pushed: " << v;
+      EXPECT_GT(v & 0xffffffffU, last[p]) << "producer " << p << "'s values out of order";
+      last[p] = v & 0xffffffffU;
+    }
+    all.insert(all.end(), mine.begin(), mine.end());
+  }
+  ASSERT_EQ(all.size(), kTotal) << "values lost or duplicated";
+  std::sort(all.begin(), all.end());
+  EXPECT_TRUE(std::adjacent_find(all.begin(), all.end()) == all.end()) << "a value came out twice";
+  std::uint64_t v = 0;
+  EXPECT_FALSE(q.try_pop(v)) << "a value was left in the queue";
+}
+
+// -- the hazard-pointer domain -----------------------------------------------------------------
+
+struct Counted {
+  static inline std::atomic<int> live{0};
+  Counted() { live.fetch_add(1); }
+  ~Counted() { live.fetch_sub(1); }
+  Counted(const Counted&) = delete;
+  Counted& operator=(const Counted&) = delete;
+};
+
+TEST(HazardPointers, AnUnprotectedRetiredObjectIsDeletedAtTheScan) {
+  Counted::live = 0;
+  HazardDomain<> d(1);  // every retire scans
+  {
+    HazardDomain<>::Guard g(d);
+    g.retire(new Counted);
+  }
+  EXPECT_EQ(Counted::live.load(), 0);
+  EXPECT_EQ(d.pending(), 0U);
+}
+
+TEST(HazardPointers, AProtectedObjectSurvivesUntilItsSlotIsCleared) {
+  Counted::live = 0;
+  HazardDomain<> d(1);
+  auto* obj = new Counted;
+  std::atomic<Counted*> src{obj};
+  HazardDomain<>::Guard reader(d);
+  ASSERT_EQ(reader.protect(0, src), obj);
+  {
+    HazardDomain<>::Guard writer(d);  // a second record: the reader holds the first
+    src.store(nullptr);               // unlink
+    writer.retire(obj);               // scans, sees the reader's hazard, keeps it
+  }
+  EXPECT_EQ(Counted::live.load(), 1) << "deleted while a hazard slot named it";
+  reader.clear(0);
+  {
+    HazardDomain<>::Guard writer(d);
+    writer.retire(new Counted);  // scans again: both are free now, in one record or the other
+  }
+  {
+    HazardDomain<>::Guard other(d);
+    other.retire(new Counted);
+  }
+  // The reader still holds its record; the two writer records were scanned with no hazard.
+  EXPECT_EQ(Counted::live.load(), 0);
+}
+
+TEST(HazardPointers, TheDomainDeletesWhatIsStillPendingWhenItDies) {
+  Counted::live = 0;
+  {
+    HazardDomain<> d(1000);  // never scans in this test
+    HazardDomain<>::Guard g(d);
+    for (int i = 0; i < 10; ++i) g.retire(new Counted);
+    EXPECT_EQ(Counted::live.load(), 10);
+  }
+  EXPECT_EQ(Counted::live.load(), 0);
+}
+
+TEST(HazardPointers, PendingObjectsStayBoundedUnderChurn) {
+  HazardDomain<> d(64);
+  std::atomic<Counted*> src{new Counted};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 4; ++t) {
+    threads.emplace_back([&] {
+      for (int i = 0; i < 20'000; ++i) {
+        HazardDomain<>::Guard g(d);
+        Counted* p = g.protect(0, src);
+        auto* fresh = new Counted;
+        if (src.compare_exchange_strong(p, fresh)) {
+          g.retire(p);
+        } else {
+          delete fresh;
+        }
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  // At most threshold + slots per record pending; the records are at most one per thread.
+  EXPECT_LE(d.pending(), 4 * (64 + HazardDomain<>::kSlots));
+  delete src.load();
+}
+
+}  // namespace
+}  // namespace cpb::patterns::lockfree_queue

@@ -19,13 +19,16 @@
 #include <algorithm>
 #include <atomic>
 #include <concepts>
+#include <condition_variable>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <stdexcept>
 #include <string>
 #include <string_view>
+#include <thread>
 #include <type_traits>
 #include <vector>
 
@@ -48,6 +51,34 @@ namespace detail {
 inline std::uint64_t tagged(std::size_t thread, std::uint64_t seq) {
   return (static_cast<std::uint64_t>(thread) << 40U) | seq;
 }
+
+/// A second thread, alive but asleep for the fixture's lifetime: glibc's mutex skips its atomic
+/// instructions while a process has a single thread (performance-anchors §0.4), which would
+/// flatter a mutex-based baseline in the 1-thread cases.
+class Sleeper {
+ public:
+  Sleeper()
+      : thread_([this] {
+          std::unique_lock lk(m_);
+          cv_.wait(lk, [this] { return done_; });
+        }) {}
+  ~Sleeper() {
+    {
+      std::lock_guard lk(m_);
+      done_ = true;
+    }
+    cv_.notify_one();
+    thread_.join();
+  }
+  Sleeper(const Sleeper&) = delete;
+  Sleeper& operator=(const Sleeper&) = delete;
+
+ private:
+  std::mutex m_;
+  std::condition_variable cv_;
+  bool done_ = false;
+  std::thread thread_;
+};
 
 /// What one benchmark thread pushed and popped, summed over trials. Touched by its thread only
 /// while a trial runs; read by verify() after Google Benchmark joined the threads.
@@ -139,6 +170,7 @@ class PushPopPairs final : public Fixture {
   std::string verify() override { return verify_conservation(stack_, tallies_, {true, true}); }
 
  private:
+  Sleeper sleeper_;
   St stack_;
   std::vector<Tally> tallies_;
 };

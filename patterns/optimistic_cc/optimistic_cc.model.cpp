@@ -77,8 +77,7 @@ class UnvalidatedOcc {
       Record& rec = s_.r_[k];
       for (;;) {
         const std::uint64_t before = rec.word.load(std::memory_order_acquire);
-        const Balance v = rec.value.load(std::memory_order_relaxed);
-        S::fence(std::memory_order_acquire);
+        const Balance v = rec.value.load(std::memory_order_acquire);
         if ((before & kLocked) == 0 && rec.word.load(std::memory_order_relaxed) == before) {
           return v;
         }
@@ -108,11 +107,10 @@ class UnvalidatedOcc {
           S::yield();
         }
       }
-      S::fence(std::memory_order_release);
       // BUG: the read set is not validated here.
       for (std::size_t i = 0; i < writes_.size(); ++i) {
         Record& rec = s_.r_[writes_[i].first];
-        rec.value.store(writes_[i].second, std::memory_order_relaxed);
+        rec.value.store(writes_[i].second, std::memory_order_release);
         rec.word.store(locked[i] + 1, std::memory_order_release);
       }
       return true;

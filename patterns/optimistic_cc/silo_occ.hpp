@@ -16,10 +16,11 @@
 /// Progress: blocking (committers lock their write set briefly; a reader that meets a locked
 /// record spins with back-off until it is released). Key-ordered locking cannot deadlock.
 /// Memory ordering: the commit's release store of a record's word pairs with the acquire load of
-/// the word that starts a read, so the value installed before it is seen. The committer's
-/// release fence after locking pairs with the reader's acquire fence between its value load and
-/// its re-read of the word: a reader whose value load saw a new value then sees the word locked
-/// or changed, and retries (Boehm's seqlock argument). Locking the write set and the validation
+/// the word that starts a read, so the value installed before it is seen. The commit stores the
+/// value with release after locking, and the reader loads it with acquire before re-reading the
+/// word: a reader whose value load saw a new value has synchronized with the committer, so its
+/// re-read sees the word locked or changed, and it retries (the seqlock argument, without
+/// fences, which ThreadSanitizer does not model). Locking the write set and the validation
 /// loads are seq_cst: two transactions that each write what the other read (the store-load
 /// pattern) cannot both miss the other's lock.
 /// When to use: read-mostly transactions, many keys, low to moderate conflict. When not to use:
@@ -92,11 +93,10 @@ class SiloOcc {
           backoff();
           continue;
         }
-        // Relaxed: the word re-read below decides whether this value is usable.
-        const Balance v = rec.value.load(std::memory_order_relaxed);
-        // Pairs with the committer's release fence after locking (see the file comment).
-        S::fence(std::memory_order_acquire);
-        // Relaxed: ordered after the value load by the fence above.
+        // Acquire pairs with the committer's release store of the value: if we see a new value,
+        // the re-read below sees the committer's lock or its new word.
+        const Balance v = rec.value.load(std::memory_order_acquire);
+        // Relaxed: kept after the value load by that load's acquire.
         if (rec.word.load(std::memory_order_relaxed) == before) {
           reads_.push_back({k, before, v});
           return v;
@@ -120,9 +120,6 @@ class SiloOcc {
       std::sort(writes_.begin(), writes_.end(),
                 [](const Write& a, const Write& b) { return a.key < b.key; });
       for (auto& w : writes_) w.locked = lock(store_.records_[w.key]);
-      // Pairs with the acquire fence of optimistic readers (see the file comment): our value
-      // stores below are not seen before our locks.
-      S::fence(std::memory_order_release);
       if (!validate()) {
         for (auto& w : writes_) {
           // Release pairs with the acquire of the next reader or locker; the version is unchanged.
@@ -132,8 +129,9 @@ class SiloOcc {
       }
       for (auto& w : writes_) {
         Record& rec = store_.records_[w.key];
-        // Relaxed: published by the release store of the word just below.
-        rec.value.store(w.value, std::memory_order_relaxed);
+        // Release pairs with an optimistic reader's acquire load of the value: a reader that sees
+        // it also sees our lock (see the file comment).
+        rec.value.store(w.value, std::memory_order_release);
         // locked + 1: the lock bit cleared and the version incremented. Release pairs with the
         // acquire load that starts a reader's read of this record.
         rec.word.store(w.locked + 1, std::memory_order_release);

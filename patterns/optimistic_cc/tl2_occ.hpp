@@ -15,9 +15,11 @@
 /// Memory ordering: the clock's fetch_add is acq_rel and the start's load acquire: a reader with
 /// rv >= wv acquires the committer's clock increment, which follows its locking, so it sees the
 /// record locked or already stamped wv. The install's release store of a word pairs with the
-/// acquire load that starts a read; the release fence after locking pairs with the reader's
-/// acquire fence before its re-read of the word (Boehm's seqlock argument). Two committers are
-/// ordered by their fetch_adds on the clock, so no seq_cst is needed for validation.
+/// acquire load that starts a read; the install's release store of a value pairs with the
+/// reader's acquire load of it, so a reader that sees a new value re-reads the word locked or
+/// changed (the seqlock argument, without fences, which ThreadSanitizer does not model). Two
+/// committers are ordered by their fetch_adds on the clock, so no seq_cst is needed for
+/// validation.
 /// When to use: read-heavy transactions that must see consistent data in every attempt
 /// (opacity), long read-only transactions. When not to use: many short writers on many cores,
 /// where the one global clock is a contended cache line on every commit.
@@ -84,11 +86,10 @@ class Tl2Occ {
       Record& rec = store_.records_[k];
       // Acquire pairs with the release store that ends a commit: its value is visible.
       const std::uint64_t before = rec.word.load(std::memory_order_acquire);
-      // Relaxed: the word re-read below decides whether this value is usable.
-      const Balance v = rec.value.load(std::memory_order_relaxed);
-      // Pairs with the committer's release fence after locking.
-      S::fence(std::memory_order_acquire);
-      // Relaxed: ordered after the value load by the fence above.
+      // Acquire pairs with the committer's release store of the value: if we see a new value,
+      // the re-read below sees the committer's lock or its new word.
+      const Balance v = rec.value.load(std::memory_order_acquire);
+      // Relaxed: kept after the value load by that load's acquire.
       const std::uint64_t after = rec.word.load(std::memory_order_relaxed);
       if ((before & kLocked) != 0 || before != after || (before >> 1) > rv_) {
         doomed_ = true;  // locked, changed, or newer than our snapshot: this attempt aborts
@@ -120,17 +121,15 @@ class Tl2Occ {
         if (!try_lock(store_.records_[writes_[held].key])) break;
       }
       if (held == writes_.size()) {
-        // Pairs with the acquire fence of readers: our value stores are not seen before our
-        // locks.
-        S::fence(std::memory_order_release);
         // acq_rel: acquires earlier committers' locks and installs, releases our locks to
         // transactions that start with rv >= wv.
         const std::uint64_t wv = store_.clock_.fetch_add(1, std::memory_order_acq_rel) + 1;
         if (wv == rv_ + 1 || validate()) {
           for (const auto& w : writes_) {
             Record& rec = store_.records_[w.key];
-            // Relaxed: published by the release store of the word just below.
-            rec.value.store(w.value, std::memory_order_relaxed);
+            // Release pairs with a reader's acquire load of the value: a reader that sees it
+            // also sees our lock.
+            rec.value.store(w.value, std::memory_order_release);
             // Release pairs with the acquire load that starts a read of this record.
             rec.word.store(wv << 1, std::memory_order_release);
           }

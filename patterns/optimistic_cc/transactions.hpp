@@ -34,15 +34,18 @@
 #include <array>
 #include <atomic>
 #include <concepts>
+#include <condition_variable>
 #include <cstddef>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 #include <memory>
+#include <mutex>
 #include <numeric>
 #include <span>
 #include <string>
 #include <string_view>
+#include <thread>
 #include <vector>
 
 namespace cpb::patterns::transactions {
@@ -187,6 +190,34 @@ Balance total(const St& store) {
 
 namespace detail {
 
+/// A second thread, alive but asleep for the fixture's lifetime: glibc's mutex skips its atomic
+/// instructions while a process has a single thread (performance-anchors §0.4), which would
+/// flatter a mutex-based baseline in the 1-thread cases.
+class Sleeper {
+ public:
+  Sleeper()
+      : thread_([this] {
+          std::unique_lock lk(m_);
+          cv_.wait(lk, [this] { return done_; });
+        }) {}
+  ~Sleeper() {
+    {
+      std::lock_guard lk(m_);
+      done_ = true;
+    }
+    cv_.notify_one();
+    thread_.join();
+  }
+  Sleeper(const Sleeper&) = delete;
+  Sleeper& operator=(const Sleeper&) = delete;
+
+ private:
+  std::mutex m_;
+  std::condition_variable cv_;
+  bool done_ = false;
+  std::thread thread_;
+};
+
 /// Every thread loops { pick two accounts (uniform, or hot-skewed), transfer 1..10 between them
 /// in one transaction }. One item per committed transfer. The attempts each transfer took are
 /// counted: `aborts_per_commit` = (attempts - commits) / commits.
@@ -259,6 +290,7 @@ class Transfers final : public Fixture {
   };
   static std::uint64_t mix(std::size_t t) { return stress::mix64(0x7a11 + t); }
 
+  Sleeper sleeper_;
   std::string name_;
   std::size_t accounts_;
   KeyPicker picker_;

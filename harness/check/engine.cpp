@@ -442,7 +442,7 @@ void Engine::point(const Op& op, const std::source_location& loc) {
   if (next == -1) {
     pruned_ = true;
     aborting_ = true;
-    if (!quiet_on_abort(op.kind) && may_throw()) throw Aborted{};
+    if (!quiet_on_abort(op.kind) && may_throw()) unwind_now();
     return;
   }
   if (next != me_id) {
@@ -484,14 +484,23 @@ void Engine::fail(FailureKind kind, std::string msg, bool unwind) {
     message_ = std::move(msg);
   }
   aborting_ = true;
-  if (unwind && may_throw()) throw Aborted{};
+  if (unwind && may_throw()) unwind_now();
+}
+
+void Engine::unwind_now() {
+  // Back to the host first: it unwinds the suspended threads newest first, this one in its
+  // turn, since newer threads may use objects that older ones own (the test's state).
+  const int me_id = cur_;
+  switch_context(me().ctx, host_);
+  cur_ = me_id;
+  throw Aborted{};
 }
 
 void Engine::assertion_failed(std::string_view msg, const std::source_location& loc) {
   fail(FailureKind::kAssertion,
        fmt::format("t{}: assertion failed: {} at {}:{}", cur_, msg, loc.file_name(), loc.line()),
        false);
-  if (may_throw()) throw Aborted{};
+  if (may_throw()) unwind_now();
 }
 
 void Engine::misuse(std::string msg) { fail(FailureKind::kMisuse, std::move(msg), false); }
@@ -958,7 +967,7 @@ bool Engine::cv_wait(const CondVarState& cv, const MutexState& m, bool may_time_
   touch(m, ObjKind::kMutex);
   if (!aborting_ && m.owner_ != cur_) {
     misuse(fmt::format("t{} waits on condvar#{} without holding its mutex", cur_, cv.id_));
-    if (may_throw()) throw Aborted{};
+    if (may_throw()) unwind_now();
     return true;
   }
   point({OpKind::kCvWait, true, &cv, &m}, loc);

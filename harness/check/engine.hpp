@@ -234,7 +234,10 @@ class Engine {
   Thread& me() { return threads_[static_cast<unsigned>(cur_)]; }
   void touch(const ObjectHeader& o, ObjKind kind) const;
   void wake(const void* obj, bool all);
-  /// Records a failure; `unwind`: throw Aborted now (when no exception is in flight).
+  /// Leaves the abandoned execution: switches to the host, which resumes this thread (to throw
+  /// Aborted) when its turn in the newest-first unwinding comes.
+  [[noreturn]] void unwind_now();
+  /// Records a failure; `unwind`: unwind this thread now (when it may throw).
   void fail(FailureKind kind, std::string msg, bool unwind);
   void race(const CellState& c, bool is_write, int other, bool other_write);
   std::string deadlock_message() const;

@@ -7,8 +7,10 @@
 #include <bit>
 #include <exception>
 #include <new>
+#include <span>
 #include <stdexcept>
 #include <string>
+#include <sys/mman.h>
 #include <utility>
 
 namespace cpb::check::detail {
@@ -16,6 +18,39 @@ namespace cpb::check::detail {
 namespace {
 
 thread_local Engine* tl_engine = nullptr;
+
+/// Whether some thread holds the heap region at the fixed address (a flag: orders nothing).
+std::atomic<bool> g_region_taken{false};
+
+/// The checker heap's memory: one region per OS thread, reserved at a fixed address when it is
+/// free, and handed out from its start again in every execution. The same schedule then gets
+/// the same addresses, in every execution, every explore() and every process, so traces and
+/// replays stay deterministic even where a test prints or hashes pointer bits.
+std::span<std::byte> heap_region() {
+  constexpr std::size_t kSize = std::size_t{256} << 20;
+  struct Region {
+    Region() {
+      constexpr std::uintptr_t kHint = 0x5a0000000000;  // above ASan's shadow, below the stack
+      const int flags = MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE;
+      void* p = MAP_FAILED;
+#if defined(MAP_FIXED_NOREPLACE)
+      if (!g_region_taken.exchange(true, std::memory_order_relaxed)) {  // one thread gets it
+        p = mmap(reinterpret_cast<void*>(kHint), kSize, PROT_READ | PROT_WRITE,
+                 flags | MAP_FIXED_NOREPLACE, -1, 0);
+      }
+#endif
+      if (p == MAP_FAILED) p = mmap(nullptr, kSize, PROT_READ | PROT_WRITE, flags, -1, 0);
+      if (p == MAP_FAILED) throw std::bad_alloc();
+      bytes = {static_cast<std::byte*>(p), kSize};
+    }
+    ~Region() { munmap(bytes.data(), bytes.size()); }
+    Region(const Region&) = delete;
+    Region& operator=(const Region&) = delete;
+    std::span<std::byte> bytes;
+  };
+  thread_local Region region;
+  return region.bytes;
+}
 
 /// Engines alive in this process; a checked operation on a thread without one is foreign then.
 std::atomic<int> g_engines{0};
@@ -1228,27 +1263,20 @@ void Engine::end_free(const void* p) {
 }
 
 void* Engine::carve(std::size_t size, std::size_t align) {
-  constexpr std::size_t kChunk = std::size_t{64} << 10;
-  const std::size_t need = size + align;
-  for (;;) {
-    if (chunk_ == chunks_.size()) chunks_.push_back(std::make_unique<std::byte[]>(kChunk));
-    const auto base = reinterpret_cast<std::uintptr_t>(chunks_[chunk_].get());
-    const std::uintptr_t at = (base + chunk_pos_ + align - 1) & ~(std::uintptr_t{align} - 1);
-    if (need <= kChunk && at + size <= base + kChunk) {
-      chunk_pos_ = at + size - base;
-      return reinterpret_cast<void*>(at);
-    }
-    if (need > kChunk) throw std::length_error("cpb::check: a checked allocation above 64 KiB");
-    ++chunk_;
-    chunk_pos_ = 0;
+  const std::span<std::byte> region = heap_region();
+  const auto base = reinterpret_cast<std::uintptr_t>(region.data());
+  const std::uintptr_t at = (base + heap_used_ + align - 1) & ~(std::uintptr_t{align} - 1);
+  if (at + size > base + region.size()) {
+    throw std::length_error("cpb::check: the checker heap is exhausted (256 MiB per execution)");
   }
+  heap_used_ = at + size - base;
+  return reinterpret_cast<void*>(at);
 }
 
 void Engine::release_heap() {
   blocks_.clear();
   freed_blocks_ = 0;
-  chunk_ = 0;
-  chunk_pos_ = 0;
+  heap_used_ = 0;
 }
 
 // ---- tracing ----------------------------------------------------------------------------

@@ -285,12 +285,8 @@ class Engine {
   std::array<Op, 2 * kMaxThreads> pending_{};
   std::array<std::vector<Buffered>, kMaxThreads> buffers_{};
   std::vector<Block> blocks_;
-  /// The heap's memory: chunks kept across executions and handed out from the start again in
-  /// each one, so the same schedule gets the same addresses (traces and replays are
-  /// deterministic even where pointers are printed or hashed).
-  std::vector<std::unique_ptr<std::byte[]>> chunks_;
-  std::size_t chunk_ = 0;      ///< chunk being carved
-  std::size_t chunk_pos_ = 0;  ///< next free byte in it
+  /// Bytes of the heap region handed out in this execution (the region: heap_region()).
+  std::size_t heap_used_ = 0;
   unsigned freed_blocks_ = 0;
   mutable std::vector<const CellState*> cells_;  ///< cells touched in this execution
   /// Per thread: the threads it yielded to that have not taken a step since.

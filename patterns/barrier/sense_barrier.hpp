@@ -10,8 +10,8 @@
 /// waiters sleep on it with a futex: a waiter spins briefly, then polls between yields, then
 /// parks, and the last arriver makes the wake-up syscall only when someone sleeps. (The yield
 /// phase is what keeps hand-offs fast on a loaded machine, where a futex wake-up took 90-250 µs
-/// in the calibration probe: `barrier/*/episodes` at 2 threads went from 0.3× `std_barrier` to
-/// 17×, see README.)
+/// in the calibration probe: `barrier/*/episodes` at 2 threads, no skew, went from 0.3×
+/// `std_barrier` to 18×, see README.)
 ///
 /// Progress: blocking.
 /// Memory ordering: each arrival's acq_rel fetch_add releases its writes into the counter's

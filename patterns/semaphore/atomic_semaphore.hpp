@@ -4,7 +4,7 @@
 /// positive; when it is zero the thread spins briefly, then polls between yields, then sleeps on
 /// the count word (futex). (The yield phase keeps hand-offs fast on a loaded machine, where a
 /// futex wake-up took 90-250 µs in the calibration probe: `semaphore/*/handoff` went from
-/// 0.31× `std_counting_semaphore` to 28×, see README.)
+/// 0.31× `std_counting_semaphore` to 26×, see README.)
 /// `release(n)` adds `n` and makes the wake-up syscall only when a thread may be asleep.
 ///
 /// Progress: blocking (acquire waits for a permit); `try_acquire` and `release` are lock-free.

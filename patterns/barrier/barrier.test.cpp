@@ -45,7 +45,7 @@ TYPED_TEST(BarrierTest, BlocksUntilTheLastPartyArrives) {
 // episodes: after each, every thread sees that every thread arrived, and plain data written
 // before the barrier is read after it without a race (TSan).
 TYPED_TEST(BarrierTest, NoThreadLeavesAnEpisodeBeforeAllArrive) {
-  constexpr int kEpisodes = 2'000;
+  constexpr int kEpisodes = 500;
   for (int parties = 2; parties <= 5; ++parties) {
     TypeParam b(parties);
     detail::EpisodeLedger ledger(static_cast<std::size_t>(parties));

@@ -11,9 +11,9 @@
 /// leaves one shared fetch_add per arrival (what the textbook version, with static ids, avoids);
 /// the rounds still replace the centralized release. Flags hold episode numbers (+1) and only
 /// grow (a CAS raise), so an early signal from the next episode, which implies that everyone
-/// arrived at this one, satisfies a late waiter instead of being overwritten. A waiter spins a
-/// while, then sleeps on its flag (futex); a signaller makes the wake-up syscall only when
-/// someone sleeps.
+/// arrived at this one, satisfies a late waiter instead of being overwritten. A waiter spins
+/// briefly, then polls between yields, then sleeps on its flag (futex); a signaller makes the
+/// wake-up syscall only when someone sleeps.
 ///
 /// Progress: blocking.
 /// Memory ordering: the signal is a release CAS (seq_cst) on the partner's flag, paired with the
@@ -105,6 +105,13 @@ class DisseminationBarrier {
       if (reached(f.load(std::memory_order_acquire), mark)) return;
       S::pause();
     }
+    // Then poll between yields: on a loaded machine the partner may not be running yet, and a
+    // runnable waiter gets the CPU back sooner than a sleeping one is woken.
+    for (int i = 0; i < mutex::spin_bound<S>(kYields); ++i) {
+      S::yield();
+      // Acquire pairs with the partner's release CAS in signal().
+      if (reached(f.load(std::memory_order_acquire), mark)) return;
+    }
     for (;;) {
       // seq_cst: the Dekker pair with signal().
       sleepers_.fetch_add(1, std::memory_order_seq_cst);
@@ -117,7 +124,8 @@ class DisseminationBarrier {
     }
   }
 
-  static constexpr int kSpins = 200;  ///< polls before sleeping (a few µs on the CI machine)
+  static constexpr int kSpins = 32;   ///< pause polls before yielding (about 1 µs)
+  static constexpr int kYields = 32;  ///< yield polls before sleeping
   const std::uint64_t parties_;
   const std::uint64_t rounds_;
   std::unique_ptr<Flag[]> flags_;

@@ -219,7 +219,9 @@ inline stress::RecordOptions record_options(const CheckConfig& c, std::size_t th
   o.threads = threads;
   o.operations = operations;
   o.seed = c.seed;
-  if (c.budget.count() > 0) o.time_cap = c.budget;
+  // The operations take well under a second; a thread that has not returned by the cap (5 s
+  // unless the caller gives a budget) is reported as hung instead of being waited on for long.
+  o.time_cap = c.budget.count() > 0 ? c.budget : std::chrono::milliseconds(5000);
   o.grace = std::chrono::milliseconds(3000);
   return o;
 }

@@ -168,6 +168,7 @@ class Increments final : public Fixture {
   }
 
   std::string verify() override {
+    // Relaxed: verify() runs after the benchmark threads joined (the join orders their adds).
     if (const auto bad = bad_.load(std::memory_order_relaxed); bad != 0) {
       return fmt::format("{} loads went backwards or missed the reader's own increments", bad);
     }

@@ -50,6 +50,7 @@ TYPED_TEST(RwLockStress, WritersAloneReadersUntornNoLostUpdates) {
     threads.emplace_back([&, t] {
       std::uint64_t mine_w = 0;
       std::uint64_t mine_r = 0;
+      // Relaxed: stop is only a signal to finish; the join orders everything after it.
       for (std::uint64_t i = static_cast<std::uint64_t>(t); !stop.load(std::memory_order_relaxed);
            ++i) {
         const auto in_writer = [&] {

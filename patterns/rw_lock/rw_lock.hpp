@@ -209,6 +209,7 @@ class Mixed final : public Fixture {
   }
 
   std::string verify() override {
+    // Relaxed: verify() runs after the benchmark threads joined (the join orders their adds).
     const auto torn = torn_.load(std::memory_order_relaxed);
     if (torn != 0) return fmt::format("{} reads saw a torn record (a write half done)", torn);
     const auto s = read(lock_, [&] { return record_.load(); });

@@ -113,6 +113,7 @@ class SteadyState final : public Fixture {
   }
 
   std::string verify() override {
+    // Relaxed: verify() runs after the benchmark threads joined (the join orders their adds).
     const auto made = constructions.load(std::memory_order_relaxed) - base_;
     if (made != 1) return fmt::format("{} constructions instead of 1", made);
     const auto ops = ops_.load(std::memory_order_relaxed);
@@ -140,8 +141,10 @@ class FirstAccess final : public Fixture {
  public:
   FirstAccess(int threads, std::int64_t init)
       : barrier_(static_cast<std::size_t>(threads), threads > cpus() ? 64 : 2048) {
+    // Relaxed: set before the benchmark threads start (thread creation orders it).
     detail::init_ns.store(init, std::memory_order_relaxed);
   }
+  // Relaxed: the benchmark threads have joined.
   ~FirstAccess() override { detail::init_ns.store(0, std::memory_order_relaxed); }
   FirstAccess(const FirstAccess&) = delete;
   FirstAccess& operator=(const FirstAccess&) = delete;
@@ -161,6 +164,7 @@ class FirstAccess final : public Fixture {
   }
 
   std::string verify() override {
+    // Relaxed: verify() runs after the benchmark threads joined.
     const auto made = constructions.load(std::memory_order_relaxed) - base_;
     if (made != rounds_) {
       return fmt::format("{} constructions in {} rounds: a round constructed twice or not at all",
@@ -196,6 +200,7 @@ template <Singleton M>
 check::TestCase exactly_once_model(std::string name) {
   struct State {
     M holder;
+    // Relaxed: the checker runs every logical thread on this OS thread.
     std::uint64_t base = constructions.load(std::memory_order_relaxed);
     std::array<const void*, 3> seen{};
   };
@@ -213,6 +218,7 @@ check::TestCase exactly_once_model(std::string name) {
     };
   };
   return check::make_test<State>(std::move(name), {body(0), body(1), body(2)}, [](State& s) {
+    // Relaxed: one OS thread (see State::base).
     CPB_CHECK_ASSERT(constructions.load(std::memory_order_relaxed) - s.base == 1);
     CPB_CHECK_ASSERT(s.seen[0] == s.seen[1] && s.seen[1] == s.seen[2]);
   });
@@ -256,6 +262,7 @@ stress::CheckResult exactly_once_stress(const CheckConfig& c) {
     }
     sh->seen.fill(nullptr);
     sh->holder.emplace();
+    // Relaxed: in the barrier's completion; the barrier orders the round's constructions.
     sh->base = constructions.load(std::memory_order_relaxed);
     ++sh->rounds;
     // At least kMinRounds whatever the budget (a loaded machine may spend it starting the
@@ -271,6 +278,7 @@ stress::CheckResult exactly_once_stress(const CheckConfig& c) {
     threads.emplace_back([sh, t, between_rounds] {
       for (;;) {
         sh->barrier.arrive_and_wait(between_rounds, sh->abort);
+        // Relaxed: written in the completion, which the barrier's release/acquire orders.
         if (sh->stop.load(std::memory_order_relaxed)) return;
         auto& w = sh->holder->get();
         sh->seen[t] = w.intact() ? &w : nullptr;

@@ -89,9 +89,11 @@ class BrokenDclp {
     T* p = instance_.load(kFastPath);
     if (p == nullptr) {
       std::lock_guard<typename Sy::mutex> guard(m_);
+      // Relaxed: ordered by the mutex, as in dclp.hpp.
       if (kRecheck) p = instance_.load(std::memory_order_relaxed);
       if (p == nullptr) {
         p = ::new (static_cast<void*>(storage_[built_++])) T();
+        // Release pairs with the fast path's load (acquire in the fixed twin).
         instance_.store(p, std::memory_order_release);
       }
     }

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 /// @file
 /// What a queue's `try_push` promises about refusing: the `kBound` trait of every queue.
-/// `capacity()` reports the exact capacity of a `kExact` queue, and 0 for the others.
+/// `capacity()` reports the exact capacity of a `kExact` queue, the guaranteed one of a
+/// `kAtLeast` queue, and 0 for an unbounded one.
 #pragma once
 
 #include <string_view>
@@ -10,7 +11,7 @@ namespace cpb::patterns::lockfree_queue {
 
 enum class Bound {
   kExact,      ///< refuses exactly when `capacity()` elements are queued
-  kAtLeast,    ///< refuses only when full, and holds at least the capacity asked for
+  kAtLeast,    ///< refuses only when at least `capacity()` elements are queued
   kUnbounded,  ///< never refuses (short of memory); `capacity()` is 0
 };
 

@@ -145,7 +145,7 @@ class HazardDomain {
     void (*del)(void*);
   };
 
-  struct alignas(64) Record {
+  struct alignas(128) Record {  // 128: x86 prefetches cache lines in pairs
     typename S::template atomic<bool> active{true};
     std::array<typename S::template atomic<void*>, kSlots> hazard{};
     Record* next = nullptr;  // written before the record is published, read-only afterwards
@@ -231,7 +231,7 @@ class HazardDomain {
     list.swap(keep);
   }
 
-  alignas(64) typename S::template atomic<Record*> records_{nullptr};
+  alignas(128) typename S::template atomic<Record*> records_{nullptr};
   const std::size_t threshold_;
 };
 

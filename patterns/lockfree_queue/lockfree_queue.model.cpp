@@ -56,7 +56,8 @@ void expect_caught(const check::TestCase& test, std::string_view kind) {
 }
 
 /// SpscRing with one bug: the producer publishes `tail` with a relaxed store, so the slot write
-/// is not ordered before the consumer's read of it (a data race on the slot).
+/// is not ordered before the consumer's read of it (a data race on the slot). Otherwise a copy
+/// of spsc_ring.hpp.
 template <class T, class S>
 class RelaxedTailRing {
  public:
@@ -65,42 +66,75 @@ class RelaxedTailRing {
   static constexpr Progress kProgress = Progress::kWaitFree;
   static constexpr bool kMultiProducer = false;
   static constexpr bool kMultiConsumer = false;
-  static constexpr Bound kBound = Bound::kExact;
+  static constexpr Bound kBound = Bound::kAtLeast;
   static constexpr bool kLinearizable = true;
 
+  /// Holds at least `capacity` elements, rounded up to a power of two (at least 1).
   explicit RelaxedTailRing(std::size_t capacity)
       : capacity_(std::bit_ceil(std::max<std::size_t>(capacity, 1))),
-        mask_(capacity_ - 1),
-        slots_(std::make_unique<typename S::template cell<T>[]>(capacity_)) {}
+        batch_(std::min<std::size_t>(kBatch, capacity_)),
+        limit_(capacity_ + batch_ - 1),
+        mask_(2 * capacity_ - 1),
+        slots_(std::make_unique<typename S::template cell<T>[]>(2 * capacity_)) {}
+
+  /// The capacity guaranteed; the ring may hold up to `batch - 1` more.
   [[nodiscard]] std::size_t capacity() const { return capacity_; }
 
+  /// Producer only.
   bool try_push(const T& v) {
+    // Relaxed: only this thread writes tail_.
     const std::size_t t = tail_.load(std::memory_order_relaxed);
-    if (t - head_cache_ == capacity_) {
+    if (t - head_cache_ == limit_) {
+      // Acquire pairs with the consumer's release store of head_: its reads of the slots we
+      // are about to overwrite happened before.
       head_cache_ = head_.load(std::memory_order_acquire);
-      if (t - head_cache_ == capacity_) return false;
+      if (t - head_cache_ == limit_) return false;
     }
     slots_[t & mask_].store(v);
     tail_.store(t + 1, std::memory_order_relaxed);  // BUG: must be release
     return true;
   }
+
+  /// Consumer only.
   bool try_pop(T& out) {
-    const std::size_t h = head_.load(std::memory_order_relaxed);
+    const std::size_t h = head_local_;
     if (h == tail_cache_) {
+      // Acquire pairs with the producer's release store of tail_: the slot's value is visible.
       tail_cache_ = tail_.load(std::memory_order_acquire);
-      if (h == tail_cache_) return false;
+      if (h == tail_cache_) {
+        if (published_ != h) publish(h);  // going idle: hand every freed slot back
+        return false;
+      }
     }
     out = slots_[h & mask_].load();
-    head_.store(h + 1, std::memory_order_release);
+    head_local_ = h + 1;
+    if (h + 1 - published_ >= batch_) publish(h + 1);
     return true;
   }
 
  private:
+  static constexpr std::size_t kBatch = 64;
+
+  void publish(std::size_t h) {
+    // Release pairs with the producer's acquire load of head_: every slot below h has been
+    // read before it may be overwritten.
+    head_.store(h, std::memory_order_release);
+    published_ = h;
+  }
+
+  // The producer's line: the index it writes and its cached copy of the consumer's.
   alignas(64) typename S::template atomic<std::size_t> tail_{0};
-  std::size_t head_cache_ = 0;
+  std::size_t head_cache_ = 0;  // producer-private
+  // The index the consumer publishes, alone on its line: the producer polls it when full.
   alignas(64) typename S::template atomic<std::size_t> head_{0};
+  // The consumer's private line.
+  alignas(64) std::size_t head_local_ = 0;  // the next slot to read
+  std::size_t published_ = 0;               // the last value stored to head_
   std::size_t tail_cache_ = 0;
-  const std::size_t capacity_;
+  // Read-only after construction, shared by both.
+  alignas(64) const std::size_t capacity_;
+  const std::size_t batch_;
+  const std::size_t limit_;
   const std::size_t mask_;
   std::unique_ptr<typename S::template cell<T>[]> slots_;
 };

@@ -1,35 +1,42 @@
 // SPDX-License-Identifier: Apache-2.0
 /// @file
-/// Elimination-backoff stack (Hendler, Shavit, Yerushalmi 2004): a Treiber stack (with the
+/// Elimination-backoff stack (after Hendler, Shavit, Yerushalmi 2004): a Treiber stack (with the
 /// hazard-pointer reclamation of treiber_stack.hpp) whose back-off is an elimination array. An
-/// operation first tries the central stack once; if its CAS loses to another operation, it
-/// goes to a random slot of the array and waits there briefly for a partner of the opposite
-/// kind. A push and a pop that meet exchange the value directly and both finish without
-/// touching the head: they linearize together (the push, then at once the pop) at the moment
-/// they meet, while both are in progress. Under contention the array absorbs pairs of
-/// operations that would otherwise queue on the head.
+/// operation first tries the central stack once; if its CAS loses to another operation it turns
+/// to the array, where a push and a pop that collide exchange the value directly and both
+/// finish without touching the head. They linearize together (the push, then at once the pop)
+/// at the moment the pop takes the value, while both are in progress. Under contention the
+/// array absorbs pairs of operations that would otherwise queue on the head.
 ///
-/// A slot is one word:
+/// A simplification of HSY's collision layer: only a push waits in the array. A push that lost
+/// its CAS claims an empty slot, writes its value there, marks it offered and waits up to
+/// `kWaitRounds` pause rounds; a pop that lost its CAS looks at the slots and takes an offer if
+/// it finds one. (In HSY either side may wait. A waiting pop would need the push to hand over
+/// its node, whose ownership cannot be settled by one CAS if an execution is abandoned midway,
+/// which the model checker does; values copied through the slot never change owner.)
 ///
-/// | word        | meaning                                                   | who resets it |
-/// |-------------|-----------------------------------------------------------|---------------|
-/// | 0           | empty                                                     |               |
-/// | node        | a push offers `node` and waits                            | that push     |
-/// | 1           | the offered node was taken by a pop (which now owns it)   | that push     |
-/// | 2           | a pop waits for a value                                   | that pop      |
-/// | node \| 1   | a push handed `node` to the waiting pop (which owns it)   | that pop      |
+/// A slot is a state word `seq << 2 | kind` and a value word:
 ///
-/// Only the operation that put its own mark in an empty slot returns it to empty, so a slot has
-/// one owner from mark to reset and the partner only ever changes the mark once. An exchanged
-/// node was never on the central stack (a push offers only after its CAS failed), so no hazard
-/// pointer can name it and the pop deletes it at once.
+/// | kind      | meaning                                              | next |
+/// |-----------|------------------------------------------------------|-------------------------------|
+/// | empty     | free                                                 | a push claims it | |
+/// claimed   | a push is writing its value                          | that push offers it | |
+/// offered   | a push waits with its value                          | a pop takes it, or the push
+/// withdraws | | taken     | a pop took the value                                 | that push
+/// empties it          |
 ///
-/// Progress: lock-free (every wait in the array is bounded by `kWaitRounds`).
-/// Memory ordering: as treiber_stack.hpp for the central stack. In the array, a push publishes
-/// its node with a release CAS (offer, or hand-over to a waiting pop) and the pop that takes it
-/// acquires (its taking CAS, or the failing withdrawal CAS that finds the hand-over), so the
-/// node's value is visible. Marks that publish nothing (a pop's wait mark, resets to empty,
-/// "taken") are relaxed.
+/// Only the push that claimed a slot returns it to empty, with the next sequence number: a pop
+/// whose CAS expects `offered` with an old number (the value it read belongs to an earlier
+/// offer) fails, so a value is taken at most once and always with the offer it belongs to.
+///
+/// Progress: lock-free (every wait in the array is bounded; a push preempted while it holds a
+/// slot only takes that slot out of use, blocking nobody).
+/// Memory ordering: as treiber_stack.hpp for the central stack. In the array, the push's value
+/// store and its store of `offered` are release; the pop's load of the state and of the value
+/// are acquire: the first makes the offer's value visible, the second keeps the pop's taking
+/// CAS after its value load and, if that load saw a later push's value, makes that push's claim
+/// visible to the CAS, which then fails. Claiming, taking, withdrawing and resetting publish
+/// nothing: relaxed.
 /// When to use: many threads pushing and popping at once on many cores, where pairs cancel out
 /// in the array instead of serialising on the head. When not to use: few cores (the array
 /// rarely finds a partner and the wait is lost time; see the README's numbers), or one-sided
@@ -47,6 +54,7 @@
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string_view>
 
@@ -62,7 +70,7 @@ class EliminationStack {
   static constexpr Progress kProgress = Progress::kLockFree;
   /// Slots in the elimination array (a small machine: a wide array makes meetings rare).
   static constexpr std::size_t kSlots = 2;
-  /// How many times a waiting operation looks at its slot (with a pause between) before it
+  /// How many times a waiting push looks at its slot (with a pause between) before it
   /// withdraws and goes back to the central stack.
   static constexpr unsigned kWaitRounds = 32;
 
@@ -71,9 +79,18 @@ class EliminationStack {
   explicit EliminationStack(std::size_t scan_threshold) : core_(scan_threshold) {}
 
   void push(std::uint64_t v) {
-    auto* n = new NodeT(v);
+    // Ours until the head links it (see TreiberCore::try_push); deleted if a pop takes the
+    // value through the array instead.
+    auto n = std::make_unique<NodeT>(v);
     sync::Backoff<S> backoff;  // after a failed meeting: escalates to yield when oversubscribed
-    while (!core_.try_push(n) && !eliminate_push(n)) backoff();
+    for (;;) {
+      if (core_.try_push(n.get())) {
+        n.release();
+        return;
+      }
+      if (eliminate_push(v)) return;
+      backoff();
+    }
   }
 
   std::optional<std::uint64_t> try_pop() {
@@ -95,103 +112,79 @@ class EliminationStack {
   }
 
  private:
-  static constexpr std::uintptr_t kEmpty = 0;
-  static constexpr std::uintptr_t kTaken = 1;
-  static constexpr std::uintptr_t kWaiting = 2;
-  static_assert(alignof(NodeT) >= 4, "slot marks live in a node pointer's two low bits");
-
-  static std::uintptr_t word(NodeT* n) { return reinterpret_cast<std::uintptr_t>(n); }
-  static NodeT* node(std::uintptr_t w) { return reinterpret_cast<NodeT*>(w & ~std::uintptr_t{3}); }
-  static bool is_offer(std::uintptr_t w) { return w != kEmpty && (w & 3) == 0; }
+  enum Kind : std::uint64_t { kEmpty = 0, kClaimed = 1, kOffered = 2, kTaken = 3 };
+  static constexpr std::uint64_t state(std::uint64_t seq, Kind k) { return seq << 2U | k; }
+  static constexpr std::uint64_t seq_of(std::uint64_t st) { return st >> 2U; }
+  static constexpr Kind kind_of(std::uint64_t st) { return static_cast<Kind>(st & 3U); }
 
   struct alignas(64) Slot {
-    typename S::template atomic<std::uintptr_t> word{kEmpty};
+    typename S::template atomic<std::uint64_t> state{0};
+    typename S::template atomic<std::uint64_t> value{0};
   };
 
-  /// A random slot: a per-OS-thread xorshift, a hint only (any slot is correct).
-  Slot& pick() {
+  /// A random slot index: a per-OS-thread xorshift, a hint only (any slot is correct).
+  static std::size_t pick() {
     thread_local std::uint32_t x =
         static_cast<std::uint32_t>(detail::thread_hint()) * 2654435761U + 1;
     x ^= x << 13;
     x ^= x >> 17;
     x ^= x << 5;
-    return slots_[x % kSlots];
+    return x % kSlots;
   }
 
-  /// Tries to give `n` to a pop through the array; false when no pop came (n is still ours).
-  bool eliminate_push(NodeT* n) {
-    Slot& s = pick();
-    // Relaxed: we read nothing through a waiting pop's mark.
-    std::uintptr_t cur = s.word.load(std::memory_order_relaxed);
-    if (cur == kWaiting) {
-      // Release pairs with the waiting pop's acquire (its failing withdrawal): n's value is
-      // visible to it. Failure relaxed: the pop left or someone else served it.
-      return s.word.compare_exchange_strong(cur, word(n) | 1, std::memory_order_release,
-                                            std::memory_order_relaxed);
-    }
-    if (cur != kEmpty) return false;
-    // Release pairs with the acquire CAS of the pop that takes the offer. Failure relaxed.
-    if (!s.word.compare_exchange_strong(cur, word(n), std::memory_order_release,
-                                        std::memory_order_relaxed)) {
+  /// Offers `v` in a slot and waits for a pop; true when a pop took it.
+  bool eliminate_push(std::uint64_t v) {
+    Slot& s = slots_[pick()];
+    // Relaxed: a first look; the claiming CAS decides.
+    std::uint64_t st = s.state.load(std::memory_order_relaxed);
+    if (kind_of(st) != kEmpty) return false;
+    const std::uint64_t seq = seq_of(st);
+    // Relaxed both ways: claiming publishes nothing (the value and the offer are released
+    // below); failure means another push got the slot.
+    if (!s.state.compare_exchange_strong(st, state(seq, kClaimed), std::memory_order_relaxed,
+                                         std::memory_order_relaxed)) {
       return false;
     }
+    // Release pairs with a pop's acquire load of the value (see the file comment).
+    s.value.store(v, std::memory_order_release);
+    const std::uint64_t offered = state(seq, kOffered);
+    // Release pairs with the pop's acquire load of the state: the value above is visible.
+    s.state.store(offered, std::memory_order_release);
     for (unsigned i = 0; i < kWaitRounds; ++i) {
-      // Relaxed: "taken" publishes nothing to us; the node now belongs to the pop.
-      if (s.word.load(std::memory_order_relaxed) != word(n)) break;
+      // Relaxed: "taken" publishes nothing to us.
+      if (s.state.load(std::memory_order_relaxed) != offered) break;
       S::pause();
     }
-    std::uintptr_t mine = word(n);
-    // Relaxed both ways: withdrawing keeps n (nothing to read); failing means "taken".
-    if (s.word.compare_exchange_strong(mine, kEmpty, std::memory_order_relaxed,
-                                       std::memory_order_relaxed)) {
-      return false;
-    }
-    // A pop took n and owns it. The slot is still ours to reset; relaxed: publishes nothing.
-    s.word.store(kEmpty, std::memory_order_relaxed);
+    std::uint64_t mine = offered;
+    // Relaxed both ways: withdrawing or finding "taken" reads nothing through the slot.
+    const bool withdrawn = s.state.compare_exchange_strong(
+        mine, state(seq + 1, kEmpty), std::memory_order_relaxed, std::memory_order_relaxed);
+    if (withdrawn) return false;
+    // A pop took the value (the slot says taken, with our number). The slot is ours to empty.
+    s.state.store(state(seq + 1, kEmpty), std::memory_order_relaxed);
     return true;
   }
 
-  /// Tries to get a value from a push through the array; false when none came.
+  /// Takes a value a push offers in the array, if any slot holds one.
   bool eliminate_pop(std::uint64_t& out) {
-    Slot& s = pick();
-    // Relaxed: a first look; the CAS below acquires what it takes.
-    std::uintptr_t cur = s.word.load(std::memory_order_relaxed);
-    if (is_offer(cur)) {
-      // Acquire pairs with the push's release CAS that offered the node. Failure relaxed: the
-      // push withdrew or another pop took it.
-      if (!s.word.compare_exchange_strong(cur, kTaken, std::memory_order_acquire,
+    const std::size_t first = pick();
+    for (std::size_t i = 0; i < kSlots; ++i) {
+      Slot& s = slots_[(first + i) % kSlots];
+      // Acquire pairs with the push's release store of "offered": its value is visible.
+      std::uint64_t st = s.state.load(std::memory_order_acquire);
+      if (kind_of(st) != kOffered) continue;
+      // Acquire: keeps the CAS below after this load, and pairs with the release store of a
+      // later push's value (whose claim then makes the CAS fail).
+      const std::uint64_t v = s.value.load(std::memory_order_acquire);
+      // Relaxed: taking publishes nothing; failure means the push withdrew or another pop
+      // took it.
+      if (s.state.compare_exchange_strong(st, state(seq_of(st), kTaken), std::memory_order_relaxed,
                                           std::memory_order_relaxed)) {
-        return false;
+        out = v;
+        return true;
       }
-      NodeT* n = node(cur);
-      out = n->value.load();
-      delete n;
-      return true;
     }
-    if (cur != kEmpty) return false;
-    // Relaxed: a waiting mark publishes nothing. Failure relaxed: someone else got the slot.
-    if (!s.word.compare_exchange_strong(cur, kWaiting, std::memory_order_relaxed,
-                                        std::memory_order_relaxed)) {
-      return false;
-    }
-    for (unsigned i = 0; i < kWaitRounds; ++i) {
-      // Relaxed: only a hint to stop waiting; the CAS below acquires.
-      if (s.word.load(std::memory_order_relaxed) != kWaiting) break;
-      S::pause();
-    }
-    std::uintptr_t mine = kWaiting;
-    // Acquire (both outcomes): on failure the word is a push's hand-over, released by its CAS,
-    // and we read the node's value. Success means we withdrew.
-    if (s.word.compare_exchange_strong(mine, kEmpty, std::memory_order_acquire,
-                                       std::memory_order_acquire)) {
-      return false;
-    }
-    NodeT* n = node(mine);
-    out = n->value.load();
-    delete n;
-    // The slot is ours to reset; relaxed: publishes nothing.
-    s.word.store(kEmpty, std::memory_order_relaxed);
-    return true;
+    return false;
   }
 
   Core core_;

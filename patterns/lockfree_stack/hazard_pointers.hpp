@@ -35,6 +35,8 @@
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
+#include <exception>
+#include <memory>
 #include <type_traits>
 #include <vector>
 
@@ -104,8 +106,13 @@ class HazardPointers {
   /// One operation's hold on a hazard record.
   class Guard {
    public:
-    explicit Guard(HazardPointers& domain) : domain_(domain), record_(domain.claim()) {}
+    explicit Guard(HazardPointers& domain)
+        : domain_(domain), record_(domain.claim()), unwinding_(std::uncaught_exceptions()) {}
     ~Guard() noexcept(kNothrowSync<S>) {
+      // Leaving by an exception (only the model checker abandoning an execution throws here):
+      // the record stays claimed and the domain goes away with the execution. The checker may
+      // already have destroyed the objects of an older thread, so touch nothing shared.
+      if (std::uncaught_exceptions() > unwinding_) return;
       clear();
       // Release pairs with the acquire exchange of the next claimer: our writes to the retired
       // list happen before its reads.
@@ -133,17 +140,21 @@ class HazardPointers {
     /// of the object happen before a scan that sees the slot clear deletes it.
     void clear() { record_->hazard.store(nullptr, std::memory_order_release); }
 
-    /// Hands over `p`, already unlinked (unreachable for new readers): it is deleted once no
-    /// hazard slot names it.
+    /// Hands over `p`, already unlinked (unreachable for new readers), and drops this guard's
+    /// protection: `p` is deleted once no hazard slot names it. `p` is on the retired list before
+    /// anything that can be interrupted runs, so an execution the model checker abandons here
+    /// leaks nothing.
     void retire(T* p) {
       auto& list = record_->retired.get();
       list.push_back(p);
+      clear();
       if (list.size() >= domain_.threshold_) domain_.scan(list);
     }
 
    private:
     HazardPointers& domain_;
     Record* record_;
+    int unwinding_;  ///< uncaught exceptions when the guard was made
   };
 
  private:
@@ -165,21 +176,22 @@ class HazardPointers {
       }
       last = s;
     }
-    // Every record is busy: append a segment whose first record is already ours.
-    auto* fresh = new Segment;
+    // Every record is busy: append a segment whose first record is already ours. Owned by the
+    // unique_ptr until the CAS publishes it.
+    auto fresh = std::make_unique<Segment>();
     // Relaxed: the segment is not yet published; the release CAS below publishes it.
     fresh->records[0].active.store(true, std::memory_order_relaxed);
     Segment* expected = nullptr;
     // Release pairs with the acquire loads of `next` in claim() and scan(). Failure acquires
     // the segment someone else appended, which we walk to next.
-    while (!last->next.compare_exchange_weak(expected, fresh, std::memory_order_release,
+    while (!last->next.compare_exchange_weak(expected, fresh.get(), std::memory_order_release,
                                              std::memory_order_acquire)) {
       if (expected != nullptr) {
         last = expected;
         expected = nullptr;
       }
     }
-    return &fresh->records[0];
+    return &fresh.release()->records[0];
   }
 
   /// Deletes the objects of `list` that no hazard slot names; keeps the others.

@@ -335,8 +335,8 @@ struct Family {
   static std::vector<Check> checks() {
     std::vector<Check> checks{
         {"linearizability",
-         "4 threads push (2 in 5) and pop; the recorded history must be linearizable against a "
-         "sequential LIFO stack",
+         "4 threads push (2 in 5) and pop, 20,000 operations; the recorded history must be "
+         "linearizable against a sequential LIFO stack",
          [](const CheckConfig& c) { return linearizability(c); },
          {}}};
     if constexpr (sync::sync_templated<St>) {
@@ -364,7 +364,7 @@ struct Family {
     auto next = std::make_shared<std::vector<detail::Tally>>(kThreads);
     stress::RecordOptions o;
     o.threads = kThreads;
-    o.operations = 40'000;
+    o.operations = 20'000;
     o.seed = c.seed;
     if (c.budget.count() > 0) o.time_cap = c.budget;
     return stress::run_linearizability(

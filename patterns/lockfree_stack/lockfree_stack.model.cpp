@@ -15,6 +15,7 @@
 
 #include <chrono>
 #include <cstdio>
+#include <memory>
 #include <tuple>
 #include <type_traits>
 
@@ -105,7 +106,6 @@ class RelaxedPushTreiber {
       if (top_.compare_exchange_strong(t, next, std::memory_order_seq_cst,
                                        std::memory_order_relaxed)) {
         const std::uint64_t v = t->value.load();
-        g.clear();
         g.retire(t);
         return v;
       }

@@ -24,6 +24,7 @@
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string_view>
 
@@ -66,6 +67,8 @@ class TreiberCore {
   }
 
   /// One attempt to link `n` on top; false when another operation moved the head first.
+  /// Callers own `n` (a unique_ptr) until this returns true: under the model checker an
+  /// abandoned execution unwinds from the CAS before it happens, and must not leak the node.
   bool try_push(NodeT* n) {
     // Relaxed: the head is not dereferenced, only linked below and compared by the CAS.
     NodeT* t = top_.load(std::memory_order_relaxed);
@@ -87,7 +90,6 @@ class TreiberCore {
       return Pop::kContended;
     }
     out = t->value.load();
-    g.clear();
     g.retire(t);
     return Pop::kGot;
   }
@@ -112,9 +114,10 @@ class TreiberStack {
   explicit TreiberStack(std::size_t scan_threshold) : core_(scan_threshold) {}
 
   void push(std::uint64_t v) {
-    auto* n = new detail::Node<S>(v);
+    auto n = std::make_unique<detail::Node<S>>(v);
     sync::Backoff<S> backoff;
-    while (!core_.try_push(n)) backoff();
+    while (!core_.try_push(n.get())) backoff();
+    n.release();  // linked: the stack owns it now
   }
 
   std::optional<std::uint64_t> try_pop() {

@@ -50,7 +50,7 @@ template <class S = sync::Real>
 class SiloOcc {
   static constexpr std::uint64_t kLocked = 1;
 
-  struct alignas(64) Record {
+  struct Record {
     typename S::template atomic<std::uint64_t> word{0};
     typename S::template atomic<Balance> value{0};
   };
@@ -117,8 +117,9 @@ class SiloOcc {
     /// Validates and installs; false when the attempt must retry (nothing was written).
     bool commit() {
       if (writes_.empty()) return validate();
-      std::sort(writes_.begin(), writes_.end(),
-                [](const Write& a, const Write& b) { return a.key < b.key; });
+      transactions::detail::sort_small(
+          writes_.begin(), writes_.end(),
+          [](const Write& a, const Write& b) { return a.key < b.key; });
       for (auto& w : writes_) w.locked = lock(store_.records_[w.key]);
       if (!validate()) {
         for (auto& w : writes_) {

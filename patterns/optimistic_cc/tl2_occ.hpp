@@ -47,7 +47,7 @@ template <class S = sync::Real>
 class Tl2Occ {
   static constexpr std::uint64_t kLocked = 1;
 
-  struct alignas(64) Record {
+  struct Record {
     typename S::template atomic<std::uint64_t> word{0};  ///< version << 1 | locked
     typename S::template atomic<Balance> value{0};
   };
@@ -114,8 +114,9 @@ class Tl2Occ {
     bool commit() {
       if (doomed_) return false;
       if (writes_.empty()) return true;  // every read was checked against rv as it was made
-      std::sort(writes_.begin(), writes_.end(),
-                [](const Write& a, const Write& b) { return a.key < b.key; });
+      transactions::detail::sort_small(
+          writes_.begin(), writes_.end(),
+          [](const Write& a, const Write& b) { return a.key < b.key; });
       std::size_t held = 0;
       for (; held < writes_.size(); ++held) {
         if (!try_lock(store_.records_[writes_[held].key])) break;

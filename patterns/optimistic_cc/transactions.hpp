@@ -90,10 +90,22 @@ class SmallVec {
   }
 
  private:
-  std::array<T, N> inline_{};
+  std::array<T, N> inline_;  // not zeroed: only the first size_ elements are ever read
   std::vector<T> heap_;
   std::size_t size_ = 0;
 };
+
+/// Sorts a short range by `less` (insertion sort: read and write sets hold a few keys, where a
+/// general sort's set-up costs more than the sort).
+template <class T, class Less>
+void sort_small(T* first, T* last, Less less) {
+  for (T* i = first + (first != last ? 1 : 0); i < last; ++i) {
+    T v = *i;
+    T* j = i;
+    for (; j > first && less(v, *(j - 1)); --j) *j = *(j - 1);
+    *j = v;
+  }
+}
 
 /// A body the concept checks `execute` against.
 struct ProbeBody {

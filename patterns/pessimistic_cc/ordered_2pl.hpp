@@ -29,6 +29,7 @@
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <span>
 #include <stdexcept>
@@ -41,7 +42,7 @@ using transactions::Key;
 
 template <class S = sync::Real>
 class Ordered2pl {
-  struct alignas(64) Record {
+  struct Record {
     typename S::template atomic<std::uint32_t> lock{0};
     typename S::template cell<Balance> value{0};
   };
@@ -83,7 +84,7 @@ class Ordered2pl {
   std::uint32_t execute(std::span<const Key> keys, F&& body) {
     transactions::detail::SmallVec<Key, 4> sorted;
     for (const Key k : keys) sorted.push_back(k);
-    std::sort(sorted.begin(), sorted.end());
+    transactions::detail::sort_small(sorted.begin(), sorted.end(), std::less<>());
     sorted.resize_down(
         static_cast<std::size_t>(std::unique(sorted.begin(), sorted.end()) - sorted.begin()));
     for (const Key k : sorted) lock(records_[k]);

@@ -43,7 +43,7 @@ using transactions::Key;
 
 template <class S = sync::Real>
 class WaitDie2pl {
-  struct alignas(64) Record {
+  struct Record {
     typename S::template atomic<std::uint64_t> owner{0};  ///< holder's timestamp; 0 = free
     typename S::template cell<Balance> value{0};
   };

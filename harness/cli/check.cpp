@@ -34,22 +34,20 @@ int check(const CheckOptions& o) {
   if (o.mode != "stress" && o.mode != "model" && o.mode != "all") {
     throw UsageError(fmt::format("--mode: unknown mode '{}' (known: stress, model, all)", o.mode));
   }
+  if (o.mode == "model" && sync::kTsan) {
+    throw UsageError(
+        "--mode: the model checker is not available in a TSan build (use --mode stress)");
+  }
   const bool stress = o.mode != "model";
-  const bool model = o.mode != "stress";
-  if (model) {
-    const auto& c = o.config;
-    if (c.strategy != "random" && c.strategy != "pct" && c.strategy != "dfs" &&
-        c.strategy != "all") {
-      throw UsageError(fmt::format(
-          "--strategy: unknown strategy '{}' (known: random, pct, dfs, all)", c.strategy));
-    }
-    if (c.tier != "sc" && c.tier != "tso") {
-      throw UsageError(fmt::format("--tier: unknown tier '{}' (known: sc, tso)", c.tier));
-    }
-    if (sync::kTsan) {
-      throw UsageError(
-          "--mode: the model checker is not available in a TSan build (use --mode stress)");
-    }
+  // `all` means every mode this build has; a TSan build has no model checker.
+  const bool model = o.mode == "model" || (o.mode == "all" && !sync::kTsan);
+  const auto& strategy = o.config.strategy;
+  if (strategy != "random" && strategy != "pct" && strategy != "dfs" && strategy != "all") {
+    throw UsageError(
+        fmt::format("--strategy: unknown strategy '{}' (known: random, pct, dfs, all)", strategy));
+  }
+  if (o.config.tier != "sc" && o.config.tier != "tso") {
+    throw UsageError(fmt::format("--tier: unknown tier '{}' (known: sc, tso)", o.config.tier));
   }
   const auto impls = bench::select_impls(Registry::instance(), o.family, o.impl);
   if (!o.config.replay.empty()) {

@@ -94,7 +94,8 @@ int main(int argc, char** argv) {
   auto* check_cmd = app.add_subcommand(
       "check", "Run the registered checks of the selected implementations; exit 1 on any failure");
   check_cmd->add_option("--mode", check.mode,
-                        "stress (real threads), model (the model checker) or all (the default)");
+                        "stress (real threads), model (the model checker) or all (the default: "
+                        "both, or stress only in a TSan build)");
   check_cmd->add_option("--strategy", check.config.strategy,
                         "Model checker search: random, pct, dfs or all (the default)");
   check_cmd->add_option("--tier", check.config.tier,

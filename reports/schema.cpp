@@ -64,8 +64,12 @@ const std::vector<std::string>& aggregated_fields() {
 }
 
 const std::vector<std::string>& derived_keys() {
-  static const std::vector<std::string> k = {"items_per_second_min", "items_per_second_max",
-                                             "vs_reference", "scaling", "primary"};
+  static const std::vector<std::string> k = {"items_per_second_min",
+                                             "items_per_second_max",
+                                             "vs_reference",
+                                             "vs_best_baseline",
+                                             "scaling",
+                                             "primary"};
   return k;
 }
 
@@ -199,6 +203,11 @@ void finalize(json& doc) {
       continue;
     }
     const json& first = entries[idx.front()];
+    std::vector<std::string> fields = aggregated_fields();
+    const json counters = first.value("counters", json::object());
+    for (const auto& c : counters.items()) {
+      fields.push_back((json::json_pointer("/counters") / c.key()).to_string());
+    }
     for (const std::string agg : {"mean", "median", "stddev", "cv"}) {
       json a;
       for (const char* k : {"family", "impl", "baseline", "progress", "scenario", "params",
@@ -211,7 +220,7 @@ void finalize(json& doc) {
       a["run_type"] = "aggregate";
       a["aggregate_name"] = agg;
       a["aggregate_unit"] = agg == "cv" ? "percentage" : "time";
-      for (const auto& f : aggregated_fields()) {
+      for (const auto& f : fields) {
         const json::json_pointer ptr(f);
         std::vector<double> v;
         for (auto i : idx) {
@@ -238,18 +247,24 @@ void finalize(json& doc) {
     }
   }
 
-  // Ratios to the family's reference baseline, and speed-up across thread counts.
+  // Ratios to the family's reference and to its fastest baseline, and speed-up across thread
+  // counts.
   const auto cp = doc.find("cpbench");
   const json families =
       cp != doc.end() && cp->is_object() ? cp->value("families", json::object()) : json::object();
-  std::map<std::string, double> reference;               // family|scenario|params|threads -> ips
-  std::map<std::string, std::pair<int, double>> fewest;  // family|scenario|params|impl
+  std::map<std::string, double> reference;  // family|scenario|params|threads -> ips
+  std::map<std::string, std::pair<std::string, double>> best;  // the same -> fastest baseline
+  std::map<std::string, std::pair<int, double>> fewest;        // family|scenario|params|impl
   for (const auto& [rn, i] : primary) {
     const auto& e = out[i];
     const std::string fam = e.value("family", "");
     const double ips = e.value("items_per_second", 0.0);
     if (families.contains(fam) && families[fam].value("reference", "") == e.value("impl", "")) {
       reference[key_of(e, false, true)] = ips;
+    }
+    if (e.value("baseline", false)) {
+      auto& b = best[key_of(e, false, true)];
+      if (b.first.empty() || ips > b.second) b = {e.value("impl", ""), ips};
     }
     auto& f = fewest[key_of(e, true, false)];
     const int t = e.value("threads", 0);
@@ -264,6 +279,11 @@ void finalize(json& doc) {
     if (r != reference.end() && r->second > 0) {
       e["vs_reference"] = {{"impl", families[fam].value("reference", "")},
                            {"throughput_ratio", ips / r->second}};
+    }
+    const auto b = best.find(key_of(e, false, true));
+    if (!e.value("baseline", false) && b != best.end() && b->second.second > 0) {
+      e["vs_best_baseline"] = {{"impl", b->second.first},
+                               {"throughput_ratio", ips / b->second.second}};
     }
     const auto& [t0, ips0] = fewest[key_of(e, true, false)];
     const int t = e.value("threads", 0);

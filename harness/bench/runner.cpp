@@ -145,6 +145,8 @@ nlohmann::json run_here(const Case& c, const RunOptions& opt) {
   j["time_unit"] = "ns";
   j["gb_threads"] = run.threads;
   j["placement"] = placement;
+  j["counters"] = nlohmann::json::object();
+  for (const auto& [name, counter] : run.counters) j["counters"][name] = counter.value;
   j["pinned"] = opt.pin && !owned &&
                 std::all_of(placement.begin(), placement.end(), [](int cpu) { return cpu >= 0; });
   if (run.error_occurred) {

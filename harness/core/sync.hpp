@@ -11,6 +11,7 @@
 
 #include <atomic>
 #include <condition_variable>
+#include <memory>
 #include <mutex>
 #include <shared_mutex>
 #include <thread>
@@ -88,6 +89,23 @@ struct Real {
 #endif
   }
 };
+
+/// The deleter of an object made by `S::create`: a node that its creator owns until a CAS links
+/// it, held in `owned<T, S>`, goes back through `S::destroy` if the CAS never succeeds.
+template <class S>
+struct Destroy {
+  template <class T>
+  void operator()(T* p) const {
+    S::template destroy<T>(p);
+  }
+};
+template <class T, class S>
+using owned = std::unique_ptr<T, Destroy<S>>;
+/// `owned<T, S>` of a fresh `S::create<T>(a...)`.
+template <class T, class S, class... A>
+owned<T, S> make_owned(A&&... a) {
+  return owned<T, S>(S::template create<T>(std::forward<A>(a)...));
+}
 
 /// Exponential back-off for spin loops: `pause` doubling up to a cap, then `yield`, so spinning
 /// code makes progress when threads outnumber cores (the common case on a 2-core CI machine).

@@ -30,9 +30,9 @@
 /// and released with a release store, which hands the retired list from one holder to the next.
 ///
 /// Under the model checker (`S` other than `sync::Real`) every retire scans (threshold 1), so the
-/// few operations of a model test exercise reclamation. The checker has no heap of its own yet:
-/// a use-after-free in this scheme is not reported by it, only by AddressSanitizer (the
-/// asan-ubsan build runs the model tests and the stress tests).
+/// few operations of a model test exercise reclamation. Retired objects come from `S::create`
+/// and go back through `S::destroy`, so under the checker a node freed while a reader can still
+/// reach it is reported as a use after free in the exploration, not only by AddressSanitizer.
 ///
 /// Reference: M. M. Michael, "Hazard pointers: safe memory reclamation for lock-free objects",
 /// IEEE TPDS 15(6), 2004.
@@ -118,10 +118,10 @@ class HazardDomain {
     }
 
     /// Hands `p` (unlinked by a seq_cst store, unreachable for new readers) to the domain,
-    /// which deletes it with `delete` once no hazard slot names it.
+    /// which destroys it (`S::destroy`) once no hazard slot names it.
     template <class T>
     void retire(T* p) {
-      d_->retire(*rec_, p, [](void* x) { delete static_cast<T*>(x); });
+      d_->retire(*rec_, p, [](void* x) { S::destroy(static_cast<T*>(x)); });
     }
 
    private:

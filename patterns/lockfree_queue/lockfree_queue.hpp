@@ -598,36 +598,6 @@ stress::CheckResult per_producer_fifo(const CheckConfig& c) {
 // to check::Sync. The checker finds data races on the queue's cells (a missing release/acquire)
 // and the assertions below find lost, duplicated or reordered elements.
 
-/// check::make_test, except that every running logical thread shares ownership of the state.
-///
-/// Why: when the checker abandons an execution at a scheduling point of the main thread, that
-/// thread unwinds first, before the other logical threads are unwound. A state the main thread
-/// owned alone would be destroyed while the others still use it: their unwinding runs
-/// destructors that touch the queue (a hazard-pointer guard releases its record), a
-/// use-after-free that AddressSanitizer reports. Shared, the state dies with its last user.
-/// A thread takes its share when it starts (a thread the checker never started holds only a
-/// weak reference, which it drops without destroying anything), and drops it at its end; a
-/// thread that is being unwound then destroys the state, if it is the last user, while the
-/// checker's exception is in flight, when atomic operations in destructors do not throw again.
-template <class State>
-check::TestCase make_shared_test(std::string name, std::vector<std::function<void(State&)>> threads,
-                                 std::function<void(State&)> check) {
-  return check::TestCase{std::move(name), [threads = std::move(threads), check = std::move(check)] {
-                           const auto s = std::make_shared<State>();
-                           std::vector<check::Thread> ts;
-                           ts.reserve(threads.size());
-                           for (const auto& f : threads) {
-                             ts.emplace_back([w = std::weak_ptr<State>(s), &f] {
-                               const std::shared_ptr<State> mine =
-                                   w.lock();  // the main thread is still alive
-                               f(*mine);
-                             });
-                           }
-                           for (auto& t : ts) t.join();
-                           check(*s);
-                         }};
-}
-
 /// One producer pushes 1, 2, 3 into a queue of capacity 2; one consumer tries three pops; the
 /// main thread drains the rest. What came out, in order, must be what was accepted; the first
 /// two pushes cannot be refused.
@@ -640,7 +610,7 @@ check::TestCase spsc_model(std::string name) {
     std::array<std::uint64_t, 3> got{};  // the consumer's; read after the join
     std::size_t n_got = 0;
   };
-  return make_shared_test<State>(
+  return check::make_test<State>(
       std::move(name),
       {[](State& s) {
          for (std::uint64_t v = 1; v <= 3; ++v) {
@@ -671,7 +641,7 @@ check::TestCase two_producers_model(std::string name) {
     std::array<std::uint64_t, 2> got{};  // the consumer's; read after the join
     std::size_t n_got = 0;
   };
-  return make_shared_test<State>(
+  return check::make_test<State>(
       std::move(name),
       {[](State& s) {
          CPB_CHECK_ASSERT(s.q.try_push(1));
@@ -710,7 +680,7 @@ check::TestCase two_consumers_model(std::string name) {
       if (s.q.try_pop(v)) s.got[i] = v;
     };
   };
-  return make_shared_test<State>(std::move(name),
+  return check::make_test<State>(std::move(name),
                                  {[](State& s) {
                                     CPB_CHECK_ASSERT(s.q.try_push(1));
                                     CPB_CHECK_ASSERT(s.q.try_push(2));

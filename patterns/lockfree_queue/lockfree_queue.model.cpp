@@ -3,10 +3,8 @@
 // and seeded-bug twins of the own implementations (written here, one line away from the real
 // code) are caught with the expected kind of failure.
 //
-// Not covered: the model checker has no heap of its own yet, so a use-after-free in the
-// Michael-Scott queue's hazard pointers is not reported by it. The same model tests run under
-// AddressSanitizer in the asan-ubsan build (where a premature delete would be reported), and the
-// stress checks and conformance tests churn the queue on real threads under ASan and TSan.
+// The Michael-Scott queue's nodes come from S::create and go back through S::destroy, so a node
+// its hazard pointers free too early is a use-after-free in the checker heap.
 #include "patterns/lockfree_queue/lockfree_queue.hpp"
 
 #include "harness/testing.hpp"

@@ -45,7 +45,7 @@ class MsQueue {
 
   /// Unbounded: the capacity argument of the family's constructor is ignored.
   explicit MsQueue(std::size_t /*capacity*/ = 0) {
-    auto* dummy = new Node(T{});
+    auto* dummy = S::template create<Node>(T{});
     // Relaxed: the queue is not shared yet.
     head_.store(dummy, std::memory_order_relaxed);
     tail_.store(dummy, std::memory_order_relaxed);
@@ -56,7 +56,7 @@ class MsQueue {
     Node* n = head_.load(std::memory_order_relaxed);
     while (n != nullptr) {
       Node* next = n->next.load(std::memory_order_relaxed);
-      delete n;
+      S::destroy(n);
       n = next;
     }
   }
@@ -67,7 +67,7 @@ class MsQueue {
 
   bool try_push(const T& v) {
     // Owned until linked: an exception (the model checker abandoning an execution) frees it.
-    auto owned = std::make_unique<Node>(v);
+    auto owned = sync::make_owned<Node, S>(v);
     Node* const node = owned.get();
     typename HazardDomain<S>::Guard g(domain_);
     for (;;) {

@@ -81,7 +81,7 @@ class EliminationStack {
   void push(std::uint64_t v) {
     // Ours until the head links it (see TreiberCore::try_push); deleted if a pop takes the
     // value through the array instead.
-    auto n = std::make_unique<NodeT>(v);
+    auto n = sync::make_owned<NodeT, S>(v);
     sync::Backoff<S> backoff;  // after a failed meeting: escalates to yield when oversubscribed
     for (;;) {
       if (core_.try_push(n.get())) {

@@ -64,8 +64,8 @@ inline constexpr bool kNothrowSync = std::is_same_v<S, sync::Real>;
 /// Retired objects a hazard record collects before it scans the hazard slots.
 inline constexpr std::size_t kDefaultScanThreshold = 64;
 
-/// A hazard-pointer domain for objects of type `T` (deleted with `delete`). One hazard pointer
-/// per operation, which is what a Treiber pop needs.
+/// A hazard-pointer domain for objects of type `T` (made by `S::create`, freed by `S::destroy`).
+/// One hazard pointer per operation, which is what a Treiber pop needs.
 template <class T, class S = sync::Real>
 class HazardPointers {
  public:
@@ -94,7 +94,7 @@ class HazardPointers {
   ~HazardPointers() noexcept(kNothrowSync<S>) {
     for (Segment* s = &first_; s != nullptr;) {
       for (Record& r : s->records) {
-        for (T* p : r.retired.get()) delete p;
+        for (T* p : r.retired.get()) S::destroy(p);
       }
       // Relaxed: no operation runs concurrently with the destructor.
       Segment* next = s->next.load(std::memory_order_relaxed);
@@ -208,7 +208,7 @@ class HazardPointers {
     const auto kept = std::partition(list.begin(), list.end(), [&](T* p) {
       return std::binary_search(hazards.begin(), hazards.end(), p);
     });
-    for (auto it = kept; it != list.end(); ++it) delete *it;
+    for (auto it = kept; it != list.end(); ++it) S::destroy(*it);
     list.erase(kept, list.end());
   }
 

@@ -2,9 +2,9 @@
 // Stress: the registered linearizability check of every stack on real threads, and a
 // reclamation churn that frees nodes as early as the stack allows (a hazard scan at every
 // retire), so that a node freed while a pop can still read it shows as a use-after-free under
-// the asan-ubsan preset and as a race under tsan. The model checker has no checker heap yet, so
-// reclamation is covered here, not there. Each test runs for a bounded time (CPB_STRESS_MS,
-// default 300 ms).
+// the asan-ubsan preset and as a race under tsan (the model checks explore the same on few
+// operations, with the checker heap). Each test runs for a bounded time (CPB_STRESS_MS, default
+// 300 ms).
 #include "patterns/lockfree_stack/lockfree_stack.hpp"
 
 #include "harness/stress/result.hpp"

@@ -1,9 +1,10 @@
 // SPDX-License-Identifier: Apache-2.0
 // Model checks: every own stack (a template on the sync policy) passes its registered model
-// checks, run on the same code rebound to cpb::check::Sync; and a seeded bug twin, a Treiber
-// stack whose push publishes its node with a relaxed CAS, is caught as a data race on the
-// node's value cell. The checker has no checker heap yet, so use-after-free and ABA are not
-// detectable here: reclamation is covered by lockfree_stack.check.cpp under ASan and TSan.
+// checks, run on the same code rebound to cpb::check::Sync; and seeded bug twins of the Treiber
+// stack are caught: a push that publishes its node with a relaxed CAS (a data race on the
+// node's value cell), and a pop that reads the head without a hazard pointer (a free racing
+// with that read, or a use after free: nodes come from S::create and go back through
+// S::destroy, so they live in the checker heap).
 #include "patterns/lockfree_stack/lockfree_stack.hpp"
 
 #include "harness/check/explore.hpp"
@@ -16,28 +17,13 @@
 #include <chrono>
 #include <cstdio>
 #include <memory>
-#include <tuple>
-#include <type_traits>
+#include <optional>
+#include <string>
 
 namespace cpb::patterns::lockfree_stack {
 namespace {
 
-// -- the own implementations: those of Impls that are templates on the sync policy ----------
-
-template <class L>
-struct Own;
-template <class... T>
-struct Own<TypeList<T...>> {
-  using type = decltype(std::tuple_cat(
-      std::declval<std::conditional_t<sync::sync_templated<T>, std::tuple<T>, std::tuple<>>>()...));
-};
-template <class Tuple>
-struct TupleToGTest;
-template <class... T>
-struct TupleToGTest<std::tuple<T...>> {
-  using type = ::testing::Types<T...>;
-};
-using OwnImpls = TupleToGTest<Own<Impls>::type>::type;
+using OwnImpls = testing::SyncTemplated<Impls>;  // the own stacks
 
 CheckConfig one_second() {
   CheckConfig cfg;
@@ -63,44 +49,52 @@ TYPED_TEST(StackModel, RegisteredModelChecksPass) {
   EXPECT_EQ(ran, 2);
 }
 
-// -- the seeded bug twin --------------------------------------------------------------------
+// -- the seeded bug twins --------------------------------------------------------------------
 
-/// TreiberStack with one bug: push's CAS on the head is relaxed instead of release, so a pop
-/// that finds the node is not ordered after the writes of its value and next.
-template <class S = sync::Real>
-class RelaxedPushTreiber {
+enum class Bug {
+  kRelaxedPush,     ///< push's CAS on the head is relaxed instead of release
+  kUnprotectedPop,  ///< pop reads the head without publishing it in a hazard slot
+};
+
+/// TreiberStack with one seeded bug, `B`; everything else as in TreiberCore, reclaiming at
+/// every retire.
+template <Bug B, class S = sync::Real>
+class BuggyTreiber {
   using NodeT = detail::Node<S>;
   using Hazards = HazardPointers<NodeT, S>;
 
  public:
-  static constexpr std::string_view kName = "relaxed_push_treiber";
+  static constexpr std::string_view kName = "buggy_treiber";
   static constexpr Progress kProgress = Progress::kLockFree;
 
-  RelaxedPushTreiber() = default;
-  ~RelaxedPushTreiber() noexcept(kNothrowSync<S>) {
+  BuggyTreiber() = default;
+  ~BuggyTreiber() noexcept(kNothrowSync<S>) {
     for (NodeT* n = top_.load(std::memory_order_relaxed); n != nullptr;) {
       NodeT* next = n->next.load();
-      delete n;
+      S::destroy(n);
       n = next;
     }
   }
-  RelaxedPushTreiber(const RelaxedPushTreiber&) = delete;
-  RelaxedPushTreiber& operator=(const RelaxedPushTreiber&) = delete;
+  BuggyTreiber(const BuggyTreiber&) = delete;
+  BuggyTreiber& operator=(const BuggyTreiber&) = delete;
 
   void push(std::uint64_t v) {
-    auto* n = new NodeT(v);
+    auto* n = S::template create<NodeT>(v);
     NodeT* t = top_.load(std::memory_order_relaxed);
+    // kRelaxedPush's bug: relaxed; the correct order is release (pairs with the pop's
+    // acquiring re-read), so a pop that finds the node is not ordered after its writes.
+    constexpr auto order =
+        B == Bug::kRelaxedPush ? std::memory_order_relaxed : std::memory_order_release;
     do {
       n->next.store(t);
-      // BUG: relaxed; the correct order is release (pairs with the pop's acquiring re-read).
-    } while (
-        !top_.compare_exchange_weak(t, n, std::memory_order_relaxed, std::memory_order_relaxed));
+    } while (!top_.compare_exchange_weak(t, n, order, std::memory_order_relaxed));
   }
 
   std::optional<std::uint64_t> try_pop() {
     typename Hazards::Guard g(hazards_);
     for (;;) {
-      NodeT* t = g.protect(top_);
+      // kUnprotectedPop's bug: another pop may unlink and free `t` before this one reads it.
+      NodeT* t = B == Bug::kUnprotectedPop ? top_.load() : g.protect(top_);
       if (t == nullptr) return std::nullopt;
       NodeT* next = t->next.load();
       if (top_.compare_exchange_strong(t, next, std::memory_order_seq_cst,
@@ -114,13 +108,14 @@ class RelaxedPushTreiber {
 
  private:
   typename S::template atomic<NodeT*> top_{nullptr};
-  Hazards hazards_;
+  Hazards hazards_{1};
 };
 
 TEST(StackModelTwin, RelaxedPushIsCaughtAsADataRace) {
-  static_assert(Stack<RelaxedPushTreiber<>>);
+  static_assert(Stack<BuggyTreiber<Bug::kRelaxedPush>>);
   const auto run = check::model_mode([] {
-    return detail::lifo_model<RelaxedPushTreiber<check::Sync>>("lockfree_stack/twin/lifo");
+    return detail::lifo_model<BuggyTreiber<Bug::kRelaxedPush, check::Sync>>(
+        "lockfree_stack/twin/lifo");
   });
   const stress::CheckResult r = run(one_second());
   std::printf("%s\n", r.failure.c_str());
@@ -128,13 +123,30 @@ TEST(StackModelTwin, RelaxedPushIsCaughtAsADataRace) {
   EXPECT_EQ(r.kind, "data-race") << r.details;
 }
 
-// The fixed twin (the real TreiberStack) passes the same test: the catch above is the bug's.
-TEST(StackModelTwin, ReleasePushPasses) {
+// Two pops race for the same head; the one without a hazard reads a node the other frees.
+TEST(StackModelTwin, UnprotectedPopIsCaughtByTheCheckerHeap) {
   const auto run = check::model_mode([] {
-    return detail::lifo_model<TreiberStack<check::Sync>>("lockfree_stack/fixed_twin/lifo");
+    return detail::pairs_model<BuggyTreiber<Bug::kUnprotectedPop, check::Sync>>(
+        "lockfree_stack/twin/pairs");
   });
   const stress::CheckResult r = run(one_second());
-  EXPECT_TRUE(r.passed()) << r.failure << "\n" << r.details;
+  std::printf("%s\n", r.failure.c_str());
+  ASSERT_FALSE(r.passed()) << "the unprotected pop was not caught: " << r.details;
+  // The checker heap reports whichever comes first: the free racing with the unprotected read
+  // (a free counts as a write), or a read of the freed node.
+  const bool free_race =
+      r.kind == "data-race" && (r.failure + r.details).find(" frees ") != std::string::npos;
+  EXPECT_TRUE(r.kind == "use-after-free" || free_race) << r.details;
+}
+
+// The fixed twin (the real TreiberStack) passes the same tests: the catches above are the bugs'.
+TEST(StackModelTwin, TreiberStackPasses) {
+  for (const auto& t :
+       {detail::lifo_model<TreiberStack<check::Sync>>("lockfree_stack/fixed/lifo"),
+        detail::pairs_model<TreiberStack<check::Sync>>("lockfree_stack/fixed/pairs")}) {
+    const stress::CheckResult r = check::model_mode([t] { return t; })(one_second());
+    EXPECT_TRUE(r.passed()) << r.failure << "\n" << r.details;
+  }
 }
 
 }  // namespace

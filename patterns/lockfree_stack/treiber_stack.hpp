@@ -61,13 +61,13 @@ class TreiberCore {
     // Relaxed: no operation runs concurrently with the destructor.
     for (NodeT* n = top_.load(std::memory_order_relaxed); n != nullptr;) {
       NodeT* next = n->next.load();
-      delete n;
+      S::destroy(n);
       n = next;
     }
   }
 
   /// One attempt to link `n` on top; false when another operation moved the head first.
-  /// Callers own `n` (a unique_ptr) until this returns true: under the model checker an
+  /// Callers own `n` (a `sync::owned`) until this returns true: under the model checker an
   /// abandoned execution unwinds from the CAS before it happens, and must not leak the node.
   bool try_push(NodeT* n) {
     // Relaxed: the head is not dereferenced, only linked below and compared by the CAS.
@@ -114,7 +114,7 @@ class TreiberStack {
   explicit TreiberStack(std::size_t scan_threshold) : core_(scan_threshold) {}
 
   void push(std::uint64_t v) {
-    auto n = std::make_unique<detail::Node<S>>(v);
+    auto n = sync::make_owned<detail::Node<S>, S>(v);
     sync::Backoff<S> backoff;
     while (!core_.try_push(n.get())) backoff();
     n.release();  // linked: the stack owns it now

@@ -14,6 +14,7 @@
 #include <stdexcept>
 #include <string>
 #include <unistd.h>
+#include <utility>
 #include <vector>
 
 namespace cpb::reports {
@@ -227,6 +228,42 @@ TEST(Finalize, RatiosToTheReferenceAndScaling) {
   // The base thread count has no scaling block.
   EXPECT_FALSE(find(doc, run_name("alpha", 1) + "_median").contains("scaling"));
   EXPECT_FALSE(find(doc, "fake/alpha/once/threads:1").contains("scaling"));
+}
+
+TEST(Finalize, RatiosToTheFastestBaseline) {
+  json doc = sample_doc();
+  // gamma: a second baseline, run once per point; faster than beta at 1 thread only.
+  for (const auto& [threads, ips] : {std::pair{1, 900.0}, std::pair{2, 100.0}}) {
+    json e = iteration("gamma", threads, 4, threads - 1, 1, 0, ips);
+    e["baseline"] = true;
+    doc["benchmarks"].push_back(e);
+  }
+  finalize(doc);
+  const json& a1 = find(doc, run_name("alpha", 1) + "_median");
+  EXPECT_EQ(a1["vs_best_baseline"]["impl"], "gamma");
+  EXPECT_DOUBLE_EQ(a1["vs_best_baseline"]["throughput_ratio"].get<double>(), 600.0 / 900);
+  const json& a2 = find(doc, run_name("alpha", 2) + "_median");
+  EXPECT_EQ(a2["vs_best_baseline"]["impl"], "beta");
+  EXPECT_DOUBLE_EQ(a2["vs_best_baseline"]["throughput_ratio"].get<double>(), 1000.0 / 400);
+  // Baselines are not compared with each other.
+  for (const auto& e : doc["benchmarks"]) {
+    if (e["baseline"].get<bool>()) {
+      EXPECT_FALSE(e.contains("vs_best_baseline")) << e["name"];
+    }
+  }
+}
+
+TEST(Finalize, CountersAreAggregatedLikeMeasurements) {
+  json doc = sample_doc();
+  for (auto& e : doc["benchmarks"]) {
+    e["counters"] = {{"aborts", e["items_per_second"].get<double>() / 10}};
+  }
+  finalize(doc);
+  // alpha at 2 threads: 1000, 900, 1500 items/s, so aborts 100, 90, 150.
+  const json& median = find(doc, run_name("alpha", 2) + "_median");
+  EXPECT_DOUBLE_EQ(median["counters"]["aborts"].get<double>(), 100.0);
+  const json& mean = find(doc, run_name("alpha", 2) + "_mean");
+  EXPECT_DOUBLE_EQ(mean["counters"]["aborts"].get<double>(), (100.0 + 90 + 150) / 3);
 }
 
 TEST(Finalize, OrdersEntriesAsGoogleBenchmarkDoes) {

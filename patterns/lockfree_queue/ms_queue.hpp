@@ -2,8 +2,8 @@
 /// @file
 /// Michael-Scott queue: an unbounded linked list with a dummy head node; producers link a node
 /// after the last one with a CAS and swing `tail`, consumers advance `head` with a CAS. Nodes
-/// are reclaimed with hazard pointers (hazard_pointers.hpp), so no node is freed while another
-/// thread may still read it, and no ABA can occur on `head` or `tail`.
+/// are reclaimed with hazard pointers (harness/core/hazard_pointers.hpp), so no node is freed while
+/// another thread may still read it, and no ABA can occur on `head` or `tail`.
 ///
 /// Progress: lock-free (a failed CAS means another operation succeeded; a lagging tail is
 /// helped forward by whoever sees it). Every push allocates a node (the global allocator is the
@@ -20,10 +20,10 @@
 /// blocking concurrent queue algorithms", PODC 1996; hazard pointers: Michael, IEEE TPDS 2004.
 #pragma once
 
+#include "harness/core/hazard_pointers.hpp"
 #include "harness/core/progress.hpp"
 #include "harness/core/sync.hpp"
 #include "patterns/lockfree_queue/bound.hpp"
-#include "patterns/lockfree_queue/hazard_pointers.hpp"
 
 #include <atomic>
 #include <cstddef>
@@ -69,7 +69,7 @@ class MsQueue {
     // Owned until linked: an exception (the model checker abandoning an execution) frees it.
     auto owned = sync::make_owned<Node, S>(v);
     Node* const node = owned.get();
-    typename HazardDomain<S>::Guard g(domain_);
+    typename sync::HazardDomain<S>::Guard g(domain_);
     for (;;) {
       Node* t = g.protect(0, tail_);
       // Acquire pairs with the release link CAS: `next` is a complete node.
@@ -93,7 +93,7 @@ class MsQueue {
   }
 
   bool try_pop(T& out) {
-    typename HazardDomain<S>::Guard g(domain_);
+    typename sync::HazardDomain<S>::Guard g(domain_);
     for (;;) {
       Node* h = g.protect(0, head_);
       // Relaxed: compared with `h` only, never dereferenced.
@@ -128,7 +128,7 @@ class MsQueue {
   static constexpr std::size_t kSeparation = 128;
   alignas(kSeparation) typename S::template atomic<Node*> head_{nullptr};
   alignas(kSeparation) typename S::template atomic<Node*> tail_{nullptr};
-  alignas(kSeparation) HazardDomain<S> domain_;
+  alignas(kSeparation) sync::HazardDomain<S> domain_;
 };
 
 }  // namespace cpb::patterns::lockfree_queue

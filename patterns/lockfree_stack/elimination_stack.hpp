@@ -47,16 +47,17 @@
 
 #include "harness/core/progress.hpp"
 #include "harness/core/sync.hpp"
-#include "patterns/lockfree_stack/hazard_pointers.hpp"
 #include "patterns/lockfree_stack/treiber_stack.hpp"
 
 #include <array>
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string_view>
+#include <thread>
 
 namespace cpb::patterns::lockfree_stack {
 
@@ -74,7 +75,7 @@ class EliminationStack {
   /// withdraws and goes back to the central stack.
   static constexpr unsigned kWaitRounds = 32;
 
-  EliminationStack() : EliminationStack(kDefaultScanThreshold) {}
+  EliminationStack() : EliminationStack(sync::kDefaultScanThreshold<S>) {}
   /// `scan_threshold`: retired nodes per hazard record before a scan (1: free eagerly).
   explicit EliminationStack(std::size_t scan_threshold) : core_(scan_threshold) {}
 
@@ -125,7 +126,9 @@ class EliminationStack {
   /// A random slot index: a per-OS-thread xorshift, a hint only (any slot is correct).
   static std::size_t pick() {
     thread_local std::uint32_t x =
-        static_cast<std::uint32_t>(detail::thread_hint()) * 2654435761U + 1;
+        static_cast<std::uint32_t>(std::hash<std::thread::id>{}(std::this_thread::get_id())) *
+            2654435761U +
+        1;
     x ^= x << 13;
     x ^= x >> 17;
     x ^= x << 5;

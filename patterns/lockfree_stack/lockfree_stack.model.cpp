@@ -61,14 +61,14 @@ enum class Bug {
 template <Bug B, class S = sync::Real>
 class BuggyTreiber {
   using NodeT = detail::Node<S>;
-  using Hazards = HazardPointers<NodeT, S>;
+  using Hazards = sync::HazardDomain<S>;
 
  public:
   static constexpr std::string_view kName = "buggy_treiber";
   static constexpr Progress kProgress = Progress::kLockFree;
 
   BuggyTreiber() = default;
-  ~BuggyTreiber() noexcept(kNothrowSync<S>) {
+  ~BuggyTreiber() noexcept(sync::kNothrowSync<S>) {
     for (NodeT* n = top_.load(std::memory_order_relaxed); n != nullptr;) {
       NodeT* next = n->next.load();
       S::destroy(n);
@@ -94,12 +94,13 @@ class BuggyTreiber {
     typename Hazards::Guard g(hazards_);
     for (;;) {
       // kUnprotectedPop's bug: another pop may unlink and free `t` before this one reads it.
-      NodeT* t = B == Bug::kUnprotectedPop ? top_.load() : g.protect(top_);
+      NodeT* t = B == Bug::kUnprotectedPop ? top_.load() : g.protect(0, top_);
       if (t == nullptr) return std::nullopt;
       NodeT* next = t->next.load();
       if (top_.compare_exchange_strong(t, next, std::memory_order_seq_cst,
                                        std::memory_order_relaxed)) {
         const std::uint64_t v = t->value.load();
+        g.clear(0);
         g.retire(t);
         return v;
       }

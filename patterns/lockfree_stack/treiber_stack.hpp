@@ -9,7 +9,7 @@
 /// Memory ordering: a push publishes its node with a release CAS on `top_`; a pop reads `top_`
 /// through the hazard pointer's seq_cst re-read (an acquire), which pairs with it, so the node's
 /// value and `next` are visible. The pop's unlinking CAS is seq_cst (hazard-pointer protocol,
-/// see hazard_pointers.hpp). CAS failures are relaxed: they only retry.
+/// see harness/core/hazard_pointers.hpp). CAS failures are relaxed: they only retry.
 /// When to use: an unbounded LIFO shared by a few threads, where a lock-free guarantee matters
 /// (no thread can block the others by being descheduled while holding a lock). When not to use:
 /// heavy contention on many cores, where the single head serialises everything (see
@@ -17,9 +17,9 @@
 /// Reference: R. K. Treiber, "Systems programming: coping with parallelism", IBM RJ 5118, 1986.
 #pragma once
 
+#include "harness/core/hazard_pointers.hpp"
 #include "harness/core/progress.hpp"
 #include "harness/core/sync.hpp"
-#include "patterns/lockfree_stack/hazard_pointers.hpp"
 
 #include <atomic>
 #include <cstddef>
@@ -48,7 +48,7 @@ template <class S>
 class TreiberCore {
  public:
   using NodeT = Node<S>;
-  using Hazards = HazardPointers<NodeT, S>;
+  using Hazards = sync::HazardDomain<S>;
   using Guard = typename Hazards::Guard;
 
   /// The outcome of one pop attempt.
@@ -57,7 +57,7 @@ class TreiberCore {
   explicit TreiberCore(std::size_t scan_threshold) : hazards_(scan_threshold) {}
   TreiberCore(const TreiberCore&) = delete;
   TreiberCore& operator=(const TreiberCore&) = delete;
-  ~TreiberCore() noexcept(kNothrowSync<S>) {
+  ~TreiberCore() noexcept(sync::kNothrowSync<S>) {
     // Relaxed: no operation runs concurrently with the destructor.
     for (NodeT* n = top_.load(std::memory_order_relaxed); n != nullptr;) {
       NodeT* next = n->next.load();
@@ -80,16 +80,18 @@ class TreiberCore {
 
   /// One attempt to pop, under `g` (whose hazard slot it uses). On kGot, `out` holds the value.
   Pop try_pop(Guard& g, std::uint64_t& out) {
-    NodeT* t = g.protect(top_);
+    NodeT* t = g.protect(0, top_);
     if (t == nullptr) return Pop::kEmpty;
     NodeT* next = t->next.load();  // safe: t is protected, and next never changes once pushed
-    // seq_cst: the unlink precedes any later scan in the total order (hazard_pointers.hpp).
-    // Failure relaxed: we only retry, re-protecting the new head.
+    // seq_cst: the unlink precedes any later scan in the total order
+    // (harness/core/hazard_pointers.hpp). Failure relaxed: we only retry, re-protecting the new
+    // head.
     if (!top_.compare_exchange_strong(t, next, std::memory_order_seq_cst,
                                       std::memory_order_relaxed)) {
       return Pop::kContended;
     }
     out = t->value.load();
+    g.clear(0);
     g.retire(t);
     return Pop::kGot;
   }
@@ -109,7 +111,7 @@ class TreiberStack {
   static constexpr std::string_view kName = "treiber_stack";
   static constexpr Progress kProgress = Progress::kLockFree;
 
-  TreiberStack() : TreiberStack(kDefaultScanThreshold) {}
+  TreiberStack() : TreiberStack(sync::kDefaultScanThreshold<S>) {}
   /// `scan_threshold`: retired nodes per hazard record before a scan (1: free eagerly).
   explicit TreiberStack(std::size_t scan_threshold) : core_(scan_threshold) {}
 

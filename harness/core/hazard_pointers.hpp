@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 /// @file
-/// Hazard pointers: safe memory reclamation for lock-free linked structures (Michael-Scott
-/// queue here; a Treiber stack can use the same domain).
+/// Hazard pointers: safe memory reclamation for lock-free linked structures (the Michael-Scott
+/// queue of lockfree_queue, the Treiber and elimination stacks of lockfree_stack), templated on
+/// the sync policy so that the model checker runs it with the structures that use it.
 ///
 /// A reader publishes the pointer it is about to dereference in a hazard slot, then re-reads the
 /// source to confirm the object is still reachable (`Guard::protect`). A thread that unlinks an
@@ -29,7 +30,7 @@
 /// object happen before its deletion. The record's `active` flag is claimed with an acquire CAS
 /// and released with a release store, which hands the retired list from one holder to the next.
 ///
-/// Under the model checker (`S` other than `sync::Real`) every retire scans (threshold 1), so the
+/// Under the model checker (`S` other than `Real`) every retire scans (threshold 1), so the
 /// few operations of a model test exercise reclamation. Retired objects come from `S::create`
 /// and go back through `S::destroy`, so under the checker a node freed while a reader can still
 /// reach it is reported as a use after free in the exploration, not only by AddressSanitizer.
@@ -50,14 +51,20 @@
 #include <type_traits>
 #include <vector>
 
-namespace cpb::patterns::lockfree_queue {
+namespace cpb::sync {
 
 /// Retired objects a record collects before it scans: 64 on real threads (amortises the scan
 /// over many retires), 1 under the model checker (every retire scans).
 template <class S>
-inline constexpr std::size_t kDefaultScanThreshold = std::is_same_v<S, sync::Real> ? 64 : 1;
+inline constexpr std::size_t kDefaultScanThreshold = std::is_same_v<S, Real> ? 64 : 1;
 
-template <class S = sync::Real>
+/// Whether a destructor that touches atomics may be noexcept: always with the real policy; not
+/// under the model checker, which abandons an execution by throwing from the scheduling point
+/// where each thread is suspended, which may be a store in a destructor.
+template <class S>
+inline constexpr bool kNothrowSync = std::is_same_v<S, Real>;
+
+template <class S = Real>
 class HazardDomain {
   struct Record;
 
@@ -86,10 +93,9 @@ class HazardDomain {
   class Guard {
    public:
     explicit Guard(HazardDomain& d) : d_(&d), rec_(d.claim()) {}
-    // The model checker abandons an execution by throwing from the scheduling point where each
-    // thread is suspended, which may be a store in release(); so under it (and only there, and
-    // only when no other exception is in flight) this destructor may throw.
-    ~Guard() noexcept(std::is_same_v<S, sync::Real>) { d_->release(*rec_); }
+    /// Under the model checker (and only when no other exception is in flight) this may throw:
+    /// see kNothrowSync.
+    ~Guard() noexcept(kNothrowSync<S>) { d_->release(*rec_); }
     Guard(const Guard&) = delete;
     Guard& operator=(const Guard&) = delete;
 
@@ -235,4 +241,4 @@ class HazardDomain {
   const std::size_t threshold_;
 };
 
-}  // namespace cpb::patterns::lockfree_queue
+}  // namespace cpb::sync

@@ -17,7 +17,7 @@ doc = json.load(open(sys.argv[1]))
 gb = ["name", "run_name", "run_type", "repetitions", "threads", "iterations", "real_time",
       "cpu_time", "time_unit"]
 ours = ["family", "impl", "scenario", "params", "items_per_second", "latency_ns",
-        "per_thread_items", "fairness", "placement"]
+        "per_thread_items", "fairness", "placement", "counters"]
 assert doc["context"]["num_cpus"] >= 1
 assert doc["cpbench"]["schema_version"] == 1
 assert "calibration" in doc["cpbench"] and "atomic_rtt_ns" in doc["cpbench"]["calibration"]["start"]
@@ -39,8 +39,11 @@ assert threads == {1, 2, 4}, threads
 names = {e["aggregate_name"] for e in aggs}
 assert names == {"mean", "median", "stddev", "cv"}, names
 med = [e for e in aggs if e["aggregate_name"] == "median"]
-assert all("vs_reference" in e for e in med if e["impl"] != "std_mutex" and e["scenario"] != "uncontended") or True
-assert all(e["vs_reference"]["impl"] == "std_mutex" for e in med if "vs_reference" in e)
+assert all(e["vs_reference"]["impl"] == "std_mutex" for e in med), med
+own = [e for e in med if e["impl"] == "ttas_spinlock"]
+assert own and all(e["vs_best_baseline"]["impl"] in ("std_mutex", "tbb_spin_mutex") for e in own)
+assert not any("vs_best_baseline" in e for e in med if e["baseline"])
+assert all(isinstance(e["counters"], dict) for e in its)
 assert any("scaling" in e for e in med)
 print(len(its), "iteration entries,", len(aggs), "aggregates")
 PY

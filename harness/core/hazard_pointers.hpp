@@ -10,12 +10,13 @@
 /// it reads every hazard slot of every record and deletes the retired objects no slot names.
 ///
 /// Records: a `Guard` claims a free record for the duration of one operation (a CAS on the
-/// record's `active` flag) and releases it at the end; the list of records only grows, and
-/// records live until the domain dies. Claiming per operation, rather than caching one record per
+/// record's `active` flag) and releases it at the end. The domain has 8 records built in (1
+/// under the model checker); when all are taken, a list of further records grows, and records
+/// live until the domain dies. Claiming per operation, rather than caching one record per
 /// thread, keeps the domain correct for threads that come and go (Google Benchmark starts new
 /// threads for every trial) and for the model checker, whose logical threads are fibers on one
 /// OS thread (a thread_local would be shared between them). Each thread starts its search at a
-/// record picked from its thread id, so threads mostly reuse "their" record and its cache line.
+/// record picked by `thread_hint()`, so threads mostly reuse "their" record and its cache line.
 /// The retired list travels with the record: whoever holds the record owns the list.
 ///
 /// Progress: lock-free. Claiming never waits (a taken record is skipped; when all are taken a
@@ -45,9 +46,7 @@
 #include <array>
 #include <atomic>
 #include <cstddef>
-#include <functional>
 #include <memory>
-#include <thread>
 #include <type_traits>
 #include <vector>
 
@@ -64,6 +63,15 @@ inline constexpr std::size_t kDefaultScanThreshold = std::is_same_v<S, Real> ? 6
 template <class S>
 inline constexpr bool kNothrowSync = std::is_same_v<S, Real>;
 
+/// A small number, distinct per OS thread (0, 1, 2 ... in the order threads first ask): a hint
+/// for spreading threads over records or slots, never needed for correctness.
+inline std::size_t thread_hint() {
+  static std::atomic<std::size_t> next{0};
+  // Relaxed: a distinct number is all that is wanted; nothing is published.
+  thread_local const std::size_t mine = next.fetch_add(1, std::memory_order_relaxed);
+  return mine;
+}
+
 template <class S = Real>
 class HazardDomain {
   struct Record;
@@ -77,10 +85,11 @@ class HazardDomain {
 
   /// Deletes every object still retired, and the records. No guard may be alive.
   ~HazardDomain() {
+    for_each_record(*this, [](Record& r) {
+      for (const Retired& x : r.retired.get()) x.del(x.p);
+    });
     // Relaxed: the domain is being destroyed; no other thread may use it any more.
-    Record* r = records_.load(std::memory_order_relaxed);
-    while (r != nullptr) {
-      for (const Retired& x : r->retired.get()) x.del(x.p);
+    for (Record* r = records_.load(std::memory_order_relaxed); r != nullptr;) {
       Record* next = r->next;
       delete r;
       r = next;
@@ -138,10 +147,7 @@ class HazardDomain {
   /// Objects retired and not yet deleted, over all records. Only while no guard is alive.
   [[nodiscard]] std::size_t pending() const {
     std::size_t n = 0;
-    // Relaxed: quiescent (no guard alive), as documented.
-    for (Record* r = records_.load(std::memory_order_relaxed); r != nullptr; r = r->next) {
-      n += r->retired.get().size();
-    }
+    for_each_record(*this, [&](const Record& r) { n += r.retired.get().size(); });
     return n;
   }
 
@@ -152,18 +158,22 @@ class HazardDomain {
   };
 
   struct alignas(128) Record {  // 128: x86 prefetches cache lines in pairs
-    typename S::template atomic<bool> active{true};
+    typename S::template atomic<bool> active{false};
     std::array<typename S::template atomic<void*>, kSlots> hazard{};
     Record* next = nullptr;  // written before the record is published, read-only afterwards
     typename S::template cell<std::vector<Retired>> retired;
   };
 
-  /// A record picked from the calling thread's id, where the search for a free record starts.
-  /// Under the model checker every logical thread shares one OS thread, hence one start: the
-  /// choice is deterministic, as replay requires.
-  static std::size_t start_index() {
-    return std::hash<std::thread::id>{}(std::this_thread::get_id()) % 8;
-  }
+  /// Records built into the domain: enough for the threads of one machine to each have their
+  /// own, found without a list walk. One under the model checker, where every record's slots
+  /// are scheduling points of every scan.
+  static constexpr std::size_t kFixed = std::is_same_v<S, Real> ? 8 : 1;
+
+  /// Where the search for a free record starts: a record of its own for each of the first
+  /// threads, so that they rarely meet on one (a thread that finds its record taken reads the
+  /// line that another thread writes on every operation). Under the model checker always the
+  /// first, so the choice does not depend on which OS threads ran before, as replay requires.
+  static std::size_t start_index() { return std::is_same_v<S, Real> ? thread_hint() % kFixed : 0; }
 
   static bool try_claim(Record& r) {
     // Relaxed: a hint that the record is taken; the CAS below decides.
@@ -176,21 +186,21 @@ class HazardDomain {
   }
 
   Record* claim() {
+    const std::size_t start = start_index();
+    for (std::size_t i = 0; i < kFixed; ++i) {
+      Record& r = fixed_[(start + i) % kFixed];
+      if (try_claim(r)) return &r;
+    }
+    // More operations at once than built-in records: the list, which only grows.
     // Acquire pairs with the release CAS that published each record: its fields are set.
     Record* head = records_.load(std::memory_order_acquire);
-    Record* start = head;
-    for (std::size_t i = start_index(); i > 0 && head != nullptr; --i) {
-      start = start->next != nullptr ? start->next : head;  // round the list
-    }
-    // From the preferred record to the end, then from the head up to it.
-    for (Record* r = start; r != nullptr; r = r->next) {
-      if (try_claim(*r)) return r;
-    }
-    for (Record* r = head; r != start; r = r->next) {
+    for (Record* r = head; r != nullptr; r = r->next) {
       if (try_claim(*r)) return r;
     }
     // Owned until published: an exception (the model checker abandoning an execution) frees it.
-    auto r = std::make_unique<Record>();  // active from the start
+    auto r = std::make_unique<Record>();
+    // Relaxed: the record is not published yet; the release CAS below publishes it.
+    r->active.store(true, std::memory_order_relaxed);
     r->next = head;
     // Release publishes the record's initialised fields to the acquire loads of the list;
     // relaxed on failure: we only retry with the new head.
@@ -198,6 +208,14 @@ class HazardDomain {
                                            std::memory_order_relaxed)) {
     }
     return r.release();
+  }
+
+  /// Calls `f` on every record of `d`: the built-in ones, then the list.
+  template <class Domain, class F>
+  static void for_each_record(Domain& d, F&& f) {
+    for (auto& r : d.fixed_) f(r);
+    // Acquire: as in claim().
+    for (Record* r = d.records_.load(std::memory_order_acquire); r != nullptr; r = r->next) f(*r);
   }
 
   void release(Record& r) {
@@ -217,13 +235,12 @@ class HazardDomain {
 
   void scan(Record& mine) {
     std::vector<void*> hazards;
-    // Acquire: as in claim().
-    for (Record* r = records_.load(std::memory_order_acquire); r != nullptr; r = r->next) {
-      for (auto& h : r->hazard) {
+    for_each_record(*this, [&](Record& r) {
+      for (auto& h : r.hazard) {
         // seq_cst: the other side of protect()'s handshake (see the file comment).
         if (void* p = h.load(); p != nullptr) hazards.push_back(p);
       }
-    }
+    });
     std::sort(hazards.begin(), hazards.end());
     auto& list = mine.retired.get();
     std::vector<Retired> keep;
@@ -237,6 +254,7 @@ class HazardDomain {
     list.swap(keep);
   }
 
+  std::array<Record, kFixed> fixed_;
   alignas(128) typename S::template atomic<Record*> records_{nullptr};
   const std::size_t threshold_;
 };

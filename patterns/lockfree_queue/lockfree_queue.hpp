@@ -28,6 +28,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <functional>
+#include <limits>
 #include <map>
 #include <memory>
 #include <set>
@@ -408,17 +409,20 @@ stress::RecordOptions record_options(const CheckConfig& c, std::size_t per_ms) {
   return o;
 }
 
-/// A FIFO queue that may refuse a push only while at least `at_least` elements are queued (a
-/// `kAtLeast` queue: stress::QueueSpec's exact capacity does not describe it). Pops as in
-/// stress::QueueSpec.
-struct AtLeastQueueSpec {
+/// A FIFO queue that may refuse a push only while at least `refuse_from` elements are queued,
+/// and never holds more than `hold_at_most`: a `kAtLeast` queue ({capacity, unlimited}) or a
+/// `kAtMost` one ({0, capacity}), which stress::QueueSpec's exact capacity does not describe.
+/// Pops as in stress::QueueSpec.
+struct CapacityQueueSpec {
   using State = stress::QueueSpec::State;
-  std::size_t at_least = 0;
+  std::size_t refuse_from = 0;
+  std::size_t hold_at_most = std::numeric_limits<std::size_t>::max();
 
   [[nodiscard]] State init() const { return {}; }
   bool step(State& s, const stress::Op& op) const {
     if (op.kind == stress::QueueSpec::kPush) {
-      if (!op.ok) return s.size() >= at_least;
+      if (!op.ok) return s.size() >= refuse_from;
+      if (s.size() >= hold_at_most) return false;
       s.push_back(op.arg);
       return true;
     }
@@ -438,8 +442,8 @@ struct AtLeastQueueSpec {
 
 /// Linearizability against a FIFO spec. `full`: capacity 2 and half the operations pushes, so
 /// the queue is often full and every refusal is checked: against the exact capacity
-/// (stress::QueueSpec) or the guaranteed one (AtLeastQueueSpec); else a capacity the run never
-/// reaches, against an unbounded spec.
+/// (stress::QueueSpec) or as CapacityQueueSpec says; else a capacity the run never reaches,
+/// against an unbounded spec.
 template <Queue Q>
 stress::CheckResult linearizable(const CheckConfig& c, bool full) {
   auto q = std::make_shared<Q>(full ? 2 : 1024);
@@ -451,10 +455,14 @@ stress::CheckResult linearizable(const CheckConfig& c, bool full) {
   // leave the checker several possible states until they are popped).
   auto body =
       queue_body(q, std::make_shared<Values>(o.threads), refused, full ? 1 : 2, full ? 2 : 5);
-  auto r =
-      (full && Q::kBound == Bound::kAtLeast)
-          ? stress::run_linearizability(name, AtLeastQueueSpec{q->capacity()}, o, body)
-          : stress::run_linearizability(name, stress::QueueSpec{full ? q->capacity() : 0}, o, body);
+  stress::CheckResult r;
+  if (full && Q::kBound == Bound::kAtLeast) {
+    r = stress::run_linearizability(name, CapacityQueueSpec{q->capacity()}, o, body);
+  } else if (full && Q::kBound == Bound::kAtMost) {
+    r = stress::run_linearizability(name, CapacityQueueSpec{0, q->capacity()}, o, body);
+  } else {
+    r = stress::run_linearizability(name, stress::QueueSpec{full ? q->capacity() : 0}, o, body);
+  }
   if (full && r.passed() && refused->load() == 0) {
     r.verdict = stress::Verdict::kError;
     r.failure = "the queue was never full: the bounded case went untested";

@@ -58,7 +58,8 @@ TYPED_TEST(QueueTest, InterleavedPushAndPopWrapAround) {
 TYPED_TEST(QueueTest, RefusesOnlyAsItsBoundSays) {
   TypeParam q(8);
   std::uint64_t got = 0;
-  if constexpr (TypeParam::kBound == Bound::kExact) {
+  // On one thread a `kAtMost` queue has no pop in flight: it refuses exactly when full.
+  if constexpr (TypeParam::kBound == Bound::kExact || TypeParam::kBound == Bound::kAtMost) {
     const std::size_t cap = q.capacity();
     ASSERT_GE(cap, 8U);
     for (std::uint64_t v = 1; v <= cap; ++v) ASSERT_TRUE(q.try_push(v)) << v;
@@ -174,8 +175,8 @@ Op push(std::int64_t v, bool ok = true) { return Op{0, QueueSpec::kPush, v, 0, o
 Op pop(std::int64_t v) { return Op{0, QueueSpec::kPop, 0, 0, true, v, 0, 0}; }
 Op pop_empty() { return Op{0, QueueSpec::kPop, 0, 0, false, 0, 0, 0}; }
 
-TEST(AtLeastQueueSpec, AcceptsRefusalsOnlyAtTheGuaranteedCapacity) {
-  const detail::AtLeastQueueSpec spec{2};
+TEST(CapacityQueueSpec, AtLeastAcceptsRefusalsOnlyAtTheGuaranteedCapacity) {
+  const detail::CapacityQueueSpec spec{2};
   EXPECT_TRUE(
       stress::check_linearizable(spec, sequential({push(1), push(2), push(3), push(4, false),
                                                    pop(1), pop(2), pop(3), pop_empty()}))
@@ -185,6 +186,16 @@ TEST(AtLeastQueueSpec, AcceptsRefusalsOnlyAtTheGuaranteedCapacity) {
       << "a refusal while holding less than the guaranteed capacity must fail";
   EXPECT_FALSE(stress::check_linearizable(spec, sequential({push(1), push(2), pop(2)})).passed())
       << "LIFO order must fail";
+}
+
+TEST(CapacityQueueSpec, AtMostAcceptsEarlyRefusalsButNeverMoreThanTheCapacity) {
+  const detail::CapacityQueueSpec spec{0, 2};
+  EXPECT_TRUE(stress::check_linearizable(
+                  spec, sequential({push(1, false), push(2), push(3), push(4, false), pop(2)}))
+                  .passed())
+      << "refusing early, and at the capacity, is allowed";
+  EXPECT_FALSE(stress::check_linearizable(spec, sequential({push(1), push(2), push(3)})).passed())
+      << "holding more than the capacity must fail";
 }
 
 TEST(PerProducerFifo, PassesAnInterleavingOfTwoProducersInOrder) {

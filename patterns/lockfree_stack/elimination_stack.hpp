@@ -45,6 +45,7 @@
 /// SPAA 2004.
 #pragma once
 
+#include "harness/core/hazard_pointers.hpp"
 #include "harness/core/progress.hpp"
 #include "harness/core/sync.hpp"
 #include "patterns/lockfree_stack/treiber_stack.hpp"
@@ -53,11 +54,10 @@
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
-#include <functional>
 #include <memory>
 #include <optional>
 #include <string_view>
-#include <thread>
+#include <type_traits>
 
 namespace cpb::patterns::lockfree_stack {
 
@@ -123,12 +123,18 @@ class EliminationStack {
     typename S::template atomic<std::uint64_t> value{0};
   };
 
-  /// A random slot index: a per-OS-thread xorshift, a hint only (any slot is correct).
+  /// A random slot index: a per-thread xorshift, a hint only (any slot is correct). Its state
+  /// lives through the policy: under the model checker it is per logical thread and fresh in
+  /// every execution, with one seed for all, so a replay makes the same picks.
+  struct PickState {
+    std::uint32_t x = 0;  ///< 0: not seeded yet (xorshift never reaches 0 from another state)
+  };
   static std::size_t pick() {
-    thread_local std::uint32_t x =
-        static_cast<std::uint32_t>(std::hash<std::thread::id>{}(std::this_thread::get_id())) *
-            2654435761U +
-        1;
+    std::uint32_t& x = S::template thread_local_value<PickState>().x;
+    if (x == 0) {
+      const std::size_t hint = std::is_same_v<S, sync::Real> ? sync::thread_hint() : 0;
+      x = static_cast<std::uint32_t>(hint) * 2654435761U + 1;
+    }
     x ^= x << 13;
     x ^= x >> 17;
     x ^= x << 5;

@@ -4,11 +4,15 @@
 /// of a TYPED_TEST_SUITE, so adding an implementation to the list enrols it in every test.
 #pragma once
 
+#include "harness/core/registry.hpp"
 #include "harness/core/sync.hpp"
 #include "harness/core/type_list.hpp"
+#include "harness/stress/result.hpp"
 
 #include <gtest/gtest.h>
 
+#include <chrono>
+#include <functional>
 #include <string>
 #include <tuple>
 #include <type_traits>
@@ -51,6 +55,38 @@ struct ImplName {
     return std::string(T::kName);
   }
 };
+
+/// The configuration of the `stress` tests: each check's budget is CPB_STRESS_MS, else 300 ms.
+inline CheckConfig stress_config() {
+  CheckConfig c;
+  c.budget = stress::default_budget(std::chrono::milliseconds(300));
+  return c;
+}
+
+/// The configuration of the `model` tests: 1 s per check, split among the strategies, with the
+/// checker's fixed seed.
+inline CheckConfig model_config() {
+  CheckConfig c;
+  c.budget = std::chrono::milliseconds(1000);
+  return c;
+}
+
+/// Runs `Fam`'s registered checks of one mode (`&Check::stress` or `&Check::model`) with `cfg`
+/// and expects each to pass having checked something. Returns how many ran.
+template <class Fam>
+int expect_registered_checks_pass(
+    std::function<stress::CheckResult(const CheckConfig&)> Check::*mode, const CheckConfig& cfg) {
+  int ran = 0;
+  for (const Check& c : Fam::checks()) {
+    const auto& run = c.*mode;
+    if (!run) continue;
+    const stress::CheckResult r = run(cfg);
+    EXPECT_TRUE(r.passed()) << c.name << ": " << stress::format(r);
+    EXPECT_GT(r.samples, 0U) << c.name << ": nothing was checked";
+    ++ran;
+  }
+  return ran;
+}
 
 /// True in a ThreadSanitizer build.
 inline constexpr bool kTsan = sync::kTsan;

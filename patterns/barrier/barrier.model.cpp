@@ -22,28 +22,16 @@
 namespace cpb::patterns::barrier {
 namespace {
 
-CheckConfig model_config() {
-  CheckConfig c;
-  c.budget = std::chrono::milliseconds(1000);
-  c.seed = 0x5eed;
-  return c;
-}
-
 template <class B>
 class BarrierModel : public ::testing::Test {};
 TYPED_TEST_SUITE(BarrierModel, testing::ToGTest<OwnImpls>, testing::ImplName);
 
 TYPED_TEST(BarrierModel, RegisteredModelChecksPass) {
   static_assert(sync::sync_templated<TypeParam>);
-  int ran = 0;
-  for (const Check& c : Family<TypeParam>::checks()) {
-    if (!c.model) continue;
-    const stress::CheckResult r = c.model(model_config());
-    EXPECT_TRUE(r.passed()) << c.name << ": " << r.failure << "\n" << r.details;
-    EXPECT_GT(r.samples, 0U) << c.name << " explored no execution";
-    ++ran;
-  }
-  EXPECT_GT(ran, 0) << "no model check is registered for " << TypeParam::kName;
+  EXPECT_GT(testing::expect_registered_checks_pass<Family<TypeParam>>(&Check::model,
+                                                                      testing::model_config()),
+            0)
+      << "no model check is registered for " << TypeParam::kName;
 }
 
 // -- seeded bug twins ---------------------------------------------------------------------
@@ -122,7 +110,7 @@ void expect_caught(std::string_view kind) {
     return detail::episodes_model<Bug>(std::string("barrier/") + std::string(Bug::kName) +
                                        "/episodes");
   });
-  const stress::CheckResult r = model(model_config());
+  const stress::CheckResult r = model(testing::model_config());
   ASSERT_FALSE(r.passed()) << "the model checker missed the seeded bug in " << Bug::kName;
   EXPECT_EQ(r.verdict, stress::Verdict::kFail) << r.failure;
   EXPECT_EQ(r.kind, kind) << r.failure << "\n" << r.details;

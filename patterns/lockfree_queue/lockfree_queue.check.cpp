@@ -18,28 +18,15 @@
 namespace cpb::patterns::lockfree_queue {
 namespace {
 
-std::chrono::milliseconds budget() {
-  const char* env = std::getenv("CPB_STRESS_MS");
-  return std::chrono::milliseconds(env != nullptr ? std::atoi(env) : 300);
-}
-
 template <class Q>
 class QueueStress : public ::testing::Test {};
 TYPED_TEST_SUITE(QueueStress, testing::ToGTest<Impls>, testing::ImplName);
 
 TYPED_TEST(QueueStress, RegisteredStressChecksPass) {
-  int ran = 0;
-  for (const Check& c : Family<TypeParam>::checks()) {
-    if (!c.stress) continue;
-    CheckConfig cfg;
-    cfg.budget = budget();
-    const stress::CheckResult r = c.stress(cfg);
-    std::printf("%s", stress::format(r).c_str());
-    EXPECT_TRUE(r.passed()) << c.name << ": " << r.failure << "\n" << r.details;
-    EXPECT_GT(r.samples, 0U) << c.name << ": no operation was checked";
-    ++ran;
-  }
-  EXPECT_GT(ran, 0) << "no stress check is registered";
+  EXPECT_GT(testing::expect_registered_checks_pass<Family<TypeParam>>(&Check::stress,
+                                                                      testing::stress_config()),
+            0)
+      << "no stress check is registered for " << TypeParam::kName;
 }
 
 }  // namespace

@@ -25,28 +25,14 @@ namespace {
 
 using OwnImpls = testing::SyncTemplated<Impls>;  // the own stacks
 
-CheckConfig one_second() {
-  CheckConfig cfg;
-  cfg.budget = std::chrono::milliseconds(1000);
-  return cfg;
-}
-
 template <class St>
 class StackModel : public ::testing::Test {};
 TYPED_TEST_SUITE(StackModel, OwnImpls, testing::ImplName);
 
 TYPED_TEST(StackModel, RegisteredModelChecksPass) {
-  int ran = 0;
-  for (const Check& c : Family<TypeParam>::checks()) {
-    if (!c.model) continue;
-    const stress::CheckResult r = c.model(one_second());
-    ++ran;
-    std::printf("%s: %s (%llu executions, %.0f ms)\n", c.name.c_str(), r.details.c_str(),
-                static_cast<unsigned long long>(r.samples), r.elapsed_ms);
-    EXPECT_TRUE(r.passed()) << r.failure << "\n" << r.details;
-    EXPECT_GT(r.samples, 0U);
-  }
-  EXPECT_EQ(ran, 2);
+  EXPECT_EQ(testing::expect_registered_checks_pass<Family<TypeParam>>(&Check::model,
+                                                                      testing::model_config()),
+            2);
 }
 
 // -- the seeded bug twins --------------------------------------------------------------------
@@ -118,7 +104,7 @@ TEST(StackModelTwin, RelaxedPushIsCaughtAsADataRace) {
     return detail::lifo_model<BuggyTreiber<Bug::kRelaxedPush, check::Sync>>(
         "lockfree_stack/twin/lifo");
   });
-  const stress::CheckResult r = run(one_second());
+  const stress::CheckResult r = run(testing::model_config());
   std::printf("%s\n", r.failure.c_str());
   ASSERT_FALSE(r.passed()) << "the relaxed push was not caught: " << r.details;
   EXPECT_EQ(r.kind, "data-race") << r.details;
@@ -130,7 +116,7 @@ TEST(StackModelTwin, UnprotectedPopIsCaughtByTheCheckerHeap) {
     return detail::pairs_model<BuggyTreiber<Bug::kUnprotectedPop, check::Sync>>(
         "lockfree_stack/twin/pairs");
   });
-  const stress::CheckResult r = run(one_second());
+  const stress::CheckResult r = run(testing::model_config());
   std::printf("%s\n", r.failure.c_str());
   ASSERT_FALSE(r.passed()) << "the unprotected pop was not caught: " << r.details;
   // The checker heap reports whichever comes first: the free racing with the unprotected read
@@ -145,7 +131,7 @@ TEST(StackModelTwin, TreiberStackPasses) {
   for (const auto& t :
        {detail::lifo_model<TreiberStack<check::Sync>>("lockfree_stack/fixed/lifo"),
         detail::pairs_model<TreiberStack<check::Sync>>("lockfree_stack/fixed/pairs")}) {
-    const stress::CheckResult r = check::model_mode([t] { return t; })(one_second());
+    const stress::CheckResult r = check::model_mode([t] { return t; })(testing::model_config());
     EXPECT_TRUE(r.passed()) << r.failure << "\n" << r.details;
   }
 }

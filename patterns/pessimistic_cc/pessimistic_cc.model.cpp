@@ -21,28 +21,14 @@
 namespace cpb::patterns::pessimistic_cc {
 namespace {
 
-CheckConfig one_second() {
-  CheckConfig cfg;
-  cfg.budget = std::chrono::milliseconds(1000);
-  return cfg;
-}
-
 template <class St>
 class PccModel : public ::testing::Test {};
 TYPED_TEST_SUITE(PccModel, transactions::OwnImpls<Impls>, testing::ImplName);
 
 TYPED_TEST(PccModel, RegisteredModelChecksPass) {
-  int ran = 0;
-  for (const Check& c : Family<TypeParam>::checks()) {
-    if (!c.model) continue;
-    const stress::CheckResult r = c.model(one_second());
-    ++ran;
-    std::printf("%s: %s (%llu executions, %.0f ms)\n", c.name.c_str(), r.details.c_str(),
-                static_cast<unsigned long long>(r.samples), r.elapsed_ms);
-    EXPECT_TRUE(r.passed()) << r.failure << "\n" << r.details;
-    EXPECT_GT(r.samples, 0U);
-  }
-  EXPECT_EQ(ran, 1);
+  EXPECT_EQ(testing::expect_registered_checks_pass<Family<TypeParam>>(&Check::model,
+                                                                      testing::model_config()),
+            1);
 }
 
 // -- the seeded bug twin --------------------------------------------------------------------
@@ -109,7 +95,7 @@ TEST(PccModelTwin, ReleasingLocksEarlyIsCaught) {
     return transactions::conservation_model<EarlyRelease2pl<check::Sync>>(
         "pessimistic_cc/twin/conservation");
   });
-  const stress::CheckResult r = run(one_second());
+  const stress::CheckResult r = run(testing::model_config());
   std::printf("%s\n", r.failure.c_str());
   ASSERT_FALSE(r.passed()) << "the early release was not caught: " << r.details;
   EXPECT_EQ(r.kind, "assertion") << r.details;

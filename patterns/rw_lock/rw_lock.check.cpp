@@ -20,11 +20,6 @@
 namespace cpb::patterns::rw_lock {
 namespace {
 
-std::chrono::milliseconds budget() {
-  const char* env = std::getenv("CPB_STRESS_MS");
-  return std::chrono::milliseconds(env != nullptr ? std::atoi(env) : 300);
-}
-
 template <class L>
 class RwLockStress : public ::testing::Test {};
 TYPED_TEST_SUITE(RwLockStress, testing::ToGTest<Impls>, testing::ImplName);
@@ -105,7 +100,7 @@ TYPED_TEST(RwLockStress, WritersAloneReadersUntornNoLostUpdates) {
       reads.fetch_add(mine_r);
     });
   }
-  std::this_thread::sleep_for(budget());
+  std::this_thread::sleep_for(testing::stress_config().budget);
   stop.store(true);
   for (auto& t : threads) t.join();
   EXPECT_EQ(violations.load(), 0U) << "a writer shared the lock with another thread";
@@ -140,14 +135,10 @@ TYPED_TEST(RwLockStress, EveryThreadMakesProgress) {
 
 // The registered checks (`cpbench check --family rw_lock --mode stress`) pass.
 TYPED_TEST(RwLockStress, RegisteredStressChecksPass) {
-  CheckConfig c;
-  c.budget = budget();
-  for (const auto& check : Family<TypeParam>::checks()) {
-    ASSERT_TRUE(check.stress) << check.name;
-    const auto r = check.stress(c);
-    EXPECT_TRUE(r.passed()) << check.name << ": " << r.failure << "\n" << r.details;
-    EXPECT_GT(r.samples, 0U) << check.name;
-  }
+  EXPECT_GT(testing::expect_registered_checks_pass<Family<TypeParam>>(&Check::stress,
+                                                                      testing::stress_config()),
+            0)
+      << "no stress check is registered for " << TypeParam::kName;
 }
 
 }  // namespace

@@ -26,17 +26,9 @@ TYPED_TEST_SUITE(RwLockModel, Own, testing::ImplName);
 
 TYPED_TEST(RwLockModel, RegisteredModelChecksPass) {
   static_assert(sync::sync_templated<TypeParam>);
-  CheckConfig c;
-  c.budget = std::chrono::milliseconds(1'000);
-  int ran = 0;
-  for (const auto& check : Family<TypeParam>::checks()) {
-    if (!check.model) continue;
-    ++ran;
-    const auto r = check.model(c);
-    EXPECT_TRUE(r.passed()) << check.name << ": " << r.failure << "\n" << r.details;
-    EXPECT_GT(r.samples, 0U);
-  }
-  EXPECT_EQ(ran, 2);
+  EXPECT_EQ(testing::expect_registered_checks_pass<Family<TypeParam>>(&Check::model,
+                                                                      testing::model_config()),
+            2);
 }
 
 // -- seeded bugs ------------------------------------------------------------------------------

@@ -22,28 +22,15 @@
 namespace cpb::patterns::semaphore {
 namespace {
 
-CheckConfig model_config() {
-  CheckConfig c;
-  c.budget = std::chrono::milliseconds(1000);
-  c.seed = 0x5eed;
-  return c;
-}
-
 template <class T>
 class SemaphoreModel : public ::testing::Test {};
 TYPED_TEST_SUITE(SemaphoreModel, testing::ToGTest<OwnImpls>, testing::ImplName);
 
 TYPED_TEST(SemaphoreModel, RegisteredModelChecksPass) {
   static_assert(sync::sync_templated<TypeParam>);
-  int ran = 0;
-  for (const Check& c : Family<TypeParam>::checks()) {
-    if (!c.model) continue;
-    const stress::CheckResult r = c.model(model_config());
-    EXPECT_TRUE(r.passed()) << c.name << ": " << r.failure << "\n" << r.details;
-    EXPECT_GT(r.samples, 0U) << c.name << " explored no execution";
-    ++ran;
-  }
-  EXPECT_EQ(ran, 4) << "a model check is missing for " << TypeParam::kName;
+  EXPECT_EQ(testing::expect_registered_checks_pass<Family<TypeParam>>(&Check::model,
+                                                                      testing::model_config()),
+            4);
 }
 
 // -- seeded bug twins ---------------------------------------------------------------------
@@ -94,7 +81,7 @@ class BrokenAtomicSemaphore {
 };
 
 void expect_caught(const check::TestCase& test, std::string_view kind) {
-  const stress::CheckResult r = check::model_mode([test] { return test; })(model_config());
+  const stress::CheckResult r = check::model_mode([test] { return test; })(testing::model_config());
   ASSERT_FALSE(r.passed()) << "the model checker missed the seeded bug in " << test.name;
   EXPECT_EQ(r.verdict, stress::Verdict::kFail) << r.failure;
   EXPECT_EQ(r.kind, kind) << r.failure << "\n" << r.details;

@@ -15,24 +15,15 @@
 namespace cpb::patterns::singleton {
 namespace {
 
-std::chrono::milliseconds budget() {
-  const char* env = std::getenv("CPB_STRESS_MS");
-  return std::chrono::milliseconds(env != nullptr ? std::atoi(env) : 300);
-}
-
 template <class L>
 class SingletonStress : public ::testing::Test {};
 TYPED_TEST_SUITE(SingletonStress, testing::ToGTest<Impls>, testing::ImplName);
 
 TYPED_TEST(SingletonStress, RegisteredStressChecksPass) {
-  CheckConfig c;
-  c.budget = budget();
-  for (const auto& check : Family<TypeParam>::checks()) {
-    ASSERT_TRUE(check.stress) << check.name;
-    const auto r = check.stress(c);
-    EXPECT_TRUE(r.passed()) << check.name << ": " << r.failure << "\n" << r.details;
-    EXPECT_GE(r.samples, 100U) << check.name << ": the check runs at least 100 rounds";
-  }
+  EXPECT_GT(testing::expect_registered_checks_pass<Family<TypeParam>>(&Check::stress,
+                                                                      testing::stress_config()),
+            0)
+      << "no stress check is registered for " << TypeParam::kName;
 }
 
 }  // namespace

@@ -31,17 +31,9 @@ TYPED_TEST(SingletonModel, RegisteredModelChecksPass) {
   static_assert(sync::sync_templated<TypeParam>);
   static_assert(std::is_same_v<typename sync::rebind_t<TypeParam, S>::value_type, Widget<S>>,
                 "the payload is rebound with the implementation, so its fields are race-checked");
-  CheckConfig c;
-  c.budget = std::chrono::milliseconds(1'000);
-  int ran = 0;
-  for (const auto& check : Family<TypeParam>::checks()) {
-    if (!check.model) continue;
-    ++ran;
-    const auto r = check.model(c);
-    EXPECT_TRUE(r.passed()) << check.name << ": " << r.failure << "\n" << r.details;
-    EXPECT_GT(r.samples, 0U);
-  }
-  EXPECT_EQ(ran, 1);
+  EXPECT_EQ(testing::expect_registered_checks_pass<Family<TypeParam>>(&Check::model,
+                                                                      testing::model_config()),
+            1);
 }
 
 // -- seeded bugs: dclp.hpp with one thing changed ---------------------------------------------

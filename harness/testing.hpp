@@ -4,6 +4,7 @@
 /// of a TYPED_TEST_SUITE, so adding an implementation to the list enrols it in every test.
 #pragma once
 
+#include "harness/check/explore.hpp"
 #include "harness/core/registry.hpp"
 #include "harness/core/sync.hpp"
 #include "harness/core/type_list.hpp"
@@ -86,6 +87,44 @@ int expect_registered_checks_pass(
     ++ran;
   }
   return ran;
+}
+
+/// The searches a seeded-bug twin must be caught by: bounded DFS (preemption bound 2) ...
+inline check::Config twin_dfs() {
+  check::Config c;
+  c.strategy = check::Strategy::kDfs;
+  c.preemption_bound = 2;
+  c.max_executions = 200'000;
+  c.max_seconds = 10;
+  return c;
+}
+/// ... and a random walk.
+inline check::Config twin_random_walk() {
+  check::Config c;
+  c.strategy = check::Strategy::kRandom;
+  c.max_executions = 20'000;
+  c.max_seconds = 10;
+  return c;
+}
+
+/// Both searches catch `t`, with failure `kind`.
+inline void expect_caught(const check::TestCase& t, check::FailureKind kind) {
+  for (const check::Config& c : {twin_dfs(), twin_random_walk()}) {
+    const check::Result r = check::explore(c, t);
+    ASSERT_FALSE(r.ok()) << t.name << " not caught by " << to_string(c.strategy) << ": "
+                         << r.summary();
+    EXPECT_EQ(r.failure->kind, kind) << r.report();
+  }
+}
+
+/// Both searches, 1 s each, find nothing wrong with `t` (a fixed twin).
+inline void expect_passes(const check::TestCase& t) {
+  for (check::Config c : {twin_dfs(), twin_random_walk()}) {
+    c.max_seconds = 1;
+    const check::Result r = check::explore(c, t);
+    EXPECT_TRUE(r.ok()) << r.report();
+    EXPECT_GT(r.executions, 0U);
+  }
 }
 
 /// True in a ThreadSanitizer build.

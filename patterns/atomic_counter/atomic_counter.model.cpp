@@ -34,40 +34,6 @@ TYPED_TEST(CounterModel, RegisteredModelChecksPass) {
             1);
 }
 
-check::Config dfs() {
-  check::Config c;
-  c.strategy = check::Strategy::kDfs;
-  c.preemption_bound = 2;
-  c.max_executions = 200'000;
-  c.max_seconds = 10;
-  return c;
-}
-check::Config random_walk() {
-  check::Config c;
-  c.strategy = check::Strategy::kRandom;
-  c.max_executions = 20'000;
-  c.max_seconds = 10;
-  return c;
-}
-
-void expect_caught(const check::TestCase& t, check::FailureKind kind) {
-  for (const check::Config& c : {dfs(), random_walk()}) {
-    const check::Result r = check::explore(c, t);
-    ASSERT_FALSE(r.ok()) << t.name << " not caught by " << to_string(c.strategy) << ": "
-                         << r.summary();
-    EXPECT_EQ(r.failure->kind, kind) << r.report();
-  }
-}
-
-void expect_passes(const check::TestCase& t) {
-  for (check::Config c : {dfs(), random_walk()}) {
-    c.max_seconds = 1;
-    const check::Result r = check::explore(c, t);
-    EXPECT_TRUE(r.ok()) << r.report();
-    EXPECT_GT(r.executions, 0U);
-  }
-}
-
 // -- seeded bugs ------------------------------------------------------------------------------
 
 /// A sharded counter that assumes each shard has one writer and increments it with a relaxed
@@ -84,8 +50,9 @@ class PlainShardCounter : public ShardedCounter<Sy> {
 };
 
 TEST(CounterSeededBugs, ShardIncrementWithoutAnRmwLosesUpdates) {
-  expect_caught(detail::increments_model<PlainShardCounter<S>>("atomic_counter/bug/plain_shard"),
-                check::FailureKind::kAssertion);
+  testing::expect_caught(
+      detail::increments_model<PlainShardCounter<S>>("atomic_counter/bug/plain_shard"),
+      check::FailureKind::kAssertion);
 }
 
 /// A mutex counter whose load skips the lock ("a read of one word is atomic anyway").
@@ -96,14 +63,14 @@ class UnlockedLoadMutexCounter : public MutexCounter<Sy> {
 };
 
 TEST(CounterSeededBugs, MutexCounterLoadOutsideTheLockIsADataRace) {
-  expect_caught(
+  testing::expect_caught(
       detail::increments_model<UnlockedLoadMutexCounter<S>>("atomic_counter/bug/unlocked_load"),
       check::FailureKind::kDataRace);
 }
 
 TEST(CounterSeededBugs, FixedTwinsPass) {
-  expect_passes(detail::increments_model<ShardedCounter<S>>("atomic_counter/fix/sharded"));
-  expect_passes(detail::increments_model<MutexCounter<S>>("atomic_counter/fix/mutex"));
+  testing::expect_passes(detail::increments_model<ShardedCounter<S>>("atomic_counter/fix/sharded"));
+  testing::expect_passes(detail::increments_model<MutexCounter<S>>("atomic_counter/fix/mutex"));
 }
 
 // -- the sharded counter is not linearizable with deltas above 1 -------------------------------
@@ -134,12 +101,12 @@ check::TestCase never_one(std::string name) {
 }
 
 TEST(ShardedCounterConsistency, LoadCanReturnACountThatNeverExisted) {
-  expect_caught(never_one<ShardedCounter<S>>("atomic_counter/sharded/never_one"),
-                check::FailureKind::kAssertion);
+  testing::expect_caught(never_one<ShardedCounter<S>>("atomic_counter/sharded/never_one"),
+                         check::FailureKind::kAssertion);
 }
 
 TEST(ShardedCounterConsistency, FetchAddCounterNeverDoes) {
-  expect_passes(never_one<FetchAddCounter<S>>("atomic_counter/fetch_add/never_one"));
+  testing::expect_passes(never_one<FetchAddCounter<S>>("atomic_counter/fetch_add/never_one"));
 }
 
 }  // namespace

@@ -8,7 +8,6 @@
 #include "harness/check/registered.hpp"
 #include "harness/testing.hpp"
 #include "patterns/optimistic_cc/optimistic_cc.impls.hpp"
-#include "patterns/optimistic_cc/transactions_testing.hpp"
 
 #include <gtest/gtest.h>
 
@@ -22,7 +21,7 @@ namespace {
 
 template <class St>
 class OccModel : public ::testing::Test {};
-TYPED_TEST_SUITE(OccModel, transactions::OwnImpls<Impls>, testing::ImplName);
+TYPED_TEST_SUITE(OccModel, testing::SyncTemplated<Impls>, testing::ImplName);
 
 TYPED_TEST(OccModel, RegisteredModelChecksPass) {
   EXPECT_EQ(testing::expect_registered_checks_pass<Family<TypeParam>>(&Check::model,

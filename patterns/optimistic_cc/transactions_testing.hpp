@@ -1,38 +1,32 @@
 // SPDX-License-Identifier: Apache-2.0
 /// @file
-/// Test helpers for the transactional-store families: `OwnImpls<Impls>`, the implementations of
-/// a family's TypeList that are templates on the sync policy (the ones the model checker can
-/// run), as a GoogleTest type list. Used by the `*.model.cpp` of `optimistic_cc` and
-/// `pessimistic_cc`.
+/// Test helpers shared by the transactional-store families (`optimistic_cc`, `pessimistic_cc`).
 #pragma once
 
-#include "harness/core/sync.hpp"
-#include "harness/core/type_list.hpp"
+#include "harness/stress/result.hpp"
+#include "harness/testing.hpp"
 
 #include <gtest/gtest.h>
 
-#include <tuple>
-#include <type_traits>
-#include <utility>
+#include <cstdio>
 
 namespace cpb::patterns::transactions {
 
-/// `OwnImpls<Impls>`: the implementations of a TypeList that are templates on the sync policy
-/// (the ones the model checker can run), as a GoogleTest type list.
-template <class L>
-struct OwnOf;
-template <class... T>
-struct OwnOf<TypeList<T...>> {
-  using tuple = decltype(std::tuple_cat(
-      std::declval<std::conditional_t<sync::sync_templated<T>, std::tuple<T>, std::tuple<>>>()...));
-};
-template <class Tuple>
-struct TupleTypes;
-template <class... T>
-struct TupleTypes<std::tuple<T...>> {
-  using type = ::testing::Types<T...>;
-};
-template <class L>
-using OwnImpls = typename TupleTypes<typename OwnOf<L>::tuple>::type;
+/// Runs `Fam`'s registered stress checks (the `conservation` check of a store) on real threads
+/// and expects each to pass having committed both snapshots and transfers.
+template <class Fam>
+void expect_stress_checks_pass() {
+  int ran = 0;
+  for (const Check& c : Fam::checks()) {
+    if (!c.stress) continue;
+    const stress::CheckResult r = c.stress(testing::stress_config());
+    ++ran;
+    std::printf("%s", stress::format(r).c_str());
+    EXPECT_TRUE(r.passed()) << r.failure << "\n" << r.details;
+    EXPECT_GT(r.stat("snapshots"), 0);
+    EXPECT_GT(r.stat("transfers"), 0);
+  }
+  EXPECT_GT(ran, 0);
+}
 
 }  // namespace cpb::patterns::transactions

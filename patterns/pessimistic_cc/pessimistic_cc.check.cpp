@@ -4,14 +4,11 @@
 // initial total). Runs for a bounded time (CPB_STRESS_MS, default 300 ms).
 #include "patterns/pessimistic_cc/pessimistic_cc.hpp"
 
-#include "harness/stress/result.hpp"
 #include "harness/testing.hpp"
+#include "patterns/optimistic_cc/transactions_testing.hpp"
 #include "patterns/pessimistic_cc/pessimistic_cc.impls.hpp"
 
 #include <gtest/gtest.h>
-
-#include <chrono>
-#include <cstdio>
 
 namespace cpb::patterns::pessimistic_cc {
 namespace {
@@ -21,19 +18,7 @@ class StoreStress : public ::testing::Test {};
 TYPED_TEST_SUITE(StoreStress, testing::ToGTest<Impls>, testing::ImplName);
 
 TYPED_TEST(StoreStress, RegisteredChecksPassOnRealThreads) {
-  CheckConfig cfg;
-  cfg.budget = stress::default_budget(std::chrono::milliseconds(300));
-  int ran = 0;
-  for (const Check& c : Family<TypeParam>::checks()) {
-    if (!c.stress) continue;
-    const stress::CheckResult r = c.stress(cfg);
-    ++ran;
-    std::printf("%s", stress::format(r).c_str());
-    EXPECT_TRUE(r.passed()) << r.failure << "\n" << r.details;
-    EXPECT_GT(r.stat("snapshots"), 0);
-    EXPECT_GT(r.stat("transfers"), 0);
-  }
-  EXPECT_GT(ran, 0);
+  transactions::expect_stress_checks_pass<Family<TypeParam>>();
 }
 
 }  // namespace

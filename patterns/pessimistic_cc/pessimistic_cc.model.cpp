@@ -9,7 +9,6 @@
 
 #include "harness/check/registered.hpp"
 #include "harness/testing.hpp"
-#include "patterns/optimistic_cc/transactions_testing.hpp"
 #include "patterns/pessimistic_cc/pessimistic_cc.impls.hpp"
 
 #include <gtest/gtest.h>
@@ -23,7 +22,7 @@ namespace {
 
 template <class St>
 class PccModel : public ::testing::Test {};
-TYPED_TEST_SUITE(PccModel, transactions::OwnImpls<Impls>, testing::ImplName);
+TYPED_TEST_SUITE(PccModel, testing::SyncTemplated<Impls>, testing::ImplName);
 
 TYPED_TEST(PccModel, RegisteredModelChecksPass) {
   EXPECT_EQ(testing::expect_registered_checks_pass<Family<TypeParam>>(&Check::model,

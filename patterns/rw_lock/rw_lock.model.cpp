@@ -33,31 +33,6 @@ TYPED_TEST(RwLockModel, RegisteredModelChecksPass) {
 
 // -- seeded bugs ------------------------------------------------------------------------------
 
-check::Config dfs() {
-  check::Config c;
-  c.strategy = check::Strategy::kDfs;
-  c.preemption_bound = 2;
-  c.max_executions = 200'000;
-  c.max_seconds = 10;
-  return c;
-}
-check::Config random_walk() {
-  check::Config c;
-  c.strategy = check::Strategy::kRandom;
-  c.max_executions = 20'000;
-  c.max_seconds = 10;
-  return c;
-}
-
-void expect_caught(const check::TestCase& t, check::FailureKind kind) {
-  for (const check::Config& c : {dfs(), random_walk()}) {
-    const check::Result r = check::explore(c, t);
-    ASSERT_FALSE(r.ok()) << t.name << " not caught by " << to_string(c.strategy) << ": "
-                         << r.summary();
-    EXPECT_EQ(r.failure->kind, kind) << r.report();
-  }
-}
-
 /// A seqlock whose reader never re-checks the sequence: it accepts whatever it read, even
 /// while a writer was halfway through.
 template <class Sy>
@@ -67,8 +42,9 @@ class NoRecheckSeqlock : public Seqlock<Sy> {
 };
 
 TEST(RwLockSeededBugs, SeqlockReaderThatDoesNotRecheckSeesATornPair) {
-  expect_caught(detail::readers_model<NoRecheckSeqlock<S>>("rw_lock/bug/seqlock_no_recheck"),
-                check::FailureKind::kAssertion);
+  testing::expect_caught(
+      detail::readers_model<NoRecheckSeqlock<S>>("rw_lock/bug/seqlock_no_recheck"),
+      check::FailureKind::kAssertion);
 }
 
 /// A writer-preferring spinlock whose writer releases the lock with a relaxed RMW: the next
@@ -80,7 +56,7 @@ class RelaxedUnlockRwSpinlock : public RwSpinlock<Sy> {
 };
 
 TEST(RwLockSeededBugs, RwSpinlockWriterUnlockWithRelaxedOrderIsADataRace) {
-  expect_caught(
+  testing::expect_caught(
       detail::readers_model<RelaxedUnlockRwSpinlock<S>>("rw_lock/bug/rw_spinlock_relaxed_unlock"),
       check::FailureKind::kDataRace);
 }
@@ -95,14 +71,14 @@ class RelaxedLeaveBigReaderLock : public BigReaderLock<Sy> {
 };
 
 TEST(RwLockSeededBugs, BigReaderLockRelaxedUnlockSharedIsADataRace) {
-  expect_caught(
+  testing::expect_caught(
       detail::writers_model<RelaxedLeaveBigReaderLock<S>>("rw_lock/bug/big_reader_relaxed_leave"),
       check::FailureKind::kDataRace);
 }
 
 // The fixed twins (the real implementations) pass the same tests under the same search.
 TEST(RwLockSeededBugs, FixedTwinsPass) {
-  for (const check::Config& c : {dfs(), random_walk()}) {
+  for (const check::Config& c : {testing::twin_dfs(), testing::twin_random_walk()}) {
     for (const auto& t : {detail::readers_model<Seqlock<S>>("rw_lock/fix/seqlock"),
                           detail::readers_model<RwSpinlock<S>>("rw_lock/fix/rw_spinlock"),
                           detail::writers_model<BigReaderLock<S>>("rw_lock/fix/big_reader")}) {

@@ -38,31 +38,6 @@ TYPED_TEST(SingletonModel, RegisteredModelChecksPass) {
 
 // -- seeded bugs: dclp.hpp with one thing changed ---------------------------------------------
 
-check::Config dfs() {
-  check::Config c;
-  c.strategy = check::Strategy::kDfs;
-  c.preemption_bound = 2;
-  c.max_executions = 200'000;
-  c.max_seconds = 10;
-  return c;
-}
-check::Config random_walk() {
-  check::Config c;
-  c.strategy = check::Strategy::kRandom;
-  c.max_executions = 20'000;
-  c.max_seconds = 10;
-  return c;
-}
-
-void expect_caught(const check::TestCase& t, check::FailureKind kind) {
-  for (const check::Config& c : {dfs(), random_walk()}) {
-    const check::Result r = check::explore(c, t);
-    ASSERT_FALSE(r.ok()) << t.name << " not caught by " << to_string(c.strategy) << ": "
-                         << r.summary();
-    EXPECT_EQ(r.failure->kind, kind) << r.report();
-  }
-}
-
 /// `Dclp` with a different fast-path order and, optionally, without the re-check under the
 /// mutex.
 template <class T, class Sy, std::memory_order kFastPath, bool kRecheck>
@@ -100,21 +75,23 @@ class BrokenDclp {
 };
 
 TEST(SingletonSeededBugs, DclpWithARelaxedFastPathLoadIsADataRace) {
-  expect_caught(detail::exactly_once_model<
-                    BrokenDclp<Widget<S>, S, std::memory_order_relaxed, /*kRecheck=*/true>>(
-                    "singleton/bug/dclp_relaxed_fast_path"),
-                check::FailureKind::kDataRace);
+  testing::expect_caught(
+      detail::exactly_once_model<
+          BrokenDclp<Widget<S>, S, std::memory_order_relaxed, /*kRecheck=*/true>>(
+          "singleton/bug/dclp_relaxed_fast_path"),
+      check::FailureKind::kDataRace);
 }
 
 TEST(SingletonSeededBugs, DclpWithoutTheRecheckConstructsTwice) {
-  expect_caught(detail::exactly_once_model<
-                    BrokenDclp<Widget<S>, S, std::memory_order_acquire, /*kRecheck=*/false>>(
-                    "singleton/bug/dclp_no_recheck"),
-                check::FailureKind::kAssertion);
+  testing::expect_caught(
+      detail::exactly_once_model<
+          BrokenDclp<Widget<S>, S, std::memory_order_acquire, /*kRecheck=*/false>>(
+          "singleton/bug/dclp_no_recheck"),
+      check::FailureKind::kAssertion);
 }
 
 TEST(SingletonSeededBugs, FixedTwinPasses) {
-  for (check::Config c : {dfs(), random_walk()}) {
+  for (check::Config c : {testing::twin_dfs(), testing::twin_random_walk()}) {
     c.max_seconds = 1;
     const check::Result r = check::explore(
         c, detail::exactly_once_model<

@@ -2,7 +2,8 @@
 // The model checker's speed (issue 3, numbers in README.md):
 // - executions per second of random mode on a 2-thread message-passing test (aim >= 1 M/s;
 //   Relacy reaches 0.8-4 M/s on such tests);
-// - executions that bounded DFS with sleep sets needs to exhaust the correct 3-item SPSC ring
+// - executions that bounded DFS with partial-order reduction needs to exhaust the correct 3-item
+// SPSC ring
 //   (capacity 4) at preemption bounds 1, 2, 3 and unbounded (Relacy: 140 / 1,503 / 10,778 /
 //   59.2 M).
 // Run: build/release/harness/check/cpb_check_bench --benchmark_min_time=1
@@ -94,9 +95,10 @@ struct SpscRing {
   }
 };
 
-/// One exhaustive DFS (sleep sets) of the ring per iteration at preemption bound `range(0)`
-/// (-1: unbounded), under SC (`range(1)` 0) or TSO (1); counters: the executions it needed and
-/// the branches sleep sets pruned.
+/// One exhaustive DFS of the ring per iteration at preemption bound `range(0)` (-1: unbounded),
+/// under SC (`range(1)` 0) or TSO (1), with the default reduction (`range(2)` 1: DPOR where it
+/// applies) or sleep sets alone (0); counters: the executions it needed and the branches sleep
+/// sets pruned.
 void BM_DfsSpscRing(benchmark::State& state) {
   const auto test = cpb::check::make_test<SpscRing>(
       "bench_spsc_ring", {[](SpscRing& s) { s.produce(); }, [](SpscRing& s) { s.consume(); }});
@@ -104,6 +106,7 @@ void BM_DfsSpscRing(benchmark::State& state) {
   c.strategy = cpb::check::Strategy::kDfs;
   c.preemption_bound = static_cast<int>(state.range(0));
   c.tier = state.range(1) == 0 ? cpb::check::Tier::kSc : cpb::check::Tier::kTso;
+  c.dpor = state.range(2) != 0;
   c.iterative = false;
   c.max_executions = 0;
   c.max_seconds = 0;
@@ -116,8 +119,8 @@ void BM_DfsSpscRing(benchmark::State& state) {
   state.counters["pruned"] = static_cast<double>(r.pruned);
 }
 BENCHMARK(BM_DfsSpscRing)
-    ->ArgNames({"bound", "tso"})
-    ->ArgsProduct({{1, 2, 3, -1}, {0, 1}})
+    ->ArgNames({"bound", "tso", "dpor"})
+    ->ArgsProduct({{1, 2, 3, -1}, {0, 1}, {1, 0}})
     ->Unit(benchmark::kMillisecond);
 
 }  // namespace

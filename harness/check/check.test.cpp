@@ -8,12 +8,16 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include <array>
 #include <atomic>
 #include <chrono>
+#include <functional>
 #include <mutex>
+#include <set>
 #include <stdexcept>
 #include <string>
 #include <thread>
+#include <vector>
 
 namespace cpb::check {
 namespace {
@@ -426,7 +430,8 @@ TEST(CheckDfs, SleepSetsPruneButKeepTheSameVerdicts) {
                                            s.c.store(2);
                                          }});
   Config with = dfs(-1);
-  Config without = dfs(-1);
+  with.dpor = false;
+  Config without = with;
   without.sleep_sets = false;
   const Result a = explore(with, t);
   const Result b = explore(without, t);
@@ -434,6 +439,249 @@ TEST(CheckDfs, SleepSetsPruneButKeepTheSameVerdicts) {
   EXPECT_TRUE(a.exhausted && b.exhausted);
   EXPECT_LT(a.executions, b.executions);
   EXPECT_GT(a.pruned + a.executions, 0U);
+}
+
+// ---- dynamic partial-order reduction --------------------------------------------------------
+
+/// The final states that a search reaches: each execution's final check adds one.
+using Outcomes = std::set<std::vector<int>>;
+
+Result explore_outcomes(Config c, const std::function<TestCase(Outcomes*)>& make, Outcomes& out) {
+  c.max_executions = 0;
+  c.max_seconds = 0;
+  out.clear();
+  return explore(c, make(&out));
+}
+
+/// Without a bound, DPOR with sleep sets reaches every final state that the search without
+/// reduction reaches, in fewer executions than sleep sets alone. Under a preemption bound, DPOR
+/// (with BPOR's extra backtracking, without sleep sets) reaches every final state that the
+/// bounded search without reduction reaches.
+void expect_dpor_complete(const std::function<TestCase(Outcomes*)>& make) {
+  for (const int bound : {-1, 1, 2}) {
+    Config plain = dfs(bound);
+    plain.iterative = false;
+    plain.dpor = false;
+    plain.sleep_sets = false;
+    Config dpor = plain;
+    dpor.dpor = true;
+    dpor.sleep_sets = bound < 0;
+    Outcomes all;
+    Outcomes reduced;
+    const Result a = explore_outcomes(plain, make, all);
+    const Result d = explore_outcomes(dpor, make, reduced);
+    ASSERT_TRUE(a.ok() && d.ok()) << a.report() << d.report();
+    ASSERT_TRUE(a.exhausted && d.exhausted);
+    EXPECT_EQ(reduced, all) << "bound " << bound << ": " << d.summary();
+    EXPECT_LT(d.executions, a.executions) << "bound " << bound;
+    EXPECT_GT(all.size(), 1U);
+    if (bound < 0) {
+      Config sleep = plain;
+      sleep.sleep_sets = true;
+      Outcomes slept;
+      const Result z = explore_outcomes(sleep, make, slept);
+      EXPECT_EQ(slept, all);
+      EXPECT_LT(d.executions, z.executions);
+    }
+  }
+}
+
+/// A random straight-line program: per thread a few loads, stores and fetch_adds on three
+/// atomics; each load's value is recorded.
+struct Program {
+  struct Op {
+    int kind;  // 0 load, 1 store, 2 fetch_add
+    int var;
+    int value;
+  };
+  std::vector<std::vector<Op>> threads;
+
+  static Program random(std::uint64_t seed, int nthreads, int nops) {
+    std::uint64_t x = seed * 0x9e3779b97f4a7c15ULL + 1;
+    const auto next = [&x](int n) {
+      x ^= x << 13;
+      x ^= x >> 7;
+      x ^= x << 17;
+      return static_cast<int>(x % static_cast<std::uint64_t>(n));
+    };
+    Program p;
+    for (int t = 0; t < nthreads; ++t) {
+      auto& ops = p.threads.emplace_back();
+      for (int k = 0; k < nops; ++k) ops.push_back({next(3), next(3), 1 + next(3)});
+    }
+    return p;
+  }
+  [[nodiscard]] std::string text() const {
+    std::string out;
+    for (std::size_t t = 0; t < threads.size(); ++t) {
+      out += "t" + std::to_string(t + 1) + ":";
+      for (const Op& o : threads[t]) {
+        out += std::string(" ") + "LSF"[o.kind] + "xyz"[o.var] + std::to_string(o.value);
+      }
+      out += "\n";
+    }
+    return out;
+  }
+  TestCase test(Outcomes* out) const {
+    struct St {
+      std::array<S::atomic<int>, 3> v{};
+      std::vector<int> seen = std::vector<int>(32);
+    };
+    std::vector<std::function<void(St&)>> fns;
+    int slot = 0;
+    for (const auto& ops : threads) {
+      fns.emplace_back([ops, slot](St& s) {
+        int at = slot;
+        for (const Op& o : ops) {
+          auto& a = s.v[static_cast<std::size_t>(o.var)];
+          if (o.kind == 0) s.seen[static_cast<std::size_t>(at++)] = a.load();
+          if (o.kind == 1) a.store(o.value);
+          if (o.kind == 2) s.seen[static_cast<std::size_t>(at++)] = a.fetch_add(o.value);
+        }
+      });
+      slot += static_cast<int>(ops.size());
+    }
+    return make_test<St>("dpor_program", std::move(fns), [out](St& s) {
+      std::vector<int> o = s.seen;
+      for (auto& a : s.v) o.push_back(a.load());
+      out->insert(o);
+    });
+  }
+};
+
+TEST(CheckDpor, RandomProgramsReachEveryFinalState) {
+  for (std::uint64_t seed = 1; seed <= 200; ++seed) {
+    const Program p = Program::random(seed, 3, 3);
+    // Sleep sets alone are complete without a bound.
+    Config plain = dfs(-1);
+    plain.dpor = false;
+    Config dpor = dfs(-1);
+    Outcomes all;
+    Outcomes reduced;
+    const auto make = [&p](Outcomes* o) { return p.test(o); };
+    const Result a = explore_outcomes(plain, make, all);
+    const Result d = explore_outcomes(dpor, make, reduced);
+    ASSERT_TRUE(a.exhausted && d.exhausted);
+    ASSERT_EQ(reduced, all) << "seed " << seed << ", " << d.executions << " vs " << a.executions
+                            << " executions, program:\n"
+                            << p.text() << [&] {
+                                 std::string m;
+                                 for (const auto& v : all) {
+                                   if (reduced.count(v) != 0) continue;
+                                   for (int x : v) m += std::to_string(x) + " ";
+                                   m += "\n";
+                                 }
+                                 return m;
+                               }();
+  }
+}
+
+TEST(CheckDpor, IndependentThreadsNeedOneExecution) {
+  struct St {
+    S::atomic<int> a{0}, b{0}, c{0};
+  };
+  std::vector<std::function<void(St&)>> threads;
+  for (int i = 0; i < 3; ++i) {
+    threads.emplace_back([i](St& s) {
+      S::atomic<int>& x = i == 0 ? s.a : (i == 1 ? s.b : s.c);
+      x.store(1);
+      x.store(2);
+    });
+  }
+  const auto t = make_test<St>("indep_dpor", std::move(threads));
+  const Result r = explore(dfs(-1), t);
+  ASSERT_TRUE(r.ok());
+  EXPECT_TRUE(r.exhausted);
+  EXPECT_EQ(r.executions, 1U);
+}
+
+TEST(CheckDpor, ReachesEveryFinalStateOfRacingRegisters) {
+  struct St {
+    S::atomic<int> x{0}, y{0};
+    std::array<int, 4> r{};
+  };
+  expect_dpor_complete([](Outcomes* out) {
+    return make_test<St>("dpor_registers",
+                         {[](St& s) {
+                            s.x.store(1);
+                            s.r[0] = s.y.load();
+                          },
+                          [](St& s) {
+                            s.y.store(1);
+                            s.r[1] = s.x.load();
+                            s.x.store(2);
+                          },
+                          [](St& s) {
+                            s.r[2] = s.x.load();
+                            s.y.store(2);
+                            s.r[3] = s.y.load();
+                          }},
+                         [out](St& s) {
+                           out->insert({s.r[0], s.r[1], s.r[2], s.r[3], s.x.load(), s.y.load()});
+                         });
+  });
+}
+
+TEST(CheckDpor, ReachesEveryFinalStateOfLocksAndCas) {
+  struct St {
+    S::mutex m;
+    S::atomic<int> next{0}, cas{0};
+    std::array<int, 2> order{}, seen{};
+    int tried = 0;
+  };
+  std::vector<std::function<void(St&)>> threads;
+  for (int i = 0; i < 2; ++i) {
+    threads.emplace_back([i](St& s) {
+      {
+        std::lock_guard g(s.m);
+        const int at = s.next.load();
+        s.next.store(at + 1);
+        s.order[static_cast<std::size_t>(at)] = i + 1;
+      }
+      int v = 0;
+      s.seen[static_cast<std::size_t>(i)] = s.cas.compare_exchange_strong(v, i + 1) ? -1 : v;
+    });
+  }
+  threads.emplace_back([](St& s) {
+    if (!s.m.try_lock()) return;
+    s.tried = 1 + s.next.load();
+    s.m.unlock();
+  });
+  expect_dpor_complete([threads](Outcomes* out) {
+    return make_test<St>("dpor_locks_cas", threads, [out](St& s) {
+      out->insert({s.order[0], s.order[1], s.seen[0], s.seen[1], s.tried, s.cas.load()});
+    });
+  });
+}
+
+TEST(CheckDpor, ReachesEveryFinalStateOfACondVarHandOff) {
+  struct St {
+    S::mutex m;
+    S::condition_variable cv;
+    S::atomic<int> ready{0};
+    std::array<int, 2> seen{};
+  };
+  expect_dpor_complete([](Outcomes* out) {
+    return make_test<St>("dpor_condvar",
+                         {[](St& s) {
+                            std::lock_guard g(s.m);
+                            s.ready.store(1);
+                            s.cv.notify_all();
+                          },
+                          [](St& s) {
+                            std::unique_lock g(s.m);
+                            s.cv.wait(g, [&] { return s.ready.load() != 0; });
+                            s.seen[0] = s.ready.load() + 1;
+                            s.ready.store(2);
+                          },
+                          [](St& s) {
+                            std::lock_guard g(s.m);
+                            s.seen[1] = s.ready.load();
+                          }},
+                         [out](St& s) {
+                           out->insert({s.seen[0], s.seen[1], s.ready.load()});
+                         });
+  });
 }
 
 TEST(CheckDfs, IterativeBoundStopsWhenNothingIsCut) {

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "harness/check/chooser.hpp"
 
+#include "harness/check/dpor.hpp"
+
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -156,8 +158,8 @@ namespace {
 
 class DfsChooser final : public Chooser {
  public:
-  DfsChooser(int max_bound, bool iterative, bool sleep_sets)
-      : max_bound_(max_bound), sleep_sets_(sleep_sets) {
+  DfsChooser(int max_bound, bool iterative, bool sleep_sets, bool dpor)
+      : max_bound_(max_bound), sleep_sets_(sleep_sets), dpor_(dpor) {
     stats_.bound = (max_bound < 0 || !iterative) ? max_bound : 0;
     stats_.per_bound.push_back(0);
   }
@@ -167,6 +169,7 @@ class DfsChooser final : public Chooser {
     depth_ = 0;
     preemptions_ = 0;
     sleep_ = 0;
+    if (dpor_) order_.reset();
     ++stats_.per_bound.back();
     return true;
   }
@@ -179,17 +182,21 @@ class DfsChooser final : public Chooser {
       n.preemptible = d.current_preemptible;
       n.preemptions = preemptions_;
       n.sleep = sleep_ & d.allowed;
-      const std::uint32_t cand = candidates(n);
+      // Prefer continuing the current thread (no preemption), else the lowest id. Under DPOR
+      // the other threads are explored only where a race asks for them, so the bound cuts
+      // nothing when the current thread can go on.
+      const std::uint32_t cur_bit = d.current >= 0 ? 1U << static_cast<unsigned>(d.current) : 0;
+      const bool go_on = dpor_ && (n.allowed & ~n.sleep & cur_bit) != 0;
+      const std::uint32_t cand = go_on ? cur_bit : candidates(n, n.allowed);
       if (cand == 0) {
         ++stats_.pruned;
         --stats_.per_bound.back();
         return -1;  // every allowed thread is asleep or over the bound: redundant
       }
-      // Prefer continuing the current thread (no preemption), else the lowest id.
-      const std::uint32_t cur_bit = d.current >= 0 ? 1U << static_cast<unsigned>(d.current) : 0;
       n.chosen =
           static_cast<std::int8_t>((cand & cur_bit) != 0 ? d.current : std::countr_zero(cand));
       n.done = 1U << static_cast<unsigned>(n.chosen);
+      n.backtrack = n.done;
       stack_.push_back(n);
     }
     Node& n = stack_[depth_++];
@@ -226,6 +233,27 @@ class DfsChooser final : public Chooser {
     return stack_[depth_++].chosen != 0;
   }
 
+  [[nodiscard]] bool wants_steps() const override { return dpor_; }
+
+  void on_spawn(int tid) override {
+    if (dpor_) order_.spawned(static_cast<unsigned>(tid), last_tid_);
+  }
+
+  // Source-DPOR (Abdulla et al., JACM'17): each step's races with earlier events ask, at the
+  // point before the earlier event, for a thread that starts the reversed order.
+  void on_step(const Step& s) override {
+    order_.ran(s.tid, s.pending[s.tid], s.joined, s.decided ? static_cast<int>(depth_) - 1 : -1,
+               on_race_);
+    last_tid_ = s.tid;
+  }
+
+  // A free (or a reused block) is a write to every object in the block, done by the running
+  // thread after its latest step: it races with the unordered accesses of other threads.
+  void on_heap(unsigned tid, const void* block, std::size_t size, bool shared) override {
+    const auto* lo = static_cast<const char*>(block);
+    order_.wrote(tid, lo, lo + size, shared ? &order_ : nullptr, on_race_);
+  }
+
   void end_execution(std::uint64_t /*steps*/) override {
     // Truncate to the decisions actually made (a pruned execution stops early).
     stack_.resize(depth_);
@@ -238,7 +266,7 @@ class DfsChooser final : public Chooser {
           return;
         }
       } else {
-        const std::uint32_t cand = candidates(n) & ~n.done;
+        const std::uint32_t cand = candidates(n, (dpor_ ? n.backtrack : n.allowed) & ~n.done);
         if (cand != 0) {
           n.chosen = static_cast<std::int8_t>(std::countr_zero(cand));
           n.done |= 1U << static_cast<unsigned>(n.chosen);
@@ -265,6 +293,7 @@ class DfsChooser final : public Chooser {
     std::uint32_t allowed = 0;
     std::uint32_t done = 0;
     std::uint32_t sleep = 0;
+    std::uint32_t backtrack = 0;  ///< DPOR: the threads to explore here
     std::int8_t chosen = 0;
     std::int8_t current = -1;
     bool preemptible = false;
@@ -272,9 +301,9 @@ class DfsChooser final : public Chooser {
     int preemptions = 0;
   };
 
-  /// Threads that may be explored at `n`: allowed, awake, and within the preemption bound.
-  std::uint32_t candidates(const Node& n) {
-    std::uint32_t cand = n.allowed & ~n.sleep;
+  /// The threads of `want` that may be explored at `n`: awake and within the preemption bound.
+  std::uint32_t candidates(const Node& n, std::uint32_t want) {
+    std::uint32_t cand = want & ~n.sleep;
     if (n.preemptible && stats_.bound >= 0 && n.preemptions >= stats_.bound) {
       // Flushes are the memory system acting, not preemptions: the bound does not cut them.
       const std::uint32_t keep = (1U << static_cast<unsigned>(n.current)) | kFlushMask;
@@ -284,20 +313,54 @@ class DfsChooser final : public Chooser {
     return cand;
   }
 
+  /// The race of `event` with a later one asks for one of `initials` to run before it.
+  void reverse(std::uint32_t event, std::uint32_t initials) {
+    add_backtrack(order_.tag(event), initials);
+    // Bounded (BPOR, Coons et al., OOPSLA'13): running the thread there may be a preemption
+    // over the bound; at the latest context switch before it, it may run without one.
+    if (stats_.bound >= 0) {
+      const int s = order_.last_switch_before(event);
+      if (s >= 0) add_backtrack(order_.tag(static_cast<std::uint32_t>(s)), initials);
+    }
+  }
+  /// At decision `node`: nothing to do if one of `initials` is explored there already; else
+  /// one of them that may run there (awake, if one is), or every thread that may run there
+  /// when none of them may (blocked, or giving way). Events without a decision had one thread
+  /// to run: nothing else can go first there.
+  void add_backtrack(int node, std::uint32_t initials) {
+    if (node < 0) return;
+    Node& n = stack_[static_cast<std::size_t>(node)];
+    if ((initials & n.backtrack) != 0) return;
+    std::uint32_t cand = initials & n.allowed;
+    if (cand == 0) {
+      n.backtrack |= n.allowed;
+      return;
+    }
+    if ((cand & ~n.sleep) != 0) cand &= ~n.sleep;
+    n.backtrack |= cand & (~cand + 1);
+  }
+
   int max_bound_;
   bool sleep_sets_;
+  bool dpor_;
   bool finished_ = false;
   std::vector<Node> stack_;
   std::size_t depth_ = 0;
   int preemptions_ = 0;
   std::uint32_t sleep_ = 0;
+  detail::TraceOrder order_;
+  unsigned last_tid_ = 0;
+  detail::TraceOrder::OnRace on_race_ = [this](std::uint32_t e, std::uint32_t initials) {
+    reverse(e, initials);
+  };
   DfsStats stats_;
 };
 
 }  // namespace
 
-std::unique_ptr<Chooser> make_dfs_chooser(int max_bound, bool iterative, bool sleep_sets) {
-  return std::make_unique<DfsChooser>(max_bound, iterative, sleep_sets);
+std::unique_ptr<Chooser> make_dfs_chooser(int max_bound, bool iterative, bool sleep_sets,
+                                          bool dpor) {
+  return std::make_unique<DfsChooser>(max_bound, iterative, sleep_sets, dpor);
 }
 
 DfsStats dfs_stats(const Chooser& c) { return dynamic_cast<const DfsChooser&>(c).stats(); }

@@ -27,6 +27,15 @@ struct Decision {
   unsigned threads = 0;                 ///< threads created so far
 };
 
+/// One step of an execution (for dynamic partial-order reduction), reported for every step
+/// whether or not there was a choice: thread `tid` ran its pending operation.
+struct Step {
+  unsigned tid = 0;
+  bool decided = false;                 ///< the chooser picked it (its latest pick_thread)
+  int joined = -1;                      ///< the thread that a join waited for, else -1
+  const detail::Op* pending = nullptr;  ///< next operation of every thread, before the step
+};
+
 /// Kinds of yes/no choices.
 enum class BoolKind : std::uint8_t { kSpuriousWakeup, kWeakCasFailure };
 
@@ -39,6 +48,14 @@ class Chooser {
   virtual int pick_thread(const Decision& d) = 0;
   virtual bool pick_bool(BoolKind kind) = 0;
   virtual void on_spawn(int /*tid*/) {}
+  /// True when the chooser wants `on_step` for every step of the executions.
+  [[nodiscard]] virtual bool wants_steps() const { return false; }
+  virtual void on_step(const Step& /*step*/) {}
+  /// With `wants_steps`: the running thread `tid` freed, or was handed a reused, block of the
+  /// checker heap (a write to all of it), after its latest step; `shared`: the heap's free list
+  /// is shared state too (Config::reuse_freed).
+  virtual void on_heap(unsigned /*tid*/, const void* /*block*/, std::size_t /*size*/,
+                       bool /*shared*/) {}
   /// Called after each execution with its step count.
   virtual void end_execution(std::uint64_t /*steps*/) {}
 };
@@ -59,8 +76,11 @@ struct PctStats {
 /// `c` must come from make_pct_chooser.
 PctStats pct_stats(const Chooser& c, unsigned depth);
 
-/// Bounded exhaustive depth-first search with sleep sets.
-std::unique_ptr<Chooser> make_dfs_chooser(int max_bound, bool iterative, bool sleep_sets);
+/// Bounded exhaustive depth-first search with sleep sets and, with `dpor`, dynamic
+/// partial-order reduction: a node explores only the threads that a race in some execution
+/// through it asks for (Flanagan & Godefroid), not every thread that could run there.
+std::unique_ptr<Chooser> make_dfs_chooser(int max_bound, bool iterative, bool sleep_sets,
+                                          bool dpor);
 struct DfsStats {
   int bound = 0;                         ///< the preemption bound being (or last) explored
   bool complete = false;                 ///< every execution within `bound` was explored

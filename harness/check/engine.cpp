@@ -222,6 +222,7 @@ Outcome Engine::run(const std::function<void()>& body, Chooser& chooser,
   epoch_ = g_epoch.fetch_add(1, std::memory_order_relaxed) + 1;  // a counter: orders nothing
   next_id_.fill(0);
   chooser_ = &chooser;
+  report_steps_ = chooser.wants_steps();
   trace_ = trace;
   if (trace_ != nullptr) trace_->clear();
   decisions_.clear();
@@ -418,6 +419,7 @@ int Engine::decide(int cur) {
   }
   if (allowed == 0) allowed = en;
   int r = std::countr_zero(allowed);
+  bool decided = false;
   // TSO: flushing a buffered store is a choice beside running a thread, until a thread runs.
   for (std::uint32_t choices = allowed | (tso() ? flushes() : 0); std::popcount(choices) > 1;
        choices = allowed | flushes()) {
@@ -425,9 +427,20 @@ int Engine::decide(int cur) {
     r = chooser_->pick_thread(d);
     if (r < 0) return -1;
     decisions_.push_back(static_cast<std::uint8_t>(r));
-    if (static_cast<unsigned>(r) < kFlushBase) break;
+    decided = static_cast<unsigned>(r) < kFlushBase;
+    if (decided) break;
     flush_one(static_cast<unsigned>(r) - kFlushBase);
     r = std::countr_zero(allowed);
+  }
+  if (report_steps_) {
+    Step s;
+    s.tid = static_cast<unsigned>(r);
+    s.decided = decided;
+    const Op& op = pending_[s.tid];
+    if (op.kind == OpKind::kJoin)
+      s.joined = static_cast<int>(static_cast<const Thread*>(op.obj) - threads_.data());
+    s.pending = pending_.data();
+    chooser_->on_step(s);
   }
   // The chosen thread takes a step: threads that gave way to it need not wait for it now.
   const std::uint32_t clear = ~(1U << static_cast<unsigned>(r));
@@ -1181,6 +1194,10 @@ void* Engine::allocate(std::size_t size, std::size_t align, const char* type) {
     p = carve(size, align);
     blocks_.push_back({p, size, align, type, false, static_cast<std::uint8_t>(cur_), 0});
   }
+  // A fresh block holds nothing anyone touched; with reuse, which block a thread gets depends
+  // on the order of the frees and allocations of all threads.
+  if (report_steps_ && cfg_.reuse_freed && !aborting_ && cur_ >= 0)
+    chooser_->on_heap(static_cast<unsigned>(cur_), p, size, true);
   if (trace_ != nullptr && !aborting_) {
     record_obj(OpKind::kAlloc, ObjKind::kNone, 0, type, {}, reinterpret_cast<std::uintptr_t>(p), 1);
     trace_->back().vkind = ValueKind::kPointer;
@@ -1255,6 +1272,8 @@ void Engine::end_free(const void* p) {
   b->freed = true;
   b->free_tid = static_cast<std::uint8_t>(cur_ < 0 ? 0 : cur_);
   ++freed_blocks_;
+  if (report_steps_ && !aborting_ && cur_ >= 0)
+    chooser_->on_heap(static_cast<unsigned>(cur_), p, b->size, cfg_.reuse_freed);
   if (trace_ != nullptr && !aborting_) {
     record_obj(OpKind::kFree, ObjKind::kNone, 0, b->type, {}, reinterpret_cast<std::uintptr_t>(p),
                1);

@@ -294,6 +294,7 @@ class Engine {
   std::array<std::unique_ptr<Stack>, kMaxThreads> stacks_{};
   Context host_;
   Chooser* chooser_ = nullptr;
+  bool report_steps_ = false;  ///< the chooser wants every step (DPOR)
   std::vector<Event>* trace_ = nullptr;
   std::vector<std::uint8_t> decisions_;
   std::uint64_t epoch_ = 0;

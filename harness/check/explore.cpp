@@ -405,7 +405,8 @@ Result explore(const Config& config, const TestCase& test) {
       chooser = make_pct_chooser(config.seed, config.pct_depth, config.spurious_probability);
       break;
     case Strategy::kDfs:
-      chooser = make_dfs_chooser(config.preemption_bound, config.iterative, config.sleep_sets);
+      chooser = make_dfs_chooser(config.preemption_bound, config.iterative, config.sleep_sets,
+                                 config.dpor && config.tier == Tier::kSc);
       break;
   }
 

@@ -1,0 +1,170 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "harness/check/dpor.hpp"
+
+#include <algorithm>
+#include <bit>
+
+namespace cpb::check::detail {
+
+namespace {
+
+/// A lock that blocks while the lock is held: no unlock of the same lock can run beside it, so
+/// the two are never reversed; the race is with the holder's own lock.
+bool blocking_acquire(OpKind k) {
+  return k == OpKind::kLock || k == OpKind::kLockShared || k == OpKind::kCvReacquire;
+}
+bool release(OpKind k) { return k == OpKind::kUnlock || k == OpKind::kUnlockShared; }
+
+}  // namespace
+
+void TraceOrder::reset() {
+  events_.clear();
+  for (auto& l : by_thread_) l.clear();
+  objects_.clear();
+  for (auto& c : clocks_) c.clear();
+}
+
+void TraceOrder::spawned(unsigned child, unsigned parent) { clocks_[child] = clocks_[parent]; }
+
+const TraceOrder::Object* TraceOrder::find(const void* key) const {
+  // A handful of objects per test: a linear search, newest first, beats hashing.
+  for (auto it = objects_.rbegin(); it != objects_.rend(); ++it) {
+    if (it->key == key) return &*it;
+  }
+  return nullptr;
+}
+
+TraceOrder::Object& TraceOrder::get(const void* key) {
+  if (const Object* o = find(key)) return const_cast<Object&>(*o);
+  Object& o = objects_.emplace_back();
+  o.key = key;
+  o.last_write.fill(-1);
+  o.last_access.fill(-1);
+  o.last_not_release.fill(-1);
+  return o;
+}
+
+void TraceOrder::conflicts(const void* key, bool write, bool acquire, unsigned tid,
+                           std::vector<std::uint32_t>& out) const {
+  const Object* o = key != nullptr ? find(key) : nullptr;
+  if (o == nullptr) return;
+  for (unsigned u = 0; u < kMaxThreads; ++u) {
+    if (u == tid) continue;
+    // A write conflicts with every access, a read only with writes. A thread's latest such
+    // event is the only candidate: its earlier ones happen before it, so not directly before.
+    const std::int32_t e =
+        acquire ? o->last_not_release[u] : (write ? o->last_access[u] : o->last_write[u]);
+    if (e >= 0 && events_[static_cast<std::size_t>(e)].local > clocks_[tid].c[u]) {
+      out.push_back(static_cast<std::uint32_t>(e));
+    }
+  }
+}
+
+void TraceOrder::access(Object& o, const Op& op, unsigned tid, std::int32_t event) {
+  const VectorClock& c = clocks_[tid];
+  if (op.write) {
+    o.written = c;
+    o.read = c;
+    o.last_write[tid] = event;
+  } else {
+    o.read.join(c);
+  }
+  o.last_access[tid] = event;
+  if (!release(op.kind)) o.last_not_release[tid] = event;
+}
+
+void TraceOrder::ran(unsigned tid, const Op& op, int joined, int tag, const OnRace& on_race) {
+  races_.clear();
+  for (const void* key : {op.obj, op.obj2}) {
+    conflicts(key, op.write, blocking_acquire(op.kind), tid, races_);
+  }
+  VectorClock& c = clocks_[tid];
+  const std::uint32_t local = ++c.c[tid];
+  if (joined >= 0) c.join(clocks_[static_cast<unsigned>(joined)]);
+  for (const void* key : {op.obj, op.obj2}) {
+    if (key == nullptr) continue;
+    const Object& o = get(key);
+    c.join(o.written);
+    if (op.write) c.join(o.read);  // a write comes after every earlier access
+  }
+  const auto index = static_cast<std::uint32_t>(events_.size());
+  events_.push_back({static_cast<std::uint8_t>(tid), local, tag, c});
+  by_thread_[tid].push_back(index);
+  for (const void* key : {op.obj, op.obj2}) {
+    if (key != nullptr) access(get(key), op, tid, static_cast<std::int32_t>(index));
+  }
+  report(races_, index, on_race);
+}
+
+void TraceOrder::wrote(unsigned tid, const void* lo, const void* hi, const void* key,
+                       const OnRace& on_race) {
+  if (by_thread_[tid].empty()) return;  // before the thread's first event: nothing runs beside
+  const std::uint32_t me = by_thread_[tid].back();
+  const auto hit = [&](const Object& o) {
+    return o.key == key || (std::less_equal<>{}(lo, o.key) && std::less<>{}(o.key, hi));
+  };
+  if (key != nullptr) get(key);
+  races_.clear();
+  for (const Object& o : objects_) {
+    if (hit(o)) conflicts(o.key, true, false, tid, races_);
+  }
+  for (const Object& o : objects_) {
+    if (hit(o)) clocks_[tid].join(o.read);  // after every earlier access
+  }
+  events_[me].clock = clocks_[tid];
+  const Op write{OpKind::kFree, true, nullptr, nullptr};
+  for (Object& o : objects_) {
+    if (hit(o)) access(o, write, tid, static_cast<std::int32_t>(me));
+  }
+  report(races_, me, on_race);
+}
+
+std::uint32_t TraceOrder::initials(std::uint32_t e, std::uint32_t later) const {
+  const Event& ev = events_[e];
+  const unsigned racer = events_[later].tid;
+  // Per thread, its first event after e, if that does not happen after e: the events of the
+  // reversed order that the thread can start with (the later ones follow it in program order).
+  std::array<std::uint32_t, kMaxThreads> first{};
+  std::uint32_t present = 0;
+  for (unsigned q = 0; q < kMaxThreads; ++q) {
+    const auto& list = by_thread_[q];
+    const auto it = std::upper_bound(list.begin(), list.end(), e);
+    if (it == list.end() || *it > later) continue;
+    // The racing thread's first event is in the sequence even where it is `later`, which
+    // happens after e only through the race itself.
+    if (q != racer && events_[*it].clock.c[ev.tid] >= ev.local) continue;
+    first[q] = *it;
+    present |= 1U << q;
+  }
+  std::uint32_t out = 0;
+  for (std::uint32_t m = present; m != 0; m &= m - 1) {
+    const auto q = static_cast<unsigned>(std::countr_zero(m));
+    bool initial = true;
+    for (std::uint32_t n = present & ~(1U << q); n != 0 && initial; n &= n - 1) {
+      const auto u = static_cast<unsigned>(std::countr_zero(n));
+      initial = events_[first[q]].clock.c[u] < events_[first[u]].local;
+    }
+    if (initial) out |= 1U << q;
+  }
+  return out;
+}
+
+void TraceOrder::report(const std::vector<std::uint32_t>& races, std::uint32_t later,
+                        const OnRace& on_race) const {
+  for (std::size_t i = 0; i < races.size(); ++i) {
+    if (std::find(races.begin(), races.begin() + static_cast<std::ptrdiff_t>(i), races[i]) !=
+        races.begin() + static_cast<std::ptrdiff_t>(i)) {
+      continue;  // found through both objects of the operation
+    }
+    on_race(races[i], initials(races[i], later));
+  }
+}
+
+int TraceOrder::last_switch_before(std::uint32_t event) const {
+  for (std::uint32_t e = event; e-- > 1;) {
+    if (events_[e].tid != events_[e - 1].tid && events_[e].tag >= 0) return static_cast<int>(e);
+  }
+  return -1;
+}
+
+}  // namespace cpb::check::detail

@@ -8,6 +8,7 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <array>
 #include <atomic>
 #include <chrono>
@@ -783,11 +784,16 @@ TEST(CheckHeap, DoubleFreeIsReported) {
   struct St {
     Obj* o = S::create<Obj>();
   };
+  const std::string first_free = "check.test.cpp:" + std::to_string(__LINE__ + 1);
   const auto t = make_test<St>("double_free", {[](St& s) { S::destroy(s.o); }},
                                [](St& s) { S::destroy(s.o); });
   const Result r = explore(random_walk(200), t);
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.failure->kind, FailureKind::kDoubleFree) << r.report();
+  // The first free is in the trace, with the line that made it.
+  EXPECT_TRUE(std::any_of(r.failure->trace.begin(), r.failure->trace.end(), [&](const auto& l) {
+    return l.find(" free ") != std::string::npos && l.find(first_free) != std::string::npos;
+  })) << r.report();
 }
 
 TEST(CheckHeap, BalancedUseIsClean) {

@@ -1266,7 +1266,7 @@ bool Engine::begin_free(const void* p, const char* type) {
   return true;
 }
 
-void Engine::end_free(const void* p) {
+void Engine::end_free(const void* p, const std::source_location& loc) {
   Block* b = find_block(p);
   if (b == nullptr || b->freed) return;
   b->freed = true;
@@ -1275,7 +1275,7 @@ void Engine::end_free(const void* p) {
   if (report_steps_ && !aborting_ && cur_ >= 0)
     chooser_->on_heap(static_cast<unsigned>(cur_), p, b->size, cfg_.reuse_freed);
   if (trace_ != nullptr && !aborting_) {
-    record_obj(OpKind::kFree, ObjKind::kNone, 0, b->type, {}, reinterpret_cast<std::uintptr_t>(p),
+    record_obj(OpKind::kFree, ObjKind::kNone, 0, b->type, loc, reinterpret_cast<std::uintptr_t>(p),
                1);
     trace_->back().vkind = ValueKind::kPointer;
   }

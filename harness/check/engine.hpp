@@ -138,7 +138,7 @@ class Engine {
   /// to cells inside the block (a free is a write).
   bool begin_free(const void* p, const char* type);
   /// After the destructor: the block is freed (quarantined, or reusable with reuse_freed).
-  void end_free(const void* p);
+  void end_free(const void* p, const std::source_location& loc);
 
   /// Reports an assertion failure and unwinds the calling thread (returns only where the
   /// thread may not throw: in a destructor run under `NoThrow`).

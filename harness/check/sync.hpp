@@ -510,8 +510,10 @@ struct Sync {
     return ::new (e->allocate(sizeof(T), alignof(T), detail::type_name<T>()))
         T(std::forward<A>(a)...);
   }
+  /// The trace shows where a block was freed; `create` is variadic, so its allocation event
+  /// cannot default a source location and shows none.
   template <class T>
-  static void destroy(T* p) {
+  static void destroy(T* p, std::source_location loc = std::source_location::current()) {
     if (p == nullptr) return;
     detail::Engine* e = detail::Engine::current();
     if (e == nullptr) {
@@ -520,7 +522,7 @@ struct Sync {
     }
     if (!e->begin_free(p, detail::type_name<T>())) return;
     p->~T();
-    e->end_free(p);
+    e->end_free(p, loc);
   }
 };
 

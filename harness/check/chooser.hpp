@@ -78,7 +78,7 @@ PctStats pct_stats(const Chooser& c, unsigned depth);
 
 /// Bounded exhaustive depth-first search with sleep sets and, with `dpor`, dynamic
 /// partial-order reduction: a node explores only the threads that a race in some execution
-/// through it asks for (Flanagan & Godefroid), not every thread that could run there.
+/// through it asks for (Source-DPOR, see dpor.hpp), not every thread that could run there.
 std::unique_ptr<Chooser> make_dfs_chooser(int max_bound, bool iterative, bool sleep_sets,
                                           bool dpor);
 struct DfsStats {

@@ -60,9 +60,10 @@ struct Config {
   bool iterative = true;
   /// DFS: sleep-set partial-order reduction.
   bool sleep_sets = true;
-  /// DFS: dynamic partial-order reduction (SC tier; the TSO tier uses sleep sets alone): a
-  /// thread is tried at a point only where a race between its next operation and an earlier
-  /// one of another thread asks for it.
+  /// DFS: dynamic partial-order reduction (SC tier; the TSO tier uses sleep sets alone): another
+  /// thread is tried at a point only where reversing a race of two later operations asks for it.
+  /// Without a bound it is complete with sleep sets; under a bound, sleep sets may prune a
+  /// schedule within the bound (turn them off for a bound-exact search).
   bool dpor = true;
   /// Steps (scheduling points) in one execution before it is reported as a livelock.
   std::uint64_t max_steps = 20'000;

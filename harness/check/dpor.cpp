@@ -26,16 +26,11 @@ void TraceOrder::reset() {
 
 void TraceOrder::spawned(unsigned child, unsigned parent) { clocks_[child] = clocks_[parent]; }
 
-const TraceOrder::Object* TraceOrder::find(const void* key) const {
+TraceOrder::Object& TraceOrder::get(const void* key) {
   // A handful of objects per test: a linear search, newest first, beats hashing.
   for (auto it = objects_.rbegin(); it != objects_.rend(); ++it) {
-    if (it->key == key) return &*it;
+    if (it->key == key) return *it;
   }
-  return nullptr;
-}
-
-TraceOrder::Object& TraceOrder::get(const void* key) {
-  if (const Object* o = find(key)) return const_cast<Object&>(*o);
   Object& o = objects_.emplace_back();
   o.key = key;
   o.last_write.fill(-1);
@@ -44,16 +39,14 @@ TraceOrder::Object& TraceOrder::get(const void* key) {
   return o;
 }
 
-void TraceOrder::conflicts(const void* key, bool write, bool acquire, unsigned tid,
+void TraceOrder::conflicts(const Object& o, bool write, bool acquire, unsigned tid,
                            std::vector<std::uint32_t>& out) const {
-  const Object* o = key != nullptr ? find(key) : nullptr;
-  if (o == nullptr) return;
   for (unsigned u = 0; u < kMaxThreads; ++u) {
     if (u == tid) continue;
     // A write conflicts with every access, a read only with writes. A thread's latest such
     // event is the only candidate: its earlier ones happen before it, so not directly before.
     const std::int32_t e =
-        acquire ? o->last_not_release[u] : (write ? o->last_access[u] : o->last_write[u]);
+        acquire ? o.last_not_release[u] : (write ? o.last_access[u] : o.last_write[u]);
     if (e >= 0 && events_[static_cast<std::size_t>(e)].local > clocks_[tid].c[u]) {
       out.push_back(static_cast<std::uint32_t>(e));
     }
@@ -74,24 +67,28 @@ void TraceOrder::access(Object& o, const Op& op, unsigned tid, std::int32_t even
 }
 
 void TraceOrder::ran(unsigned tid, const Op& op, int joined, int tag, const OnRace& on_race) {
-  races_.clear();
+  // Look the objects up once; by index, since a second get() may grow the vector.
+  std::array<std::size_t, 2> at{};
+  std::size_t n = 0;
   for (const void* key : {op.obj, op.obj2}) {
-    conflicts(key, op.write, blocking_acquire(op.kind), tid, races_);
+    if (key != nullptr) at[n++] = static_cast<std::size_t>(&get(key) - objects_.data());
+  }
+  races_.clear();
+  for (std::size_t i = 0; i < n; ++i) {
+    conflicts(objects_[at[i]], op.write, blocking_acquire(op.kind), tid, races_);
   }
   VectorClock& c = clocks_[tid];
   const std::uint32_t local = ++c.c[tid];
   if (joined >= 0) c.join(clocks_[static_cast<unsigned>(joined)]);
-  for (const void* key : {op.obj, op.obj2}) {
-    if (key == nullptr) continue;
-    const Object& o = get(key);
-    c.join(o.written);
-    if (op.write) c.join(o.read);  // a write comes after every earlier access
+  for (std::size_t i = 0; i < n; ++i) {
+    c.join(objects_[at[i]].written);
+    if (op.write) c.join(objects_[at[i]].read);  // a write comes after every earlier access
   }
   const auto index = static_cast<std::uint32_t>(events_.size());
   events_.push_back({static_cast<std::uint8_t>(tid), local, tag, c});
   by_thread_[tid].push_back(index);
-  for (const void* key : {op.obj, op.obj2}) {
-    if (key != nullptr) access(get(key), op, tid, static_cast<std::int32_t>(index));
+  for (std::size_t i = 0; i < n; ++i) {
+    access(objects_[at[i]], op, tid, static_cast<std::int32_t>(index));
   }
   report(races_, index, on_race);
 }
@@ -106,7 +103,7 @@ void TraceOrder::wrote(unsigned tid, const void* lo, const void* hi, const void*
   if (key != nullptr) get(key);
   races_.clear();
   for (const Object& o : objects_) {
-    if (hit(o)) conflicts(o.key, true, false, tid, races_);
+    if (hit(o)) conflicts(o, true, false, tid, races_);
   }
   for (const Object& o : objects_) {
     if (hit(o)) clocks_[tid].join(o.read);  // after every earlier access

@@ -58,12 +58,11 @@ class TraceOrder {
     std::array<std::int32_t, kMaxThreads> last_access{};
     std::array<std::int32_t, kMaxThreads> last_not_release{};
   };
-  [[nodiscard]] const Object* find(const void* key) const;
   Object& get(const void* key);
-  /// Adds to `out` the latest event of each other thread on `key` that conflicts with an access
+  /// Adds to `out` the latest event of each other thread on `o` that conflicts with an access
   /// by `tid` (`write`; `acquire`: a blocking lock, which no unlock can race with) and does not
   /// happen before `tid`'s latest event.
-  void conflicts(const void* key, bool write, bool acquire, unsigned tid,
+  void conflicts(const Object& o, bool write, bool acquire, unsigned tid,
                  std::vector<std::uint32_t>& out) const;
   void access(Object& o, const Op& op, unsigned tid, std::int32_t event);
   /// The threads that can start the reversal of the race of `e` with the later `later`: the

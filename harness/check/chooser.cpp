@@ -247,6 +247,8 @@ class DfsChooser final : public Chooser {
     last_tid_ = s.tid;
   }
 
+  void on_wake(unsigned waker, unsigned woken) override { order_.woke(waker, woken); }
+
   // A free (or a reused block) is a write to every object in the block, done by the running
   // thread after its latest step: it races with the unordered accesses of other threads.
   void on_heap(unsigned tid, const void* block, std::size_t size, bool shared) override {

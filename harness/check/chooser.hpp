@@ -51,6 +51,8 @@ class Chooser {
   /// True when the chooser wants `on_step` for every step of the executions.
   [[nodiscard]] virtual bool wants_steps() const { return false; }
   virtual void on_step(const Step& /*step*/) {}
+  /// With `wants_steps`: the latest step, a notify by thread `waker`, woke thread `woken`.
+  virtual void on_wake(unsigned /*waker*/, unsigned /*woken*/) {}
   /// With `wants_steps`: the running thread `tid` freed, or was handed a reused, block of the
   /// checker heap (a write to all of it), after its latest step; `shared`: the heap's free list
   /// is shared state too (Config::reuse_freed).

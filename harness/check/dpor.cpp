@@ -8,12 +8,52 @@ namespace cpb::check::detail {
 
 namespace {
 
-/// A lock that blocks while the lock is held: no unlock of the same lock can run beside it, so
-/// the two are never reversed; the race is with the holder's own lock.
-bool blocking_acquire(OpKind k) {
-  return k == OpKind::kLock || k == OpKind::kLockShared || k == OpKind::kCvReacquire;
+/// How an operation touches one object, as the happens-before order sees it.
+enum class Role : std::uint8_t {
+  kRead,
+  kWrite,
+  /// A lock that blocks while the lock is held: no unlock of the same lock can run beside it,
+  /// so the two are never reversed; the race is with the holder's own acquisition.
+  kAcquire,
+  /// An unlock, or the unlock inside a condition-variable wait: a write that a blocking
+  /// acquisition does not race with.
+  kRelease,
+};
+struct Access {
+  const void* key = nullptr;
+  Role role = Role::kRead;
+};
+
+/// The objects `op` touches and how. A condition-variable wait writes the condition variable
+/// (it joins its waiters) and releases the mutex; its re-acquisition acquires the mutex and
+/// reads nothing else: the notify that woke it happens before it (TraceOrder::woke). A
+/// blocked atomic wait touches nothing; its next load reads the atomic again.
+std::size_t accesses(const Op& op, std::array<Access, 2>& out) {
+  const Role plain = op.write ? Role::kWrite : Role::kRead;
+  switch (op.kind) {
+    case OpKind::kCvWait:
+      out = {Access{op.obj, Role::kWrite}, Access{op.obj2, Role::kRelease}};
+      return 2;
+    case OpKind::kCvReacquire:
+    case OpKind::kLock:
+    case OpKind::kLockShared:
+      out[0] = {op.obj, Role::kAcquire};
+      return 1;
+    case OpKind::kUnlock:
+    case OpKind::kUnlockShared:
+      out[0] = {op.obj, Role::kRelease};
+      return 1;
+    case OpKind::kWaitBlocked:
+      return 0;
+    default:
+      break;
+  }
+  std::size_t n = 0;
+  for (const void* key : {op.obj, op.obj2}) {
+    if (key != nullptr) out[n++] = {key, plain};
+  }
+  return n;
 }
-bool release(OpKind k) { return k == OpKind::kUnlock || k == OpKind::kUnlockShared; }
 
 }  // namespace
 
@@ -22,6 +62,7 @@ void TraceOrder::reset() {
   for (auto& l : by_thread_) l.clear();
   objects_.clear();
   for (auto& c : clocks_) c.clear();
+  for (auto& c : wake_) c.clear();
 }
 
 void TraceOrder::spawned(unsigned child, unsigned parent) { clocks_[child] = clocks_[parent]; }
@@ -53,9 +94,9 @@ void TraceOrder::conflicts(const Object& o, bool write, bool acquire, unsigned t
   }
 }
 
-void TraceOrder::access(Object& o, const Op& op, unsigned tid, std::int32_t event) {
+void TraceOrder::access(Object& o, bool write, bool release, unsigned tid, std::int32_t event) {
   const VectorClock& c = clocks_[tid];
-  if (op.write) {
+  if (write) {
     o.written = c;
     o.read = c;
     o.last_write[tid] = event;
@@ -63,32 +104,41 @@ void TraceOrder::access(Object& o, const Op& op, unsigned tid, std::int32_t even
     o.read.join(c);
   }
   o.last_access[tid] = event;
-  if (!release(op.kind)) o.last_not_release[tid] = event;
+  if (!release) o.last_not_release[tid] = event;
 }
 
+void TraceOrder::woke(unsigned waker, unsigned woken) { wake_[woken].join(clocks_[waker]); }
+
 void TraceOrder::ran(unsigned tid, const Op& op, int joined, int tag, const OnRace& on_race) {
+  VectorClock& c = clocks_[tid];
+  // What made the step possible happens before it: the thread it joined, the notify that woke
+  // it. Nothing before those can be reversed with the step.
+  if (joined >= 0) c.join(clocks_[static_cast<unsigned>(joined)]);
+  c.join(wake_[tid]);
+  wake_[tid].clear();
   // Look the objects up once; by index, since a second get() may grow the vector.
+  std::array<Access, 2> acc{};
+  const std::size_t n = accesses(op, acc);
   std::array<std::size_t, 2> at{};
-  std::size_t n = 0;
-  for (const void* key : {op.obj, op.obj2}) {
-    if (key != nullptr) at[n++] = static_cast<std::size_t>(&get(key) - objects_.data());
+  for (std::size_t i = 0; i < n; ++i) {
+    at[i] = static_cast<std::size_t>(&get(acc[i].key) - objects_.data());
   }
   races_.clear();
   for (std::size_t i = 0; i < n; ++i) {
-    conflicts(objects_[at[i]], op.write, blocking_acquire(op.kind), tid, races_);
+    conflicts(objects_[at[i]], acc[i].role != Role::kRead, acc[i].role == Role::kAcquire, tid,
+              races_);
   }
-  VectorClock& c = clocks_[tid];
   const std::uint32_t local = ++c.c[tid];
-  if (joined >= 0) c.join(clocks_[static_cast<unsigned>(joined)]);
   for (std::size_t i = 0; i < n; ++i) {
     c.join(objects_[at[i]].written);
-    if (op.write) c.join(objects_[at[i]].read);  // a write comes after every earlier access
+    if (acc[i].role != Role::kRead) c.join(objects_[at[i]].read);  // after every earlier access
   }
   const auto index = static_cast<std::uint32_t>(events_.size());
   events_.push_back({static_cast<std::uint8_t>(tid), local, tag, c});
   by_thread_[tid].push_back(index);
   for (std::size_t i = 0; i < n; ++i) {
-    access(objects_[at[i]], op, tid, static_cast<std::int32_t>(index));
+    access(objects_[at[i]], acc[i].role != Role::kRead, acc[i].role == Role::kRelease, tid,
+           static_cast<std::int32_t>(index));
   }
   report(races_, index, on_race);
 }
@@ -109,9 +159,8 @@ void TraceOrder::wrote(unsigned tid, const void* lo, const void* hi, const void*
     if (hit(o)) clocks_[tid].join(o.read);  // after every earlier access
   }
   events_[me].clock = clocks_[tid];
-  const Op write{OpKind::kFree, true, nullptr, nullptr};
   for (Object& o : objects_) {
-    if (hit(o)) access(o, write, tid, static_cast<std::int32_t>(me));
+    if (hit(o)) access(o, true, false, tid, static_cast<std::int32_t>(me));
   }
   report(races_, me, on_race);
 }

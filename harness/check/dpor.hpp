@@ -28,6 +28,9 @@ class TraceOrder {
   void reset();
   /// Thread `child` was created by the latest event, of thread `parent`.
   void spawned(unsigned child, unsigned parent);
+  /// The latest event, of thread `waker` (a notify), woke thread `woken`: it happens before
+  /// the woken thread's next event.
+  void woke(unsigned waker, unsigned woken);
   /// Thread `tid` runs `op` (a join of thread `joined` when that is >= 0); `tag` is kept with the
   /// event (the DFS keeps its decision index there). Reports the races of the new event.
   void ran(unsigned tid, const Op& op, int joined, int tag, const OnRace& on_race);
@@ -64,7 +67,9 @@ class TraceOrder {
   /// happen before `tid`'s latest event.
   void conflicts(const Object& o, bool write, bool acquire, unsigned tid,
                  std::vector<std::uint32_t>& out) const;
-  void access(Object& o, const Op& op, unsigned tid, std::int32_t event);
+  /// Records an access by `tid`'s event (`release`: an unlock, which later blocking
+  /// acquisitions do not race with).
+  void access(Object& o, bool write, bool release, unsigned tid, std::int32_t event);
   /// The threads that can start the reversal of the race of `e` with the later `later`: the
   /// first events, per thread, of the events after `e` that do not happen after it (and
   /// `later`), which nothing in that sequence happens before.
@@ -76,7 +81,8 @@ class TraceOrder {
   std::array<std::vector<std::uint32_t>, kMaxThreads> by_thread_{};
   std::vector<Object> objects_;
   std::array<VectorClock, kMaxThreads> clocks_{};
-  std::vector<std::uint32_t> races_;  ///< scratch
+  std::array<VectorClock, kMaxThreads> wake_{};  ///< per woken thread: its waker's clock
+  std::vector<std::uint32_t> races_;             ///< scratch
 };
 
 }  // namespace cpb::check::detail

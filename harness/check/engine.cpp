@@ -814,6 +814,7 @@ void Engine::wake(const void* obj, bool all) {
     if (best < 0) return;
     threads_[static_cast<unsigned>(best)].woken = true;
     threads_[static_cast<unsigned>(best)].waiting_on = nullptr;
+    if (report_steps_) chooser_->on_wake(static_cast<unsigned>(cur_), static_cast<unsigned>(best));
     if (!all) return;
   }
 }

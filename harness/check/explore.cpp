@@ -436,7 +436,9 @@ Result explore(const Config& config, const TestCase& test) {
   }
   if (config.strategy == Strategy::kDfs) {
     const DfsStats s = dfs_stats(*chooser);
-    r.exhausted = s.complete;
+    // A failure ends the search: even where it was the tree's last execution, the verdict is
+    // the failure, not a search that covered everything and found it fine.
+    r.exhausted = s.complete && !r.failure;
     r.bound = s.bound;
     r.per_bound = s.per_bound;
   }

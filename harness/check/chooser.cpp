@@ -366,6 +366,7 @@ std::unique_ptr<Chooser> make_dfs_chooser(int max_bound, bool iterative, bool sl
 }
 
 DfsStats dfs_stats(const Chooser& c) { return dynamic_cast<const DfsChooser&>(c).stats(); }
+int dfs_bound(const Chooser& c) { return static_cast<const DfsChooser&>(c).stats().bound; }
 
 // ---- replay -----------------------------------------------------------------------------
 

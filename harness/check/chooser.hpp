@@ -92,6 +92,8 @@ struct DfsStats {
 };
 /// `c` must come from make_dfs_chooser.
 DfsStats dfs_stats(const Chooser& c);
+/// The preemption bound the DFS explores now; `c` must come from make_dfs_chooser.
+int dfs_bound(const Chooser& c);
 
 /// Replays a recorded decision list; notes where the execution diverges from it.
 class ReplayChooser final : public Chooser {

@@ -229,6 +229,7 @@ Outcome Engine::run(const std::function<void()>& body, Chooser& chooser,
   cells_.clear();
   futile_wakeups_ = 0;
   steps_ = 0;
+  preemptions_ = 0;
   wait_seq_ = 0;
   spurious_left_ = cfg_.max_spurious;
   aborting_ = false;
@@ -295,7 +296,8 @@ Outcome Engine::run(const std::function<void()>& body, Chooser& chooser,
   cur_ = -1;
   if (nthreads_ > max_threads_seen_) max_threads_seen_ = nthreads_;
   chooser.end_execution(steps_);
-  return Outcome{failure_, message_, pruned_ && failure_ == FailureKind::kNone, steps_};
+  return Outcome{failure_, message_, pruned_ && failure_ == FailureKind::kNone, steps_,
+                 preemptions_};
 }
 
 void Engine::fiber_entry(void* arg) {
@@ -428,7 +430,10 @@ int Engine::decide(int cur) {
     if (r < 0) return -1;
     decisions_.push_back(static_cast<std::uint8_t>(r));
     decided = static_cast<unsigned>(r) < kFlushBase;
-    if (decided) break;
+    if (decided) {
+      if (preemptible && r != cur) ++preemptions_;
+      break;
+    }
     flush_one(static_cast<unsigned>(r) - kFlushBase);
     r = std::countr_zero(allowed);
   }

@@ -50,6 +50,7 @@ struct Outcome {
   std::string message;
   bool pruned = false;
   std::uint64_t steps = 0;
+  unsigned preemptions = 0;  ///< choices of another thread while the running one could go on
 };
 
 class Engine {
@@ -303,6 +304,7 @@ class Engine {
   unsigned max_threads_seen_ = 0;
   int cur_ = -1;
   std::uint64_t steps_ = 0;
+  unsigned preemptions_ = 0;
   std::uint64_t wait_seq_ = 0;
   unsigned spurious_left_ = 0;
   bool aborting_ = false;

@@ -415,6 +415,8 @@ Result explore(const Config& config, const TestCase& test) {
     if (config.max_executions != 0 && r.executions >= config.max_executions) break;
     if ((index & 63U) == 0 && config.max_seconds > 0 && elapsed() > config.max_seconds) break;
     if (!chooser->begin_execution(index)) break;
+    // The bound this execution runs under (its end may raise it for the next one).
+    const int bound = config.strategy == Strategy::kDfs ? dfs_bound(*chooser) : -1;
     const detail::Outcome o = engine.run(test.body, *chooser, nullptr);
     if (o.pruned) {
       ++r.pruned;
@@ -422,11 +424,22 @@ Result explore(const Config& config, const TestCase& test) {
     }
     ++r.executions;
     r.max_steps = std::max(r.max_steps, o.steps);
-    if (o.kind != FailureKind::kNone) {
-      const std::vector<std::uint8_t> decisions = engine.decisions();
-      r.failure = make_failure(o, index, decisions);
-      break;
+    if (config.on_execution) config.on_execution({index, o.kind, o.preemptions, bound});
+    if (o.kind == FailureKind::kNone) continue;
+    if (!config.stop_on_failure) {
+      if (!r.failure) {
+        Failure f;
+        f.kind = o.kind;
+        f.message = o.message;
+        f.execution = index;
+        f.replay = encode_replay(replay_key(test.name, config.tier), engine.decisions());
+        r.failure = std::move(f);
+      }
+      continue;
     }
+    const std::vector<std::uint8_t> decisions = engine.decisions();
+    r.failure = make_failure(o, index, decisions);
+    break;
   }
   r.max_threads = engine.max_threads_seen();
   if (config.strategy == Strategy::kPct) {

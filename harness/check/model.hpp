@@ -7,6 +7,7 @@
 #include <array>
 #include <atomic>
 #include <cstdint>
+#include <functional>
 #include <source_location>
 #include <string>
 #include <string_view>
@@ -43,6 +44,15 @@ enum class Strategy : std::uint8_t { kRandom, kPct, kDfs };
 /// reordering). A C11 tier plugs in at the same place (see README "Memory models").
 enum class Tier : std::uint8_t { kSc, kTso };
 [[nodiscard]] std::string_view to_string(Tier t);
+
+/// One execution that ran to its end (a failure ends it too; executions the reduction abandons
+/// as redundant are not reported), as `Config::on_execution` sees it.
+struct ExecutionInfo {
+  std::uint64_t index = 0;                ///< position in the search
+  FailureKind kind = FailureKind::kNone;  ///< kNone: it passed
+  unsigned preemptions = 0;  ///< times another thread was chosen while the running one could go on
+  int bound = -1;  ///< DFS: the preemption bound being explored (-1: unbounded or not DFS)
+};
 
 /// How an exploration runs. Budgets: whichever of `max_executions` and `max_seconds` runs out
 /// first ends the search (0 = no limit on that one; DFS also ends when the tree is exhausted).
@@ -93,6 +103,13 @@ struct Config {
   bool reuse_freed = false;
   /// Checker heap: a block still allocated when an execution ends is a failure.
   bool detect_leaks = true;
+  /// Stop at the first failing execution and report it (with its replay string and trace). Off:
+  /// the search runs on to the end of its budget or tree; `Result::failure` still holds the
+  /// first failure (never replayed), and `on_execution` sees every execution.
+  bool stop_on_failure = true;
+  /// Called after each execution of the search (not of a replay), in order: a differential
+  /// test pairs it with the state the test recorded.
+  std::function<void(const ExecutionInfo&)> on_execution;
   /// Replay this string (from a failure report) instead of searching.
   std::string replay;
   /// Check that a failure's schedule reproduces the same trace before reporting it.

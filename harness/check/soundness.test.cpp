@@ -5,6 +5,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <mutex>
 #include <set>
 #include <string>
@@ -179,6 +180,52 @@ TEST(CheckSoundness, BufferOnTwoCondVarsEveryMutexOrder) {
   expect_every_order<2>(0);
   expect_every_order<2>(2);
   expect_every_order<3>(0);
+}
+
+}  // namespace
+}  // namespace cpb::check
+
+namespace cpb::check {
+namespace {
+
+struct Counter {
+  S::atomic<int> a{0};
+};
+
+TEST(CheckObserver, SeesEveryExecutionWithItsPreemptionsWhenNotStopping) {
+  // A lost update: load and store are separate; the failure needs one preemption.
+  const auto t = make_test<Counter>("lost_update_all",
+                                    {[](Counter& s) { s.a.store(s.a.load() + 1); },
+                                     [](Counter& s) { s.a.store(s.a.load() + 1); }},
+                                    [](Counter& s) { require(s.a.load() == 2, "lost update"); });
+  Config c = dfs(-1, false, false);
+  c.stop_on_failure = false;
+  std::vector<ExecutionInfo> seen;
+  c.on_execution = [&seen](const ExecutionInfo& e) { seen.push_back(e); };
+  const Result r = explore(c, t);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.failure->kind, FailureKind::kAssertion);
+  EXPECT_FALSE(r.exhausted);
+  ASSERT_EQ(seen.size(), r.executions);
+  unsigned fewest_failing = 99;
+  unsigned passing = 0;
+  for (const ExecutionInfo& e : seen) {
+    EXPECT_EQ(e.bound, -1);
+    if (e.kind == FailureKind::kNone) {
+      ++passing;
+    } else {
+      EXPECT_EQ(e.kind, FailureKind::kAssertion);
+      fewest_failing = std::min(fewest_failing, e.preemptions);
+    }
+  }
+  EXPECT_GT(passing, 0U);
+  EXPECT_EQ(fewest_failing, 1U);
+  // Iterative bounding reports the bound each execution ran under.
+  c.preemption_bound = 1;
+  seen.clear();
+  (void)explore(c, t);
+  EXPECT_EQ(seen.front().bound, 0);
+  EXPECT_EQ(seen.back().bound, 1);
 }
 
 }  // namespace

@@ -215,7 +215,7 @@ TEST(CheckLockBroken, ReportHasSummaryReplayAndTrace) {
   ASSERT_FALSE(r.ok());
   const std::string rep = r.report();
   EXPECT_EQ(rep.rfind("CPB CHECK FAIL data-race test=broken_lock strategy=dfs", 0), 0U) << rep;
-  EXPECT_NE(rep.find("replay: cpb1:"), std::string::npos) << rep;
+  EXPECT_NE(rep.find("replay: cpb2:"), std::string::npos) << rep;
   EXPECT_NE(rep.find("load(acquire)"), std::string::npos) << rep;
   EXPECT_NE(rep.find("store(relaxed)"), std::string::npos) << rep;
   EXPECT_NE(rep.find("check.test.cpp:"), std::string::npos) << rep;

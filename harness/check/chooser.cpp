@@ -40,12 +40,6 @@ class Rng {
   std::uint64_t s_ = 1;
 };
 
-/// The n-th set bit of `mask` (n < popcount).
-int nth_bit(std::uint32_t mask, std::uint32_t n) {
-  for (; n > 0; --n) mask &= mask - 1;
-  return std::countr_zero(mask);
-}
-
 class RandomChooser final : public Chooser {
  public:
   RandomChooser(std::uint64_t seed, double p) : seed_(seed), p_(p) {}
@@ -54,7 +48,7 @@ class RandomChooser final : public Chooser {
     return true;
   }
   int pick_thread(const Decision& d) override {
-    return nth_bit(d.allowed, rng_.below(static_cast<std::uint32_t>(std::popcount(d.allowed))));
+    return static_cast<int>(d.allowed.nth(rng_.below(d.allowed.count())));
   }
   bool pick_bool(BoolKind /*kind*/) override { return rng_.chance(p_); }
 
@@ -101,11 +95,9 @@ class PctChooser final : public Chooser {
       if (changes_[j] == step_ && d.current >= 0) prio_[static_cast<unsigned>(d.current)] = j + 1;
     }
     int best = -1;
-    for (std::uint32_t m = d.allowed; m != 0; m &= m - 1) {
-      const int t = std::countr_zero(m);
-      if (best < 0 || prio_[static_cast<unsigned>(t)] > prio_[static_cast<unsigned>(best)])
-        best = t;
-    }
+    d.allowed.for_each([&](unsigned t) {
+      if (best < 0 || prio_[t] > prio_[static_cast<unsigned>(best)]) best = static_cast<int>(t);
+    });
     return best;
   }
   bool pick_bool(BoolKind /*kind*/) override { return rng_.chance(p_); }
@@ -127,7 +119,7 @@ class PctChooser final : public Chooser {
   unsigned depth_;
   double p_;
   Rng rng_;
-  std::array<std::uint64_t, 2 * kMaxThreads> prio_{};
+  std::array<std::uint64_t, kChoices> prio_{};
   std::vector<std::uint64_t> changes_;
   std::uint64_t step_ = 0;
   std::uint64_t k_ = 0;
@@ -168,7 +160,7 @@ class DfsChooser final : public Chooser {
     if (finished_) return false;
     depth_ = 0;
     preemptions_ = 0;
-    sleep_ = 0;
+    sleep_ = {};
     if (dpor_) order_.reset();
     ++stats_.per_bound.back();
     return true;
@@ -178,24 +170,24 @@ class DfsChooser final : public Chooser {
     if (depth_ == stack_.size()) {
       Node n;
       n.allowed = d.allowed;
-      n.current = static_cast<std::int8_t>(d.current);
+      n.current = static_cast<std::int16_t>(d.current);
       n.preemptible = d.current_preemptible;
       n.preemptions = preemptions_;
       n.sleep = sleep_ & d.allowed;
       // Prefer continuing the current thread (no preemption), else the lowest id. Under DPOR
       // the other threads are explored only where a race asks for them, so the bound cuts
       // nothing when the current thread can go on.
-      const std::uint32_t cur_bit = d.current >= 0 ? 1U << static_cast<unsigned>(d.current) : 0;
-      const bool go_on = dpor_ && (n.allowed & ~n.sleep & cur_bit) != 0;
-      const std::uint32_t cand = go_on ? cur_bit : candidates(n, n.allowed);
-      if (cand == 0) {
+      const ChoiceSet cur =
+          d.current >= 0 ? ChoiceSet::of(static_cast<unsigned>(d.current)) : ChoiceSet{};
+      const bool go_on = dpor_ && ((n.allowed - n.sleep) & cur).any();
+      const ChoiceSet cand = go_on ? cur : candidates(n, n.allowed);
+      if (cand.empty()) {
         ++stats_.pruned;
         --stats_.per_bound.back();
         return -1;  // every allowed thread is asleep or over the bound: redundant
       }
-      n.chosen =
-          static_cast<std::int8_t>((cand & cur_bit) != 0 ? d.current : std::countr_zero(cand));
-      n.done = 1U << static_cast<unsigned>(n.chosen);
+      n.chosen = static_cast<std::int16_t>((cand & cur).any() ? d.current : cand.first());
+      n.done = ChoiceSet::of(static_cast<unsigned>(n.chosen));
       n.backtrack = n.done;
       stack_.push_back(n);
     }
@@ -204,19 +196,17 @@ class DfsChooser final : public Chooser {
     if (n.preemptible && t != n.current && static_cast<unsigned>(t) < kFlushBase) ++preemptions_;
     // Sleep set of the child: threads asleep here or already explored here, whose next
     // operation commutes with the chosen one.
-    std::uint32_t next_sleep = 0;
+    ChoiceSet next_sleep;
     if (sleep_sets_) {
-      const std::uint32_t carry = (n.sleep | n.done) & ~(1U << static_cast<unsigned>(t));
-      for (std::uint32_t m = carry; m != 0; m &= m - 1) {
-        const int u = std::countr_zero(m);
+      ChoiceSet carry = n.sleep | n.done;
+      carry.reset(static_cast<unsigned>(t));
+      carry.for_each([&](unsigned u) {
         // A thread's own operations never commute with flushes of its own buffer.
-        const bool same_thread =
-            (static_cast<unsigned>(u) % kFlushBase) == (static_cast<unsigned>(t) % kFlushBase);
-        if (!same_thread && !detail::dependent(d.pending[static_cast<unsigned>(u)],
-                                               d.pending[static_cast<unsigned>(t)])) {
-          next_sleep |= 1U << static_cast<unsigned>(u);
+        const bool same_thread = u % kFlushBase == static_cast<unsigned>(t) % kFlushBase;
+        if (!same_thread && !detail::dependent(d.pending[u], d.pending[static_cast<unsigned>(t)])) {
+          next_sleep.set(u);
         }
-      }
+      });
     }
     sleep_ = next_sleep;
     return t;
@@ -227,7 +217,7 @@ class DfsChooser final : public Chooser {
       Node n;
       n.is_bool = true;
       n.chosen = 0;
-      n.done = 1;
+      n.done = ChoiceSet::of(0);
       stack_.push_back(n);
     }
     return stack_[depth_++].chosen != 0;
@@ -264,14 +254,14 @@ class DfsChooser final : public Chooser {
       if (n.is_bool) {
         if (n.chosen == 0) {
           n.chosen = 1;
-          n.done = 3;
+          n.done.set(1);
           return;
         }
       } else {
-        const std::uint32_t cand = candidates(n, (dpor_ ? n.backtrack : n.allowed) & ~n.done);
-        if (cand != 0) {
-          n.chosen = static_cast<std::int8_t>(std::countr_zero(cand));
-          n.done |= 1U << static_cast<unsigned>(n.chosen);
+        const ChoiceSet cand = candidates(n, (dpor_ ? n.backtrack : n.allowed) - n.done);
+        if (cand.any()) {
+          n.chosen = static_cast<std::int16_t>(cand.first());
+          n.done.set(static_cast<unsigned>(n.chosen));
           return;
         }
       }
@@ -292,54 +282,62 @@ class DfsChooser final : public Chooser {
 
  private:
   struct Node {
-    std::uint32_t allowed = 0;
-    std::uint32_t done = 0;
-    std::uint32_t sleep = 0;
-    std::uint32_t backtrack = 0;  ///< DPOR: the threads to explore here
-    std::int8_t chosen = 0;
-    std::int8_t current = -1;
+    ChoiceSet allowed;
+    ChoiceSet done;
+    ChoiceSet sleep;
+    ChoiceSet backtrack;  ///< DPOR: the threads to explore here
+    std::int16_t chosen = 0;
+    std::int16_t current = -1;
     bool preemptible = false;
     bool is_bool = false;
     int preemptions = 0;
   };
 
   /// The threads of `want` that may be explored at `n`: awake and within the preemption bound.
-  std::uint32_t candidates(const Node& n, std::uint32_t want) {
-    std::uint32_t cand = want & ~n.sleep;
+  ChoiceSet candidates(const Node& n, const ChoiceSet& want) {
+    ChoiceSet cand = want - n.sleep;
     if (n.preemptible && stats_.bound >= 0 && n.preemptions >= stats_.bound) {
       // Flushes are the memory system acting, not preemptions: the bound does not cut them.
-      const std::uint32_t keep = (1U << static_cast<unsigned>(n.current)) | kFlushMask;
-      if ((cand & ~keep) != 0) stats_.bound_hit = true;
+      const ChoiceSet keep = ChoiceSet::of(static_cast<unsigned>(n.current)) | ChoiceSet::flushes();
+      if ((cand - keep).any()) stats_.bound_hit = true;
       cand &= keep;
     }
     return cand;
   }
 
-  /// The race of `event` with a later one asks for one of `initials` to run before it.
-  void reverse(std::uint32_t event, std::uint32_t initials) {
-    add_backtrack(order_.tag(event), initials);
+  /// The race of `event` with a later one asks for one of the initials of its reversal
+  /// (TraceOrder::initial) to run before it.
+  void reverse(std::uint32_t event) {
+    add_backtrack(order_.tag(event));
     // Bounded (BPOR, Coons et al., OOPSLA'13): running the thread there may be a preemption
     // over the bound; at the latest context switch before it, it may run without one.
     if (stats_.bound >= 0) {
       const int s = order_.last_switch_before(event);
-      if (s >= 0) add_backtrack(order_.tag(static_cast<std::uint32_t>(s)), initials);
+      if (s >= 0) add_backtrack(order_.tag(static_cast<std::uint32_t>(s)));
     }
   }
-  /// At decision `node`: nothing to do if one of `initials` is explored there already; else
-  /// one of them that may run there (awake, if one is), or every thread that may run there
-  /// when none of them may (blocked, or giving way). Events without a decision had one thread
-  /// to run: nothing else can go first there.
-  void add_backtrack(int node, std::uint32_t initials) {
+  /// At decision `node`: nothing to do if an initial is explored there already; else one
+  /// that may run there (awake, if one is), or every thread that may run there when none may
+  /// (blocked, or giving way). Events without a decision had one thread to run: nothing else
+  /// can go first there.
+  void add_backtrack(int node) {
     if (node < 0) return;
     Node& n = stack_[static_cast<std::size_t>(node)];
-    if ((initials & n.backtrack) != 0) return;
-    std::uint32_t cand = initials & n.allowed;
-    if (cand == 0) {
+    const auto first_initial = [this](const ChoiceSet& among) {
+      int found = -1;
+      among.for_each([&](unsigned p) {
+        if (found < 0 && order_.initial(p)) found = static_cast<int>(p);
+      });
+      return found;
+    };
+    if (first_initial(n.backtrack) >= 0) return;
+    int p = first_initial(n.allowed - n.backtrack - n.sleep);
+    if (p < 0) p = first_initial((n.allowed - n.backtrack) & n.sleep);
+    if (p < 0) {
       n.backtrack |= n.allowed;
       return;
     }
-    if ((cand & ~n.sleep) != 0) cand &= ~n.sleep;
-    n.backtrack |= cand & (~cand + 1);
+    n.backtrack.set(static_cast<unsigned>(p));
   }
 
   int max_bound_;
@@ -349,12 +347,10 @@ class DfsChooser final : public Chooser {
   std::vector<Node> stack_;
   std::size_t depth_ = 0;
   int preemptions_ = 0;
-  std::uint32_t sleep_ = 0;
+  ChoiceSet sleep_;
   detail::TraceOrder order_;
   unsigned last_tid_ = 0;
-  detail::TraceOrder::OnRace on_race_ = [this](std::uint32_t e, std::uint32_t initials) {
-    reverse(e, initials);
-  };
+  detail::TraceOrder::OnRace on_race_ = [this](std::uint32_t e) { reverse(e); };
   DfsStats stats_;
 };
 
@@ -371,7 +367,7 @@ int dfs_bound(const Chooser& c) { return static_cast<const DfsChooser&>(c).stats
 // ---- replay -----------------------------------------------------------------------------
 
 int ReplayChooser::pick_thread(const Decision& d) {
-  const int fallback = std::countr_zero(d.allowed);
+  const int fallback = d.allowed.first();
   if (!diverged_.empty()) return fallback;
   if (pos_ >= decisions_.size()) {
     diverged_ =
@@ -379,7 +375,7 @@ int ReplayChooser::pick_thread(const Decision& d) {
     return fallback;
   }
   const unsigned t = decisions_[pos_];
-  if (t >= 2 * kMaxThreads || (d.allowed & (1U << t)) == 0) {
+  if (t >= kChoices || !d.allowed.test(t)) {
     diverged_ =
         fmt::format("decision {} chooses thread {}, which cannot run at that point", pos_, t);
     return fallback;

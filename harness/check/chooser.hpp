@@ -13,14 +13,10 @@
 
 namespace cpb::check {
 
-/// Bit `kFlushBase + t` of `Decision::allowed`: flush the oldest store of thread t's store buffer
-/// (TSO tier). Choosing it is not a preemption: it is the memory system acting.
-inline constexpr unsigned kFlushBase = kMaxThreads;
-inline constexpr std::uint32_t kFlushMask = ~((std::uint32_t{1} << kFlushBase) - 1);
-
-/// A thread choice: the threads that may run next and what each will do.
+/// A thread choice: the threads that may run next and what each will do. Choosing a flush
+/// (`kFlushBase + t`, TSO tier) is not a preemption: it is the memory system acting.
 struct Decision {
-  std::uint32_t allowed = 0;            ///< bits 0..15: threads; 16..31: flushes (>= 2 bits)
+  ChoiceSet allowed;                    ///< threads and flushes (at least two)
   int current = -1;                     ///< the thread at the scheduling point (-1: it finished)
   bool current_preemptible = false;     ///< choosing another thread than `current` is a preemption
   const detail::Op* pending = nullptr;  ///< next operation of every bit of `allowed`
@@ -98,7 +94,7 @@ int dfs_bound(const Chooser& c);
 /// Replays a recorded decision list; notes where the execution diverges from it.
 class ReplayChooser final : public Chooser {
  public:
-  explicit ReplayChooser(std::vector<std::uint8_t> decisions) : decisions_(std::move(decisions)) {}
+  explicit ReplayChooser(std::vector<std::uint16_t> decisions) : decisions_(std::move(decisions)) {}
   bool begin_execution(std::uint64_t /*index*/) override {
     pos_ = 0;
     diverged_.clear();
@@ -110,7 +106,7 @@ class ReplayChooser final : public Chooser {
   [[nodiscard]] std::string divergence() const;
 
  private:
-  std::vector<std::uint8_t> decisions_;
+  std::vector<std::uint16_t> decisions_;
   std::size_t pos_ = 0;
   std::string diverged_;
 };

@@ -59,13 +59,32 @@ std::size_t accesses(const Op& op, std::array<Access, 2>& out) {
 
 void TraceOrder::reset() {
   events_.clear();
-  for (auto& l : by_thread_) l.clear();
   objects_.clear();
+  slot_of_.fill(0);
+  pid_of_.clear();
+  for (auto& l : by_slot_) l.clear();
   for (auto& c : clocks_) c.clear();
   for (auto& c : wake_) c.clear();
 }
 
-void TraceOrder::spawned(unsigned child, unsigned parent) { clocks_[child] = clocks_[parent]; }
+unsigned TraceOrder::slot(unsigned pid) {
+  if (slot_of_[pid] != 0) return static_cast<unsigned>(slot_of_[pid] - 1);
+  const auto s = static_cast<unsigned>(pid_of_.size());
+  pid_of_.push_back(pid);
+  slot_of_[pid] = static_cast<std::int16_t>(s + 1);
+  if (by_slot_.size() <= s) {  // kept, cleared, across executions
+    by_slot_.emplace_back();
+    clocks_.emplace_back();
+    wake_.emplace_back();
+  }
+  return s;
+}
+
+void TraceOrder::spawned(unsigned child, unsigned parent) {
+  const unsigned p = slot(parent);
+  const unsigned c = slot(child);  // may grow clocks_: before taking references
+  clocks_[c] = clocks_[p];
+}
 
 TraceOrder::Object& TraceOrder::get(const void* key) {
   // A handful of objects per test: a linear search, newest first, beats hashing.
@@ -74,48 +93,56 @@ TraceOrder::Object& TraceOrder::get(const void* key) {
   }
   Object& o = objects_.emplace_back();
   o.key = key;
-  o.last_write.fill(-1);
-  o.last_access.fill(-1);
-  o.last_not_release.fill(-1);
   return o;
 }
 
-void TraceOrder::conflicts(const Object& o, bool write, bool acquire, unsigned tid,
+void TraceOrder::conflicts(const Object& o, bool write, bool acquire, unsigned s,
                            std::vector<std::uint32_t>& out) const {
-  for (unsigned u = 0; u < kMaxThreads; ++u) {
-    if (u == tid) continue;
-    // A write conflicts with every access, a read only with writes. A thread's latest such
+  const Clock& mine = clocks_[s];
+  for (unsigned u = 0; u < o.last.size(); ++u) {
+    if (u == s) continue;
+    // A write conflicts with every access, a read only with writes. A process's latest such
     // event is the only candidate: its earlier ones happen before it, so not directly before.
-    const std::int32_t e =
-        acquire ? o.last_not_release[u] : (write ? o.last_access[u] : o.last_write[u]);
-    if (e >= 0 && events_[static_cast<std::size_t>(e)].local > clocks_[tid].c[u]) {
+    const Last& l = o.last[u];
+    const std::int32_t e = acquire ? l.not_release : (write ? l.access : l.write);
+    if (e >= 0 && events_[static_cast<std::size_t>(e)].local > mine[u]) {
       out.push_back(static_cast<std::uint32_t>(e));
     }
   }
 }
 
-void TraceOrder::access(Object& o, bool write, bool release, unsigned tid, std::int32_t event) {
-  const VectorClock& c = clocks_[tid];
+void TraceOrder::access(Object& o, bool write, bool release, unsigned s, std::int32_t event) {
+  const Clock& c = clocks_[s];
+  if (o.last.size() <= s) o.last.resize(s + 1);
+  Last& l = o.last[s];
   if (write) {
     o.written = c;
     o.read = c;
-    o.last_write[tid] = event;
+    l.write = event;
   } else {
     o.read.join(c);
   }
-  o.last_access[tid] = event;
-  if (!release) o.last_not_release[tid] = event;
+  l.access = event;
+  if (!release) l.not_release = event;
 }
 
-void TraceOrder::woke(unsigned waker, unsigned woken) { wake_[woken].join(clocks_[waker]); }
+void TraceOrder::woke(unsigned waker, unsigned woken) {
+  const unsigned w = slot(waker);
+  const unsigned v = slot(woken);
+  wake_[v].join(clocks_[w]);
+}
 
-void TraceOrder::ran(unsigned tid, const Op& op, int joined, int tag, const OnRace& on_race) {
-  VectorClock& c = clocks_[tid];
+void TraceOrder::ran(unsigned pid, const Op& op, int joined, int tag, const OnRace& on_race) {
+  const unsigned s = slot(pid);
   // What made the step possible happens before it: the thread it joined, the notify that woke
   // it. Nothing before those can be reversed with the step.
-  if (joined >= 0) c.join(clocks_[static_cast<unsigned>(joined)]);
-  c.join(wake_[tid]);
-  wake_[tid].clear();
+  if (joined >= 0) {
+    const unsigned j = slot(static_cast<unsigned>(joined));
+    clocks_[s].join(clocks_[j]);
+  }
+  Clock& c = clocks_[s];
+  c.join(wake_[s]);
+  wake_[s].clear();
   // Look the objects up once; by index, since a second get() may grow the vector.
   std::array<Access, 2> acc{};
   const std::size_t n = accesses(op, acc);
@@ -125,90 +152,100 @@ void TraceOrder::ran(unsigned tid, const Op& op, int joined, int tag, const OnRa
   }
   races_.clear();
   for (std::size_t i = 0; i < n; ++i) {
-    conflicts(objects_[at[i]], acc[i].role != Role::kRead, acc[i].role == Role::kAcquire, tid,
+    conflicts(objects_[at[i]], acc[i].role != Role::kRead, acc[i].role == Role::kAcquire, s,
               races_);
   }
-  const std::uint32_t local = ++c.c[tid];
+  const std::uint32_t local = c.tick(s);
   for (std::size_t i = 0; i < n; ++i) {
     c.join(objects_[at[i]].written);
     if (acc[i].role != Role::kRead) c.join(objects_[at[i]].read);  // after every earlier access
   }
   const auto index = static_cast<std::uint32_t>(events_.size());
-  events_.push_back({static_cast<std::uint8_t>(tid), local, tag, c});
-  by_thread_[tid].push_back(index);
+  events_.push_back({static_cast<std::uint16_t>(s), local, tag, c});
+  by_slot_[s].push_back(index);
   for (std::size_t i = 0; i < n; ++i) {
-    access(objects_[at[i]], acc[i].role != Role::kRead, acc[i].role == Role::kRelease, tid,
+    access(objects_[at[i]], acc[i].role != Role::kRead, acc[i].role == Role::kRelease, s,
            static_cast<std::int32_t>(index));
   }
   report(races_, index, on_race);
 }
 
-void TraceOrder::wrote(unsigned tid, const void* lo, const void* hi, const void* key,
+void TraceOrder::wrote(unsigned pid, const void* lo, const void* hi, const void* key,
                        const OnRace& on_race) {
-  if (by_thread_[tid].empty()) return;  // before the thread's first event: nothing runs beside
-  const std::uint32_t me = by_thread_[tid].back();
+  const unsigned s = slot(pid);
+  if (by_slot_[s].empty()) return;  // before the process's first event: nothing runs beside
+  const std::uint32_t me = by_slot_[s].back();
   const auto hit = [&](const Object& o) {
     return o.key == key || (std::less_equal<>{}(lo, o.key) && std::less<>{}(o.key, hi));
   };
   if (key != nullptr) get(key);
   races_.clear();
   for (const Object& o : objects_) {
-    if (hit(o)) conflicts(o, true, false, tid, races_);
+    if (hit(o)) conflicts(o, true, false, s, races_);
   }
   for (const Object& o : objects_) {
-    if (hit(o)) clocks_[tid].join(o.read);  // after every earlier access
+    if (hit(o)) clocks_[s].join(o.read);  // after every earlier access
   }
-  events_[me].clock = clocks_[tid];
+  events_[me].clock = clocks_[s];
   for (Object& o : objects_) {
-    if (hit(o)) access(o, true, false, tid, static_cast<std::int32_t>(me));
+    if (hit(o)) access(o, true, false, s, static_cast<std::int32_t>(me));
   }
   report(races_, me, on_race);
 }
 
-std::uint32_t TraceOrder::initials(std::uint32_t e, std::uint32_t later) const {
+namespace {
+constexpr std::uint32_t kNone = ~std::uint32_t{0};
+}  // namespace
+
+void TraceOrder::prepare(std::uint32_t e, std::uint32_t later) const {
   const Event& ev = events_[e];
-  const unsigned racer = events_[later].tid;
-  // Per thread, its first event after e, if that does not happen after e: the events of the
-  // reversed order that the thread can start with (the later ones follow it in program order).
-  std::array<std::uint32_t, kMaxThreads> first{};
-  std::uint32_t present = 0;
-  for (unsigned q = 0; q < kMaxThreads; ++q) {
-    const auto& list = by_thread_[q];
+  const unsigned racer = events_[later].slot;
+  const auto n = static_cast<unsigned>(pid_of_.size());
+  first_.assign(n, kNone);
+  first_local_.assign(n, kNone);
+  for (unsigned q = 0; q < n; ++q) {
+    const auto& list = by_slot_[q];
     const auto it = std::upper_bound(list.begin(), list.end(), e);
     if (it == list.end() || *it > later) continue;
-    // The racing thread's first event is in the sequence even where it is `later`, which
-    // happens after e only through the race itself.
-    if (q != racer && events_[*it].clock.c[ev.tid] >= ev.local) continue;
-    first[q] = *it;
-    present |= 1U << q;
+    if (q != racer && events_[*it].clock[ev.slot] >= ev.local) continue;
+    first_[q] = *it;
+    first_local_[q] = events_[*it].local;
   }
-  std::uint32_t out = 0;
-  for (std::uint32_t m = present; m != 0; m &= m - 1) {
-    const auto q = static_cast<unsigned>(std::countr_zero(m));
-    bool initial = true;
-    for (std::uint32_t n = present & ~(1U << q); n != 0 && initial; n &= n - 1) {
-      const auto u = static_cast<unsigned>(std::countr_zero(n));
-      initial = events_[first[q]].clock.c[u] < events_[first[u]].local;
-    }
-    if (initial) out |= 1U << q;
-  }
-  return out;
 }
 
-void TraceOrder::report(const std::vector<std::uint32_t>& races, std::uint32_t later,
+bool TraceOrder::initial(unsigned pid) const {
+  if (slot_of_[pid] == 0) return false;
+  const auto q = static_cast<unsigned>(slot_of_[pid] - 1);
+  if (q >= first_.size() || first_[q] == kNone) return false;
+  // No other process's first event in the reversal happens before q's.
+  const Clock& c = events_[first_[q]].clock;
+  for (unsigned u = 0; u < first_local_.size(); ++u) {
+    if (u != q && c[u] >= first_local_[u]) return false;
+  }
+  return true;
+}
+
+void TraceOrder::report(std::vector<std::uint32_t>& races, std::uint32_t later,
                         const OnRace& on_race) const {
-  for (std::size_t i = 0; i < races.size(); ++i) {
-    if (std::find(races.begin(), races.begin() + static_cast<std::ptrdiff_t>(i), races[i]) !=
-        races.begin() + static_cast<std::ptrdiff_t>(i)) {
-      continue;  // found through both objects of the operation
-    }
-    on_race(races[i], initials(races[i], later));
+  // Only direct races count: a conflicting event that happens before another one (found
+  // through the other object of the operation, or an older access of the same object) is
+  // ordered before `later` through it. Newest first, each kept event's clock covers the
+  // older ones it orders.
+  std::sort(races.begin(), races.end(), std::greater<>());
+  races.erase(std::unique(races.begin(), races.end()), races.end());
+  covered_.clear();
+  for (const std::uint32_t e : races) {
+    const Event& ev = events_[e];
+    if (covered_[ev.slot] >= ev.local) continue;
+    covered_.join(ev.clock);
+    prepare(e, later);
+    on_race(e);
   }
 }
 
 int TraceOrder::last_switch_before(std::uint32_t event) const {
   for (std::uint32_t e = event; e-- > 1;) {
-    if (events_[e].tid != events_[e - 1].tid && events_[e].tag >= 0) return static_cast<int>(e);
+    if (events_[e].slot != events_[e - 1].slot && events_[e].tag >= 0) return static_cast<int>(e);
   }
   return -1;
 }

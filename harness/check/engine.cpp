@@ -240,15 +240,17 @@ Outcome Engine::run(const std::function<void()>& body, Chooser& chooser,
     threads_[i].state = TState::kFree;
     buffers_[i].clear();
   }
+  buffered_ = {};
   nthreads_ = 1;
-  yield_wait_.fill(0);
+  giving_way_.for_each([&](unsigned i) { yield_wait_[i] = {}; });
+  giving_way_ = {};
 
   Thread& t0 = threads_[0];
   t0.state = TState::kLive;
   t0.started = true;
   t0.reset();
   t0.vc.clear();
-  t0.vc.c[0] = 1;
+  t0.vc.set(0, 1);
   t0.fn = [&body] { body(); };
   pending_[0] = {OpKind::kStart, false, nullptr, nullptr};
   if (!stacks_[0]) stacks_[0] = std::make_unique<Stack>(cfg_.stack_size);
@@ -366,13 +368,13 @@ bool Engine::enabled(int tid) const {
   switch (op.kind) {
     case OpKind::kLock: {
       const auto* m = static_cast<const MutexState*>(op.obj);
-      return m->owner_ < 0 && m->readers_ == 0;
+      return m->owner_ < 0 && m->readers_.empty();
     }
     case OpKind::kLockShared:
       return static_cast<const MutexState*>(op.obj)->owner_ < 0;
     case OpKind::kCvReacquire: {
       const auto* m = static_cast<const MutexState*>(op.obj);
-      return t.woken && m->owner_ < 0 && m->readers_ == 0;
+      return t.woken && m->owner_ < 0 && m->readers_.empty();
     }
     case OpKind::kWaitBlocked:
       return t.woken;
@@ -384,11 +386,11 @@ bool Engine::enabled(int tid) const {
 }
 
 int Engine::decide(int cur) {
-  std::uint32_t en = 0;
+  ChoiceSet en;
   for (unsigned i = 0; i < nthreads_; ++i) {
-    if (enabled(static_cast<int>(i))) en |= 1U << i;
+    if (enabled(static_cast<int>(i))) en.set(i);
   }
-  if (en == 0 && futile_wakeups_ < kMaxFutileWakeups) {
+  if (en.empty() && futile_wakeups_ < kMaxFutileWakeups) {
     // Only spinners are left: let them spin on (a loop bounded by its own counter ends and
     // does something else). Many rounds in a row in which no thread does anything but load
     // and spin are a livelock.
@@ -398,44 +400,46 @@ int Engine::decide(int cur) {
       if (t.state != TState::kLive || !t.parked) continue;
       t.parked = false;
       any = true;
-      if (enabled(static_cast<int>(i))) en |= 1U << i;
+      if (enabled(static_cast<int>(i))) en.set(i);
     }
     if (any) ++futile_wakeups_;
   }
-  if (en == 0) return -2;  // flushes wake no one: a blocked thread stays blocked
+  if (en.empty()) return -2;  // flushes wake no one: a blocked thread stays blocked
   bool preemptible = false;
   if (cur >= 0) {
-    const std::uint32_t me_bit = 1U << static_cast<unsigned>(cur);
-    const OpKind k = pending_[static_cast<unsigned>(cur)].kind;
+    const auto me = static_cast<unsigned>(cur);
+    const OpKind k = pending_[me].kind;
     const bool yielding = k == OpKind::kYield || k == OpKind::kPause;
     // Fairness (CHESS): a thread that yields gives way to every other thread that can run
     // now, until each of them has taken a step. Spin loops then cannot starve the thread
     // they wait for, and do not grow the search tree without bound.
-    if (yielding && cfg_.fair) yield_wait_[static_cast<unsigned>(cur)] = en & ~me_bit;
-    preemptible = (en & me_bit) != 0 && !yielding;
+    if (yielding && cfg_.fair) {
+      yield_wait_[me] = en;
+      yield_wait_[me].reset(me);
+      if (yield_wait_[me].any()) giving_way_.set(me);
+    }
+    preemptible = en.test(me) && !yielding;
   }
-  std::uint32_t allowed = 0;
-  for (std::uint32_t m = en; m != 0; m &= m - 1) {
-    const auto t = static_cast<unsigned>(std::countr_zero(m));
-    if ((yield_wait_[t] & en) == 0) allowed |= 1U << t;
-  }
-  if (allowed == 0) allowed = en;
-  int r = std::countr_zero(allowed);
+  ChoiceSet allowed = en;
+  (giving_way_ & en).for_each([&](unsigned t) {
+    if ((yield_wait_[t] & en).any()) allowed.reset(t);
+  });
+  if (allowed.empty()) allowed = en;
+  int r = allowed.first();
   bool decided = false;
   // TSO: flushing a buffered store is a choice beside running a thread, until a thread runs.
-  for (std::uint32_t choices = allowed | (tso() ? flushes() : 0); std::popcount(choices) > 1;
-       choices = allowed | flushes()) {
+  for (ChoiceSet choices = allowed | buffered_; choices.several(); choices = allowed | buffered_) {
     Decision d{choices, cur, preemptible, pending_.data(), nthreads_};
     r = chooser_->pick_thread(d);
     if (r < 0) return -1;
-    decisions_.push_back(static_cast<std::uint8_t>(r));
+    decisions_.push_back(static_cast<std::uint16_t>(r));
     decided = static_cast<unsigned>(r) < kFlushBase;
     if (decided) {
       if (preemptible && r != cur) ++preemptions_;
       break;
     }
     flush_one(static_cast<unsigned>(r) - kFlushBase);
-    r = std::countr_zero(allowed);
+    r = allowed.first();
   }
   if (report_steps_) {
     Step s;
@@ -448,8 +452,11 @@ int Engine::decide(int cur) {
     chooser_->on_step(s);
   }
   // The chosen thread takes a step: threads that gave way to it need not wait for it now.
-  const std::uint32_t clear = ~(1U << static_cast<unsigned>(r));
-  for (unsigned i = 0; i < nthreads_; ++i) yield_wait_[i] &= clear;
+  const ChoiceSet giving_way = giving_way_;
+  giving_way.for_each([&](unsigned i) {
+    yield_wait_[i].reset(static_cast<unsigned>(r));
+    if (yield_wait_[i].empty()) giving_way_.reset(i);
+  });
   return r;
 }
 
@@ -579,7 +586,7 @@ void Engine::touch(const ObjectHeader& o, ObjKind kind) const {
     case ObjKind::kSharedMutex: {
       const auto& m = static_cast<const MutexState&>(o);
       m.owner_ = -1;
-      m.readers_ = 0;
+      m.readers_ = {};
       m.clock_.clear();
       m.read_clock_.clear();
       break;
@@ -623,7 +630,7 @@ std::string Engine::deadlock_message() const {
           waits_for[i] = m->owner_;
           what = fmt::format("waits to lock {} held by t{}", name(op), m->owner_);
         } else {
-          const int r = std::countr_zero(m->readers_);
+          const int r = m->readers_.first();
           waits_for[i] = r;
           what = fmt::format("waits to lock {} held shared by t{}", name(op), r);
         }
@@ -644,10 +651,10 @@ std::string Engine::deadlock_message() const {
   }
   // Name a wait-for cycle if there is one.
   for (unsigned s = 0; s < nthreads_; ++s) {
-    std::uint32_t seen = 0;
+    ChoiceSet seen;
     int t = static_cast<int>(s);
-    while (t >= 0 && (seen & (1U << static_cast<unsigned>(t))) == 0) {
-      seen |= 1U << static_cast<unsigned>(t);
+    while (t >= 0 && !seen.test(static_cast<unsigned>(t))) {
+      seen.set(static_cast<unsigned>(t));
       t = waits_for[static_cast<unsigned>(t)];
     }
     if (t < 0) continue;
@@ -723,7 +730,12 @@ void Engine::store(const AtomicState& a, std::uint64_t v, std::memory_order mo,
     if (is_release(mo)) tick(cur_);
     if (tso() && mo != std::memory_order_seq_cst) {
       // x86 compiles every store but a seq_cst one to a plain MOV: it waits in the buffer.
-      buffers_[static_cast<unsigned>(cur_)].push_back({&a, v, clock, loc});
+      auto& buf = buffers_[static_cast<unsigned>(cur_)];
+      buf.push_back({&a, v, clock, loc});
+      if (buf.size() == 1) {
+        buffered_.set(kFlushBase + static_cast<unsigned>(cur_));
+        pending_[kFlushBase + static_cast<unsigned>(cur_)] = {OpKind::kFlush, true, &a, nullptr};
+      }
       if (trace_ != nullptr) record(OpKind::kStore, mo, true, a, v, 0, 1, "buffered", loc);
       return;
     }
@@ -876,8 +888,7 @@ std::uint64_t Engine::visible(const AtomicState& a) const {
 
 void Engine::flush_one(unsigned tid) {
   auto& buf = buffers_[tid];
-  const Buffered b = buf.front();
-  buf.erase(buf.begin());
+  Buffered& b = buf.front();
   b.a->bits_ = b.v;
   b.a->clock_ = b.clock;
   unpark(b.a);
@@ -887,20 +898,16 @@ void Engine::flush_one(unsigned tid) {
     record(OpKind::kFlush, {}, false, *b.a, b.v, 0, 1, nullptr, b.loc);
     cur_ = saved;
   }
+  buf.pop_front();
+  if (buf.empty()) {
+    buffered_.reset(kFlushBase + tid);
+  } else {
+    pending_[kFlushBase + tid] = {OpKind::kFlush, true, buf.front().a, nullptr};
+  }
 }
 
 void Engine::drain(unsigned tid) {
   while (!buffers_[tid].empty()) flush_one(tid);
-}
-
-std::uint32_t Engine::flushes() {
-  std::uint32_t m = 0;
-  for (unsigned i = 0; i < nthreads_; ++i) {
-    if (buffers_[i].empty()) continue;
-    m |= 1U << (kFlushBase + i);
-    pending_[kFlushBase + i] = {OpKind::kFlush, true, buffers_[i].front().a, nullptr};
-  }
-  return m;
 }
 
 // ---- mutexes ----------------------------------------------------------------------------
@@ -913,7 +920,7 @@ void Engine::lock(const MutexState& m, ObjKind kind, const std::source_location&
                      m.id_),
          true);
   }
-  if (!aborting_ && (m.readers_ & (1U << static_cast<unsigned>(cur_))) != 0) {
+  if (!aborting_ && m.readers_.test(static_cast<unsigned>(cur_))) {
     fail(FailureKind::kDeadlock,
          fmt::format("deadlock: t{} locks {}#{} exclusively while it holds it shared (a "
                      "read-to-write upgrade waits for itself)",
@@ -932,7 +939,7 @@ bool Engine::try_lock(const MutexState& m, ObjKind kind, const std::source_locat
   touch(m, kind);
   point({OpKind::kTryLock, true, &m, nullptr}, loc);
   if (aborting_) return false;
-  const bool ok = m.owner_ < 0 && m.readers_ == 0;
+  const bool ok = m.owner_ < 0 && m.readers_.empty();
   if (ok) {
     m.owner_ = cur_;
     me().vc.join(m.clock_);
@@ -964,14 +971,14 @@ void Engine::unlock(const MutexState& m, ObjKind kind, const std::source_locatio
 
 void Engine::lock_shared(const MutexState& m, const std::source_location& loc) {
   touch(m, ObjKind::kSharedMutex);
-  if (!aborting_ && (m.owner_ == cur_ || (m.readers_ & (1U << static_cast<unsigned>(cur_))))) {
+  if (!aborting_ && (m.owner_ == cur_ || m.readers_.test(static_cast<unsigned>(cur_)))) {
     fail(FailureKind::kDeadlock,
          fmt::format("deadlock: t{} locks shared_mutex#{} that it already holds", cur_, m.id_),
          true);
   }
   point({OpKind::kLockShared, true, &m, nullptr}, loc);
   if (aborting_) return;
-  m.readers_ |= 1U << static_cast<unsigned>(cur_);
+  m.readers_.set(static_cast<unsigned>(cur_));
   me().vc.join(m.clock_);
   if (trace_ != nullptr)
     record_obj(OpKind::kLockShared, ObjKind::kSharedMutex, m.id_, nullptr, loc);
@@ -981,9 +988,9 @@ bool Engine::try_lock_shared(const MutexState& m, const std::source_location& lo
   touch(m, ObjKind::kSharedMutex);
   point({OpKind::kTryLockShared, true, &m, nullptr}, loc);
   if (aborting_) return false;
-  const bool ok = m.owner_ < 0 && (m.readers_ & (1U << static_cast<unsigned>(cur_))) == 0;
+  const bool ok = m.owner_ < 0 && !m.readers_.test(static_cast<unsigned>(cur_));
   if (ok) {
-    m.readers_ |= 1U << static_cast<unsigned>(cur_);
+    m.readers_.set(static_cast<unsigned>(cur_));
     me().vc.join(m.clock_);
   }
   if (trace_ != nullptr) {
@@ -995,19 +1002,19 @@ bool Engine::try_lock_shared(const MutexState& m, const std::source_location& lo
 void Engine::unlock_shared(const MutexState& m, const std::source_location& loc) {
   touch(m, ObjKind::kSharedMutex);
   point({OpKind::kUnlockShared, true, &m, nullptr}, loc);
-  const std::uint32_t bit = 1U << static_cast<unsigned>(cur_);
+  const auto me_id = static_cast<unsigned>(cur_);
   if (aborting_) {
-    m.readers_ &= ~bit;
+    m.readers_.reset(me_id);
     return;
   }
-  if ((m.readers_ & bit) == 0) {
+  if (!m.readers_.test(me_id)) {
     misuse(fmt::format("t{} unlock_shared()s shared_mutex#{}, which it does not hold shared", cur_,
                        m.id_));
     return;
   }
   m.read_clock_.join(me().vc);
   tick(cur_);
-  m.readers_ &= ~bit;
+  m.readers_.reset(me_id);
   if (trace_ != nullptr) {
     record_obj(OpKind::kUnlockShared, ObjKind::kSharedMutex, m.id_, nullptr, loc);
   }
@@ -1078,10 +1085,11 @@ int Engine::spawn(std::function<void()> fn, const std::source_location& loc) {
   ch.started = false;
   ch.reset();
   ch.vc = parent.vc;
-  ch.vc.c[c] = 1;
+  ch.vc.set(c, 1);
   ch.fn = std::move(fn);
   pending_[c] = {OpKind::kStart, false, nullptr, nullptr};
-  yield_wait_[c] = 0;
+  yield_wait_[c] = {};
+  giving_way_.reset(c);
   tick(cur_);
   if (!stacks_[c]) stacks_[c] = std::make_unique<Stack>(cfg_.stack_size);
   make_context(ch.ctx, *stacks_[c], &Engine::fiber_entry, this);
@@ -1132,12 +1140,12 @@ void Engine::cell_read(const CellState& c, const std::source_location& loc) {
   if (freed_blocks_ != 0 && use_after_free(&c, fmt::format("a read of cell#{}", c.id_))) return;
   const Thread& t = me();
   const int w = c.write_tid_;
-  if (w != cur_ && c.write_clock_ > t.vc.c[static_cast<unsigned>(w)]) {
+  if (w != cur_ && c.write_clock_ > t.vc[static_cast<unsigned>(w)]) {
     if (trace_ != nullptr) record_obj(OpKind::kCellRead, ObjKind::kCell, c.id_, "RACE", loc);
     race(c, false, w, true);
     return;
   }
-  c.reads_.c[static_cast<unsigned>(cur_)] = t.vc.c[static_cast<unsigned>(cur_)];
+  c.reads_.set(static_cast<unsigned>(cur_), t.vc[static_cast<unsigned>(cur_)]);
   if (trace_ != nullptr) record_obj(OpKind::kCellRead, ObjKind::kCell, c.id_, nullptr, loc);
 }
 
@@ -1154,7 +1162,7 @@ void Engine::cell_write(const CellState& c, const std::source_location& loc) {
     return;
   }
   c.write_tid_ = static_cast<std::uint8_t>(cur_);
-  c.write_clock_ = t.vc.c[static_cast<unsigned>(cur_)];
+  c.write_clock_ = t.vc[static_cast<unsigned>(cur_)];
   c.reads_.clear();
   if (trace_ != nullptr) record_obj(OpKind::kCellWrite, ObjKind::kCell, c.id_, nullptr, loc);
 }
@@ -1162,9 +1170,9 @@ void Engine::cell_write(const CellState& c, const std::source_location& loc) {
 std::pair<int, bool> Engine::write_conflict(const CellState& c) const {
   const Thread& t = threads_[static_cast<unsigned>(cur_)];
   const int w = c.write_tid_;
-  if (w != cur_ && c.write_clock_ > t.vc.c[static_cast<unsigned>(w)]) return {w, true};
+  if (w != cur_ && c.write_clock_ > t.vc[static_cast<unsigned>(w)]) return {w, true};
   for (unsigned r = 0; r < nthreads_; ++r) {
-    if (static_cast<int>(r) != cur_ && c.reads_.c[r] > t.vc.c[r]) {
+    if (static_cast<int>(r) != cur_ && c.reads_[r] > t.vc[r]) {
       return {static_cast<int>(r), false};
     }
   }
@@ -1176,7 +1184,7 @@ void Engine::cell_init(const CellState& c) {
   c.epoch_ = 0;  // a new object, even where an old one lived
   touch(c, ObjKind::kCell);
   c.write_tid_ = static_cast<std::uint8_t>(cur_);
-  c.write_clock_ = me().vc.c[static_cast<unsigned>(cur_)];
+  c.write_clock_ = me().vc[static_cast<unsigned>(cur_)];
 }
 
 // ---- the checker heap -------------------------------------------------------------------

@@ -62,8 +62,8 @@ class Engine {
 
   /// Runs one execution of `body` (logical thread 0). With `trace`, records every event.
   Outcome run(const std::function<void()>& body, Chooser& chooser, std::vector<Event>* trace);
-  /// The choices (thread ids, 0/1) that the last run made where there was a choice.
-  [[nodiscard]] const std::vector<std::uint8_t>& decisions() const { return decisions_; }
+  /// The choices (thread ids, flushes, 0/1) that the last run made where there was a choice.
+  [[nodiscard]] const std::vector<std::uint16_t>& decisions() const { return decisions_; }
   [[nodiscard]] unsigned max_threads_seen() const { return max_threads_seen_; }
 
   /// The engine running on this OS thread, or null outside an execution.
@@ -228,10 +228,8 @@ class Engine {
   void flush_one(unsigned tid);
   /// Writes every buffered store of `tid` (a locked instruction, fence or system call).
   void drain(unsigned tid);
-  /// Bits kFlushBase + t for every thread t with a non-empty buffer; sets their pending ops.
-  std::uint32_t flushes();
   void rmw_clocks(const AtomicState& a, std::memory_order mo);
-  void tick(int tid) { ++threads_[static_cast<unsigned>(tid)].vc.c[static_cast<unsigned>(tid)]; }
+  void tick(int tid) { threads_[static_cast<unsigned>(tid)].vc.tick(static_cast<unsigned>(tid)); }
   Thread& me() { return threads_[static_cast<unsigned>(cur_)]; }
   void touch(const ObjectHeader& o, ObjKind kind) const;
   void wake(const void* obj, bool all);
@@ -284,20 +282,24 @@ class Engine {
   std::array<Thread, kMaxThreads> threads_{};
   /// Next operation of each thread; entries kFlushBase + t: the flush of t's oldest store.
   std::array<Op, 2 * kMaxThreads> pending_{};
-  std::array<std::vector<Buffered>, kMaxThreads> buffers_{};
+  std::array<std::deque<Buffered>, kMaxThreads> buffers_{};
+  /// Choices kFlushBase + t of the threads t with a non-empty buffer (their pending_ entries
+  /// name the oldest store).
+  ChoiceSet buffered_;
   std::vector<Block> blocks_;
   /// Bytes of the heap region handed out in this execution (the region: heap_region()).
   std::size_t heap_used_ = 0;
   unsigned freed_blocks_ = 0;
   mutable std::vector<const CellState*> cells_;  ///< cells touched in this execution
   /// Per thread: the threads it yielded to that have not taken a step since.
-  std::array<std::uint32_t, kMaxThreads> yield_wait_{};
+  std::array<ChoiceSet, kMaxThreads> yield_wait_{};
+  ChoiceSet giving_way_;  ///< the threads whose yield_wait_ is not empty
   std::array<std::unique_ptr<Stack>, kMaxThreads> stacks_{};
   Context host_;
   Chooser* chooser_ = nullptr;
   bool report_steps_ = false;  ///< the chooser wants every step (DPOR)
   std::vector<Event>* trace_ = nullptr;
-  std::vector<std::uint8_t> decisions_;
+  std::vector<std::uint16_t> decisions_;
   std::uint64_t epoch_ = 0;
   mutable std::array<std::uint32_t, 8> next_id_{};
   unsigned nthreads_ = 0;

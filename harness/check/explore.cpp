@@ -64,7 +64,10 @@ std::string_view to_string(Strategy s) {
 
 namespace {
 
-constexpr std::string_view kReplayVersion = "cpb1";
+constexpr std::string_view kReplayVersion = "cpb2";
+/// The first format: one base-32 digit per decision, flushes as 16 + thread (16 threads).
+constexpr std::string_view kReplayVersion1 = "cpb1";
+constexpr std::string_view kDigits = "0123456789abcdefghijklmnopqrstuv";
 
 std::uint32_t fnv1a(std::string_view s) {
   std::uint32_t h = 2166136261U;
@@ -183,7 +186,7 @@ struct Traced {
 };
 
 Traced run_traced(detail::Engine& engine, const TestCase& test,
-                  const std::vector<std::uint8_t>& decisions) {
+                  const std::vector<std::uint16_t>& decisions) {
   ReplayChooser ch(decisions);
   ch.begin_execution(0);
   std::vector<detail::Event> events;
@@ -196,19 +199,23 @@ Traced run_traced(detail::Engine& engine, const TestCase& test,
 
 }  // namespace
 
-std::string encode_replay(std::string_view test_name, const std::vector<std::uint8_t>& decisions) {
-  // One base-32 digit per decision: a thread id below 16, a TSO flush 16 + thread, or 0/1 for
-  // a yes/no choice.
+std::string encode_replay(std::string_view test_name, const std::vector<std::uint16_t>& decisions) {
+  // Each decision (a thread, kFlushBase + a thread, or 0/1 for a yes/no choice) in base 16,
+  // most significant digit first; every digit but the last is written as 16 + digit
+  // ('g'..'v'), so threads 0-15 and yes/no choices take one character.
   std::string payload;
   payload.reserve(decisions.size());
-  for (const std::uint8_t d : decisions) {
-    payload.push_back("0123456789abcdefghijklmnopqrstuv"[d & 31U]);
+  for (const std::uint16_t d : decisions) {
+    int shift = 12;
+    while (shift > 0 && (d >> shift) == 0) shift -= 4;
+    for (; shift > 0; shift -= 4) payload.push_back(kDigits[16U + ((d >> shift) & 15U)]);
+    payload.push_back(kDigits[d & 15U]);
   }
   std::string head = fmt::format("{}:{:08x}:{}", kReplayVersion, fnv1a(test_name), payload);
   return fmt::format("{}:{:08x}", head, fnv1a(head));
 }
 
-std::vector<std::uint8_t> decode_replay(std::string_view test_name, std::string_view replay) {
+std::vector<std::uint16_t> decode_replay(std::string_view test_name, std::string_view replay) {
   const auto bad = [&](std::string_view why) {
     return ReplayError(
         fmt::format("invalid replay string for test '{}': {} (expected "
@@ -217,8 +224,9 @@ std::vector<std::uint8_t> decode_replay(std::string_view test_name, std::string_
   };
   const auto c1 = replay.find(':');
   if (c1 == std::string_view::npos) throw bad("no ':' separators");
-  if (replay.substr(0, c1) != kReplayVersion) {
-    throw bad(fmt::format("unknown version '{}'", replay.substr(0, c1)));
+  const std::string_view version = replay.substr(0, c1);
+  if (version != kReplayVersion && version != kReplayVersion1) {
+    throw bad(fmt::format("unknown version '{}'", version));
   }
   const auto c2 = replay.find(':', c1 + 1);
   const auto c3 = c2 == std::string_view::npos ? c2 : replay.find(':', c2 + 1);
@@ -237,16 +245,26 @@ std::vector<std::uint8_t> decode_replay(std::string_view test_name, std::string_
                     "test '{}' has {:08x}",
                     test_hash, test_name, fnv1a(test_name)));
   }
-  std::vector<std::uint8_t> out;
+  std::vector<std::uint16_t> out;
   out.reserve(payload.size());
+  std::uint32_t value = 0;
   for (const char c : payload) {
-    if (c >= '0' && c <= '9') {
-      out.push_back(static_cast<std::uint8_t>(c - '0'));
-    } else if (c >= 'a' && c <= 'v') {
-      out.push_back(static_cast<std::uint8_t>(c - 'a' + 10));
-    } else {
+    const auto digit = kDigits.find(c);
+    if (digit == std::string_view::npos) {
       throw bad(fmt::format("unexpected character '{}' in the schedule", c));
     }
+    if (version == kReplayVersion1) {  // 16 + t was the flush of thread t
+      out.push_back(static_cast<std::uint16_t>(digit < 16 ? digit : kFlushBase + digit - 16));
+      continue;
+    }
+    value = value * 16 + (digit & 15U);
+    if (value >= kChoices) throw bad("a decision beyond every thread and flush");
+    if (digit >= 16) continue;
+    out.push_back(static_cast<std::uint16_t>(value));
+    value = 0;
+  }
+  if (version == kReplayVersion && !payload.empty() && kDigits.find(payload.back()) >= 16) {
+    throw bad("the schedule ends inside a decision");
   }
   return out;
 }
@@ -330,7 +348,7 @@ Result explore(const Config& config, const TestCase& test) {
   };
 
   const auto make_failure = [&](const detail::Outcome& o, std::uint64_t index,
-                                const std::vector<std::uint8_t>& decisions) {
+                                const std::vector<std::uint16_t>& decisions) {
     Failure f;
     f.kind = o.kind;
     f.message = o.message;
@@ -355,7 +373,7 @@ Result explore(const Config& config, const TestCase& test) {
   };
 
   if (!config.replay.empty()) {
-    const std::vector<std::uint8_t> decisions = [&] {
+    const std::vector<std::uint16_t> decisions = [&] {
       try {
         return decode_replay(replay_key(test.name, config.tier), config.replay);
       } catch (const ReplayError&) {
@@ -437,7 +455,7 @@ Result explore(const Config& config, const TestCase& test) {
       }
       continue;
     }
-    const std::vector<std::uint8_t> decisions = engine.decisions();
+    const std::vector<std::uint16_t> decisions = engine.decisions();
     r.failure = make_failure(o, index, decisions);
     break;
   }

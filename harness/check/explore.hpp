@@ -51,11 +51,10 @@ TestCase make_test(std::string name, std::vector<std::function<void(State&)>> th
   return TestCase{std::move(name), [threads = std::move(threads), check = std::move(check)] {
                     std::optional<State> state(std::in_place);
                     State& s = *state;
-                    std::array<Thread, kMaxThreads - 1> ts;
-                    for (std::size_t i = 0; i < threads.size() && i < ts.size(); ++i) {
-                      ts[i] = Thread([&s, &f = threads[i]] { f(s); });
-                    }
-                    for (std::size_t i = 0; i < threads.size() && i < ts.size(); ++i) ts[i].join();
+                    std::vector<Thread> ts;
+                    ts.reserve(threads.size());
+                    for (const auto& f : threads) ts.emplace_back([&s, &f] { f(s); });
+                    for (Thread& t : ts) t.join();
                     if (check) check(s);
                     // Destroyed under NoThrow: a failure in its destructor (a use after free
                     // while freeing what is left) is reported, not a std::terminate.
@@ -111,9 +110,9 @@ struct Result {
 Result explore(const Config& config, const TestCase& test);
 
 /// The replay string of a decision list for a test.
-std::string encode_replay(std::string_view test_name, const std::vector<std::uint8_t>& decisions);
+std::string encode_replay(std::string_view test_name, const std::vector<std::uint16_t>& decisions);
 /// Decodes a replay string; throws ReplayError (malformed, corrupted, other test).
-std::vector<std::uint8_t> decode_replay(std::string_view test_name, std::string_view replay);
+std::vector<std::uint16_t> decode_replay(std::string_view test_name, std::string_view replay);
 
 /// The `checks` entry of a result in cpbench's JSON report.
 void to_json(nlohmann::json& j, const Result& r);

@@ -4,10 +4,13 @@
 /// configuration, and the per-object state that the Checked types carry.
 #pragma once
 
+#include <algorithm>
 #include <array>
 #include <atomic>
+#include <bit>
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <source_location>
 #include <string>
 #include <string_view>
@@ -15,7 +18,107 @@
 namespace cpb::check {
 
 /// Most logical threads in one execution, the main thread included.
-inline constexpr unsigned kMaxThreads = 16;
+inline constexpr unsigned kMaxThreads = 128;
+/// Choice index `kFlushBase + t`: flush the oldest store of thread t's store buffer (TSO tier).
+inline constexpr unsigned kFlushBase = kMaxThreads;
+/// Choice indices: threads, then flushes.
+inline constexpr unsigned kChoices = 2 * kMaxThreads;
+
+/// A set of choice indices (threads 0..kMaxThreads-1, flushes kFlushBase + t).
+class ChoiceSet {
+ public:
+  constexpr ChoiceSet() = default;
+  static constexpr ChoiceSet of(unsigned i) {
+    ChoiceSet s;
+    s.set(i);
+    return s;
+  }
+  /// Every flush choice.
+  static constexpr ChoiceSet flushes() {
+    ChoiceSet s;
+    for (unsigned w = kFlushBase / 64; w < kWords; ++w) s.w_[w] = ~std::uint64_t{0};
+    return s;
+  }
+
+  [[nodiscard]] constexpr bool test(unsigned i) const { return (w_[i / 64] >> (i % 64) & 1U) != 0; }
+  constexpr void set(unsigned i) { w_[i / 64] |= std::uint64_t{1} << (i % 64); }
+  constexpr void reset(unsigned i) { w_[i / 64] &= ~(std::uint64_t{1} << (i % 64)); }
+  [[nodiscard]] constexpr bool empty() const {
+    return std::all_of(w_.begin(), w_.end(), [](std::uint64_t w) { return w == 0; });
+  }
+  [[nodiscard]] constexpr bool any() const { return !empty(); }
+  [[nodiscard]] constexpr unsigned count() const {
+    unsigned n = 0;  // sets are sparse: clearing bits beats a popcount call (no -mpopcnt)
+    for (std::uint64_t w : w_) {
+      for (; w != 0; w &= w - 1) ++n;
+    }
+    return n;
+  }
+  /// More than one index (cheaper than count() > 1: no population count).
+  [[nodiscard]] constexpr bool several() const {
+    bool one = false;
+    for (const std::uint64_t w : w_) {
+      if (w == 0) continue;
+      if (one || (w & (w - 1)) != 0) return true;
+      one = true;
+    }
+    return false;
+  }
+  /// The lowest index in the set, or -1.
+  [[nodiscard]] constexpr int first() const {
+    for (unsigned w = 0; w < kWords; ++w) {
+      if (w_[w] != 0)
+        return static_cast<int>(w * 64 + static_cast<unsigned>(std::countr_zero(w_[w])));
+    }
+    return -1;
+  }
+  /// The n-th lowest index in the set (n < count()).
+  [[nodiscard]] constexpr unsigned nth(unsigned n) const {
+    for (unsigned w = 0; w < kWords; ++w) {
+      for (std::uint64_t m = w_[w]; m != 0; m &= m - 1, --n) {
+        if (n == 0) return w * 64 + static_cast<unsigned>(std::countr_zero(m));
+      }
+    }
+    return kChoices;
+  }
+  /// The set holding only its lowest index (empty when empty).
+  [[nodiscard]] constexpr ChoiceSet lowest() const {
+    const int f = first();
+    return f < 0 ? ChoiceSet{} : of(static_cast<unsigned>(f));
+  }
+
+  constexpr ChoiceSet& operator&=(const ChoiceSet& o) {
+    for (unsigned w = 0; w < kWords; ++w) w_[w] &= o.w_[w];
+    return *this;
+  }
+  constexpr ChoiceSet& operator|=(const ChoiceSet& o) {
+    for (unsigned w = 0; w < kWords; ++w) w_[w] |= o.w_[w];
+    return *this;
+  }
+  /// Set difference.
+  constexpr ChoiceSet& operator-=(const ChoiceSet& o) {
+    for (unsigned w = 0; w < kWords; ++w) w_[w] &= ~o.w_[w];
+    return *this;
+  }
+  friend constexpr ChoiceSet operator&(ChoiceSet a, const ChoiceSet& b) { return a &= b; }
+  friend constexpr ChoiceSet operator|(ChoiceSet a, const ChoiceSet& b) { return a |= b; }
+  friend constexpr ChoiceSet operator-(ChoiceSet a, const ChoiceSet& b) { return a -= b; }
+  friend constexpr bool operator==(const ChoiceSet&, const ChoiceSet&) = default;
+
+  /// Calls `f(i)` for each index, lowest first.
+  template <class F>
+  constexpr void for_each(F&& f) const {
+    for (unsigned w = 0; w < kWords; ++w) {
+      for (std::uint64_t m = w_[w]; m != 0; m &= m - 1) {
+        f(w * 64 + static_cast<unsigned>(std::countr_zero(m)));
+      }
+    }
+  }
+
+ private:
+  static constexpr unsigned kWords = kChoices / 64;
+  std::array<std::uint64_t, kWords> w_{};
+};
 
 /// What went wrong in a failing execution.
 enum class FailureKind : std::uint8_t {
@@ -124,15 +227,81 @@ struct Config {
 
 namespace detail {
 
-/// A vector clock over logical threads.
-struct VectorClock {
-  std::array<std::uint32_t, kMaxThreads> c{};
+/// A vector clock over `kCapacity` processes: 16 entries inline (as many as most tests have
+/// threads), the rest allocated when an entry beyond them is first set, and kept for reuse.
+template <unsigned kCapacity>
+class BasicClock {
+ public:
+  static constexpr unsigned kInline = 16;
 
-  void join(const VectorClock& o) {
-    for (unsigned i = 0; i < kMaxThreads; ++i) c[i] = c[i] < o.c[i] ? o.c[i] : c[i];
+  BasicClock() = default;
+  BasicClock(const BasicClock& o) : in_(o.in_) {
+    if (o.wide_) copy_wide(o);
   }
-  void clear() { c.fill(0); }
+  BasicClock& operator=(const BasicClock& o) {
+    if (this == &o) return *this;
+    in_ = o.in_;
+    if (o.wide_) {
+      copy_wide(o);
+    } else {
+      wide_ = false;
+    }
+    return *this;
+  }
+  BasicClock(BasicClock&&) noexcept = default;
+  BasicClock& operator=(BasicClock&&) noexcept = default;
+  ~BasicClock() = default;
+
+  [[nodiscard]] std::uint32_t operator[](unsigned i) const {
+    if (i < kInline) return in_[i];
+    return wide_ ? more_[i - kInline] : 0;
+  }
+  void set(unsigned i, std::uint32_t v) {
+    if (i < kInline) {
+      in_[i] = v;
+      return;
+    }
+    widen();
+    more_[i - kInline] = v;
+  }
+  /// Adds one to entry `i` and returns the new value.
+  std::uint32_t tick(unsigned i) {
+    if (i < kInline) return ++in_[i];
+    widen();
+    return ++more_[i - kInline];
+  }
+  void join(const BasicClock& o) {
+    for (unsigned i = 0; i < kInline; ++i) in_[i] = std::max(in_[i], o.in_[i]);
+    if (!o.wide_) return;
+    widen();
+    for (unsigned i = 0; i < kMore; ++i) more_[i] = std::max(more_[i], o.more_[i]);
+  }
+  void clear() {
+    in_.fill(0);
+    wide_ = false;
+  }
+
+ private:
+  static constexpr unsigned kMore = kCapacity - kInline;
+  /// Makes the entries beyond the inline ones usable (zero, on first use).
+  void widen() {
+    if (wide_) return;
+    if (!more_) more_ = std::make_unique<std::uint32_t[]>(kMore);
+    std::fill_n(more_.get(), kMore, 0U);
+    wide_ = true;
+  }
+  void copy_wide(const BasicClock& o) {
+    if (!more_) more_ = std::make_unique<std::uint32_t[]>(kMore);
+    std::copy_n(o.more_.get(), kMore, more_.get());
+    wide_ = true;
+  }
+
+  std::array<std::uint32_t, kInline> in_{};
+  bool wide_ = false;  ///< entries beyond the inline ones may be non-zero
+  std::unique_ptr<std::uint32_t[]> more_;
 };
+/// A vector clock over the logical threads of an execution.
+using VectorClock = BasicClock<kMaxThreads>;
 
 /// What kind of object an operation touches (for traces and reports).
 enum class ObjKind : std::uint8_t {
@@ -204,10 +373,10 @@ struct CellState : ObjectHeader {
 };
 
 struct MutexState : ObjectHeader {
-  mutable int owner_ = -1;             ///< exclusive owner, -1 when none
-  mutable std::uint32_t readers_ = 0;  ///< bit mask of shared owners
-  mutable VectorClock clock_;          ///< released by exclusive unlocks
-  mutable VectorClock read_clock_;     ///< released by shared unlocks
+  mutable int owner_ = -1;          ///< exclusive owner, -1 when none
+  mutable ChoiceSet readers_;       ///< shared owners
+  mutable VectorClock clock_;       ///< released by exclusive unlocks
+  mutable VectorClock read_clock_;  ///< released by shared unlocks
 };
 
 struct CondVarState : ObjectHeader {};

@@ -6,6 +6,8 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <array>
+#include <cstdio>
 #include <mutex>
 #include <set>
 #include <string>
@@ -226,6 +228,129 @@ TEST(CheckObserver, SeesEveryExecutionWithItsPreemptionsWhenNotStopping) {
   (void)explore(c, t);
   EXPECT_EQ(seen.front().bound, 0);
   EXPECT_EQ(seen.back().bound, 1);
+}
+
+}  // namespace
+}  // namespace cpb::check
+
+namespace cpb::check {
+namespace {
+
+/// A replay string with a hand-made payload, signed as explore.cpp signs it (FNV-1a).
+std::string signed_replay(std::string_view version, std::string_view test,
+                          std::string_view payload) {
+  const auto fnv = [](std::string_view x) {
+    std::uint32_t h = 2166136261U;
+    for (const char c : x) {
+      h ^= static_cast<unsigned char>(c);
+      h *= 16777619U;
+    }
+    return h;
+  };
+  char hash[9];
+  std::snprintf(hash, sizeof hash, "%08x", fnv(test));
+  const std::string head = std::string(version) + ":" + hash + ":" + std::string(payload);
+  std::snprintf(hash, sizeof hash, "%08x", fnv(head));
+  return head + ":" + hash;
+}
+
+TEST(CheckReplayFormat, EveryChoiceIndexRoundTrips) {
+  std::vector<std::uint16_t> all;
+  for (unsigned i = 0; i < kChoices; ++i) all.push_back(static_cast<std::uint16_t>(i));
+  const std::string s = encode_replay("t", all);
+  EXPECT_EQ(s.rfind("cpb2:", 0), 0U) << s;
+  EXPECT_EQ(decode_replay("t", s), all);
+  // Threads below 16 and yes/no choices take one character each.
+  EXPECT_EQ(encode_replay("t", {0, 1, 15}), signed_replay("cpb2", "t", "01f"));
+  EXPECT_EQ(encode_replay("t", {16, kFlushBase + 3}), signed_replay("cpb2", "t", "h0o3"));
+  // A schedule cut inside a decision, or naming a choice beyond every thread and flush, is
+  // refused with the reason.
+  EXPECT_THROW(decode_replay("t", signed_replay("cpb2", "t", "1g")), ReplayError);
+  EXPECT_THROW(decode_replay("t", signed_replay("cpb2", "t", "vvv0")), ReplayError);
+}
+
+TEST(CheckReplayFormat, FirstFormatStillReplaysWithItsFlushDigits) {
+  // cpb1 wrote one base-32 digit per decision, and the flush of thread t as 16 + t.
+  const auto d = decode_replay("t", signed_replay("cpb1", "t", "10i"));
+  EXPECT_EQ(d, (std::vector<std::uint16_t>{1, 0, kFlushBase + 2}));
+}
+
+}  // namespace
+}  // namespace cpb::check
+
+namespace cpb::check {
+namespace {
+
+/// 101 logical threads (the main one and 100 it creates): each stores to its own slot and
+/// bumps a shared counter; the main thread checks both after joining them all.
+struct Many {
+  std::array<S::atomic<int>, 100> slots{};
+  S::atomic<int> count{0};
+  S::mutex m;
+  S::cell<int> sum{0};
+};
+
+TestCase many_threads_test(bool shared) {
+  return TestCase{shared ? "threads101" : "threads101_independent", [shared] {
+                    Many s;
+                    std::vector<S::thread> ts;
+                    ts.reserve(100);
+                    for (int i = 0; i < 100; ++i) {
+                      ts.emplace_back([&s, i, shared] {
+                        s.slots[static_cast<std::size_t>(i)].store(i + 1);
+                        if (!shared) return;
+                        s.count.fetch_add(1);
+                        std::lock_guard<S::mutex> g(s.m);
+                        s.sum.store(s.sum.load() + i + 1);
+                      });
+                    }
+                    for (S::thread& t : ts) t.join();
+                    for (int i = 0; i < 100; ++i) {
+                      require(s.slots[static_cast<std::size_t>(i)].load() == i + 1, "slot");
+                    }
+                    if (shared) {
+                      require(s.count.load() == 100, "count");
+                      require(s.sum.load() == 5050, "sum");
+                    }
+                  }};
+}
+
+TEST(CheckThreads, A101ThreadProgramRunsUnderEveryStrategy) {
+  const TestCase t = many_threads_test(true);
+  for (const Strategy strategy : {Strategy::kRandom, Strategy::kPct, Strategy::kDfs}) {
+    for (const Tier tier : {Tier::kSc, Tier::kTso}) {
+      Config c;
+      c.strategy = strategy;
+      c.tier = tier;
+      c.max_executions = 10;
+      c.max_seconds = 120;
+      const Result r = explore(c, t);
+      EXPECT_TRUE(r.ok()) << r.report();
+      EXPECT_EQ(r.executions, 10U) << r.summary();
+      EXPECT_EQ(r.max_threads, 101U);
+    }
+  }
+  // Without anything shared, DPOR needs one execution for all 101 threads.
+  Config c;
+  c.strategy = Strategy::kDfs;
+  c.preemption_bound = -1;
+  const Result r = explore(c, many_threads_test(false));
+  EXPECT_TRUE(r.ok() && r.exhausted) << r.report();
+  EXPECT_EQ(r.executions, 1U);
+}
+
+TEST(CheckThreads, ThreadBeyondTheLimitIsMisuse) {
+  const TestCase t{"too_many", [] {
+                     std::vector<S::thread> ts;
+                     for (unsigned i = 0; i < kMaxThreads; ++i) ts.emplace_back([] {});
+                     for (S::thread& th : ts) th.join();
+                   }};
+  Config c;
+  c.max_executions = 1;
+  const Result r = explore(c, t);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.failure->kind, FailureKind::kMisuse) << r.report();
+  EXPECT_NE(r.failure->message.find("limit of 128 threads"), std::string::npos) << r.report();
 }
 
 }  // namespace

@@ -320,7 +320,7 @@ class SharedMutex : private detail::MutexState {
 
   void lock(Loc loc = Loc::current()) {
     if (Engine* e = Engine::current()) return e->lock(*this, detail::ObjKind::kSharedMutex, loc);
-    if (owner_ >= 0 || readers_ != 0)
+    if (owner_ >= 0 || outside_readers_ != 0)
       throw std::logic_error(
           "cpb::check::SharedMutex::lock would block outside a checked execution");
     owner_ = 0;
@@ -328,7 +328,7 @@ class SharedMutex : private detail::MutexState {
   bool try_lock(Loc loc = Loc::current()) {
     if (Engine* e = Engine::current())
       return e->try_lock(*this, detail::ObjKind::kSharedMutex, loc);
-    if (owner_ >= 0 || readers_ != 0) return false;
+    if (owner_ >= 0 || outside_readers_ != 0) return false;
     owner_ = 0;
     return true;
   }
@@ -341,18 +341,21 @@ class SharedMutex : private detail::MutexState {
     if (owner_ >= 0)
       throw std::logic_error(
           "cpb::check::SharedMutex::lock_shared would block outside a checked execution");
-    ++readers_;
+    ++outside_readers_;
   }
   bool try_lock_shared(Loc loc = Loc::current()) {
     if (Engine* e = Engine::current()) return e->try_lock_shared(*this, loc);
     if (owner_ >= 0) return false;
-    ++readers_;
+    ++outside_readers_;
     return true;
   }
   void unlock_shared(Loc loc = Loc::current()) {
     if (Engine* e = Engine::current()) return e->unlock_shared(*this, loc);
-    --readers_;
+    --outside_readers_;
   }
+
+ private:
+  unsigned outside_readers_ = 0;  ///< shared owners outside an execution
 };
 
 /// Checked std::condition_variable: works with `std::unique_lock<Mutex>`. Spurious wake-ups

@@ -13,7 +13,7 @@ sel=(--family mutex --impl relaxed_unlock_lock --mode model)
 rc=$?
 [ "$rc" -eq 1 ] || { cat "$dir/found.txt"; fail "exit $rc, expected 1 for the buggy lock"; }
 grep -q "CPB CHECK FAIL data-race" "$dir/found.txt" || fail "no data-race summary line"
-replay=$(grep -Eo "^replay: cpb1:[0-9a-f]+:[0-9a-v]*:[0-9a-f]+" "$dir/found.txt" | head -1 | cut -d' ' -f2)
+replay=$(grep -Eo "^replay: cpb2:[0-9a-f]+:[0-9a-v]*:[0-9a-f]+" "$dir/found.txt" | head -1 | cut -d' ' -f2)
 [ -n "$replay" ] || { cat "$dir/found.txt"; fail "no replay string printed"; }
 trace() { sed -n '/^trace:/,$p' "$1" | grep -E '^ +#[0-9]+'; }
 trace "$dir/found.txt" >"$dir/found.trace"

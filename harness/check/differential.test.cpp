@@ -60,11 +60,127 @@ struct Regression {
 /// another preemption bound. Each is compared under its tier with every reduction.
 const std::vector<Regression>& regressions() {
   static const std::vector<Regression> kList = {
+      // ---- SC, DPOR (with and without sleep sets), unbounded ----
       {"issue 10: a condition-variable wait announced as a write to the mutex hid the order "
        "in which t2 locks first",
        R"(tier=sc spurious=0
           t1: lock(m0){ c0.load() c0.store(1) cv0.wait_loop(c1) }
           t2: lock(m0){ c0.load() c0.store(2) c1.store(1) } cv0.notify_all())"},
+      {"dpor, unbounded: t2 yields first; t2's store before t1's load is never run",
+       R"(tier=sc spurious=0
+          t1: a2.load(acquire)
+          t2: pause() a2.store(1,seq_cst))"},
+      {"dpor, unbounded: after a yield, t2 locking first (t1's try_lock fails) is never run",
+       R"(tier=sc spurious=0
+          t1: try_lock(m1){ }
+          t2: yield() lock(m1){ })"},
+      {"dpor, unbounded: after a yield, the lost wake-up (deadlock) is never run",
+       R"(tier=sc spurious=0
+          t1: lock(m0){ cv0.wait() }
+          t2: yield() cv0.notify_all())"},
+      {"dpor, unbounded: a child thread that pauses first",
+       R"(tier=sc spurious=0
+          t1: spawn{ pause() a0.store(2,relaxed) } join()
+          t2: a0.load(seq_cst))"},
+      {"dpor, unbounded: a use after free through a cell (the free before t2's read of o->v)",
+       R"(tier=sc spurious=0
+          t1: slot.take(acquire)
+          t2: slot.create(2,release,relaxed) slot.read(acquire) a0.notify_one() obj.load())"},
+      {"dpor, unbounded: the free racing a relaxed reader's cell access",
+       R"(tier=sc spurious=0
+          t1: slot.create(1,seq_cst,relaxed) a2.store(3,seq_cst) slot.take(acq_rel)
+          t2: slot.read(consume) pause() obj.load())"},
+      {"dpor, unbounded: t2 takes the object between t1's create and t1's read",
+       R"(tier=sc spurious=0
+          t1: slot.create(1,seq_cst,acquire) slot.read(relaxed) slot.take(acquire) obj.load()
+          t2: slot.take(acq_rel))"},
+      {"dpor, unbounded: a predicate wait whose predicate holds; t2 locking first is never run",
+       R"(tier=sc spurious=0
+          t1: lock(m1){ cv1.wait(c1) }
+          t2: c1.store(2) lock(m1){ })"},
+      {"dpor, unbounded: t1's try_lock failing while t2 holds the mutex is never run",
+       R"(tier=sc spurious=0
+          t1: try_lock(m1){ c0.load() }
+          t2: c0.store(2) lock(m1){ })"},
+      {"dpor, unbounded: a child thread's cell read, then t2's try_lock winning the mutex",
+       R"(tier=sc spurious=0
+          t1: spawn{ c1.load() } join() lock(m1){ }
+          t2: try_lock(m1){ c1.store(1) })"},
+      {"dpor, unbounded: the free racing a cell access after a join; 0 preemptions",
+       R"(tier=sc spurious=0
+          t1: slot.create(3,seq_cst,relaxed) slot.read(seq_cst) spawn{ } join() obj.load()
+          t2: slot.take(acq_rel))"},
+      // ---- sleep sets alone, unbounded (found by the long run) ----
+      {"sleep sets, unbounded: three threads, a spin and a yield; 2 preemptions, never run",
+       R"(tier=sc spurious=0
+          t1: a0.spin_pause(2,acquire)
+          t2: a1.load(seq_cst) a0.fetch_or(3,consume)
+          t3: yield() a1.exchange(1,acquire))"},
+      {"sleep sets, unbounded: three threads, a spin and a pause; 2 preemptions, never run",
+       R"(tier=sc spurious=0
+          t1: a0.load(seq_cst)
+          t2: a2.spin_yield(1,acquire) a0.cas_weak(0,3,consume,acquire)
+          t3: pause() a2.store(2,relaxed))"},
+      {"tso, sleep sets, unbounded: the free racing a cell access after a join is never run",
+       R"(tier=tso spurious=0
+          t1: slot.take(seq_cst)
+          t2: slot.create(3,seq_cst,relaxed) slot.read(acquire) spawn{ } join() obj.load() slot.take(acq_rel))"},
+      // ---- SC, DPOR alone, iterative bound (BPOR) ----
+      {"dpor, bounded: an outcome of 0 preemptions first reached at bound 1 (three threads)",
+       R"(tier=sc spurious=0
+          t1: a1.load(acquire)
+          t2: a1.fetch_xor(1,release)
+          t3: a1.load(acquire))"},
+      {"dpor, bounded: a child thread and a yield; 0 preemptions, first at bound 1",
+       R"(tier=sc spurious=0
+          t1: spawn{ a0.exchange(3,seq_cst) } join()
+          t2: yield() a0.load(acquire))"},
+      {"dpor: after a pause, an outcome of 2 preemptions is never reached, bounded or not",
+       R"(tier=sc spurious=0
+          t1: a1.fetch_sub(1,acq_rel) lock(m0){ }
+          t2: a1.store(1,seq_cst) pause() try_lock(m0){ })"},
+      // ---- sleep sets under a preemption bound (issue 10, item 3), SC ----
+      {"sleep sets, bounded: t1's try_lock failing needs 1 preemption, first at bound 2",
+       R"(tier=sc spurious=0
+          t1: try_lock(m0){ }
+          t2: lock(m0){ })"},
+      {"sleep sets, bounded: needs 1 preemption, first at bound 2 (atomics only)",
+       R"(tier=sc spurious=0
+          t1: a1.store(1,release)
+          t2: a1.load(acquire) a1.wait(0,relaxed))"},
+      {"sleep sets, bounded: needs 0 preemptions, first at bound 1 (a yield)",
+       R"(tier=sc spurious=0
+          t1: a0.load(consume)
+          t2: a0.store(3,seq_cst) yield())"},
+      {"sleep sets, bounded: a condition-variable hand-off, 0 preemptions, first at bound 1",
+       R"(tier=sc spurious=0
+          t1: cv1.notify_all() lock(m1){ }
+          t2: lock(m1){ cv1.wait() })"},
+      {"sleep sets, bounded: a spawn, 0 preemptions, first at bound 1",
+       R"(tier=sc spurious=0
+          t1: spawn{ } a2.store(1,seq_cst) join()
+          t2: a2.load(acquire))"},
+      {"sleep sets, bounded: needs 2 preemptions, reached at a higher bound",
+       R"(tier=sc spurious=0
+          t1: lock(m0){ }
+          t2: lock(m0){ } try_lock(m0){ })"},
+      // ---- sleep sets under a preemption bound, TSO ----
+      {"tso, sleep sets, bounded: needs 1 preemption, first at bound 2",
+       R"(tier=tso spurious=0
+          t1: a1.fetch_or(1,consume)
+          t2: a1.load(relaxed) a1.load(relaxed))"},
+      {"tso, sleep sets, bounded: needs 0 preemptions, first at bound 1 (a pause)",
+       R"(tier=tso spurious=0
+          t1: a1.load(relaxed)
+          t2: a1.store(1,seq_cst) pause())"},
+      {"tso, sleep sets, bounded: condition variables, 0 preemptions, first at bound 1",
+       R"(tier=tso spurious=0
+          t1: cv1.notify_one() lock(m0){ }
+          t2: lock(m1){ cv1.wait_for() })"},
+      {"tso, sleep sets, bounded: t1's try_lock failing needs 1 preemption, first at bound 2",
+       R"(tier=tso spurious=0
+          t1: try_lock(m1){ }
+          t2: lock(m1){ })"},
   };
   return kList;
 }

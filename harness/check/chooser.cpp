@@ -239,6 +239,10 @@ class DfsChooser final : public Chooser {
 
   void on_wake(unsigned waker, unsigned woken) override { order_.woke(waker, woken); }
 
+  void on_cell(unsigned tid, const void* cell, bool write) override {
+    order_.accessed(tid, cell, write, on_race_);
+  }
+
   // A free (or a reused block) is a write to every object in the block, done by the running
   // thread after its latest step: it races with the unordered accesses of other threads.
   void on_heap(unsigned tid, const void* block, std::size_t size, bool shared) override {
@@ -323,6 +327,16 @@ class DfsChooser final : public Chooser {
   void add_backtrack(int node) {
     if (node < 0) return;
     Node& n = stack_[static_cast<std::size_t>(node)];
+    if (stats_.bound >= 0) {
+      // Bounded: every initial that the later event needs, since reaching it from another
+      // one may cost a preemption over the bound (the source-set argument assumes none).
+      ChoiceSet need;
+      n.allowed.for_each([&](unsigned p) {
+        if (order_.initial(p, true)) need.set(p);
+      });
+      n.backtrack |= need.any() ? need : n.allowed;
+      return;
+    }
     const auto first_initial = [this](const ChoiceSet& among) {
       int found = -1;
       among.for_each([&](unsigned p) {

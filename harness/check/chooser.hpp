@@ -49,6 +49,10 @@ class Chooser {
   virtual void on_step(const Step& /*step*/) {}
   /// With `wants_steps`: the latest step, a notify by thread `waker`, woke thread `woken`.
   virtual void on_wake(unsigned /*waker*/, unsigned /*woken*/) {}
+  /// With `wants_steps`: the running thread `tid` read or wrote a `cell` during its latest
+  /// step (cells are not scheduling points, but their order with a free or a racing access
+  /// decides between a use after free and a data race).
+  virtual void on_cell(unsigned /*tid*/, const void* /*cell*/, bool /*write*/) {}
   /// With `wants_steps`: the running thread `tid` freed, or was handed a reused, block of the
   /// checker heap (a write to all of it), after its latest step; `shared`: the heap's free list
   /// is shared state too (Config::reuse_freed).

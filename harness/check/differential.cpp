@@ -1386,8 +1386,24 @@ class Runner {
 
 // ---- searches and comparisons ---------------------------------------------------------------
 
-bool keeps_state(FailureKind k) {
-  return k == FailureKind::kNone || k == FailureKind::kDeadlock || k == FailureKind::kLeak;
+constexpr std::uint32_t bit(FailureKind k) { return 1U << static_cast<unsigned>(k); }
+
+/// The state is the outcome's when the execution ran to its end without undefined behaviour
+/// (it met no failure, or only a deadlock or leak, which end an execution). A data race or
+/// memory error makes the values read from plain memory undefined (and cell accesses are not
+/// scheduling points: the reductions keep their order with atomics only where a race would
+/// be reported anyway), so those outcomes are their kinds alone.
+bool keeps_state(std::uint32_t failures) {
+  return (failures & ~(bit(FailureKind::kDeadlock) | bit(FailureKind::kLeak))) == 0;
+}
+
+/// A data race on a cell and a use after free are one outcome: which of the two an execution
+/// meets depends on the order of a free and a plain access inside steps (neither is a
+/// scheduling point), which sleep sets cannot see before the steps run. Both are undefined
+/// behaviour, and any search that meets one of them reports the program.
+std::uint32_t memory_errors_as_one(std::uint32_t failures) {
+  if ((failures & bit(FailureKind::kUseAfterFree)) == 0) return failures;
+  return (failures & ~bit(FailureKind::kUseAfterFree)) | bit(FailureKind::kDataRace);
 }
 
 struct Reached {
@@ -1420,7 +1436,8 @@ Search search(const Program& p, bool dpor, bool sleep_sets, int bound, std::uint
   c.max_executions = limit;
   c.max_seconds = 0;
   c.on_execution = [&](const ExecutionInfo& e) {
-    Outcome o{e.kind, keeps_state(e.kind) ? rec : std::vector<int>{}};
+    const std::uint32_t failures = memory_errors_as_one(e.failures);
+    Outcome o{failures, keeps_state(failures) ? rec : std::vector<int>{}};
     const auto [it, fresh] =
         out.outcomes.try_emplace(std::move(o), Reached{e.preemptions, e.bound});
     if (!fresh) {
@@ -1720,7 +1737,12 @@ TestCase make_test(const Program& p, std::vector<int>* record) {
 }
 
 std::string to_string(const Outcome& o) {
-  std::string out(cpb::check::to_string(o.kind));
+  std::string out = o.failures == 0 ? "none" : "";
+  for (unsigned k = 0; k < 32; ++k) {
+    if ((o.failures >> k & 1U) == 0) continue;
+    if (!out.empty()) out += '+';
+    out += cpb::check::to_string(static_cast<FailureKind>(k));
+  }
   if (o.state.empty()) return out;
   out += " [";
   const std::size_t finals = o.state.size() - static_cast<std::size_t>(kFinals);
@@ -1784,7 +1806,12 @@ ProgramResult compare(const Program& p, const Options& opt, std::uint64_t seed) 
     out.skipped = true;
     return out;
   }
-  for (const auto& [o, at] : u.outcomes) ++out.kinds[o.kind];
+  for (const auto& [o, at] : u.outcomes) {
+    if (o.failures == 0) ++out.kinds[FailureKind::kNone];
+    for (unsigned k = 0; k < 32; ++k) {
+      if ((o.failures >> k & 1U) != 0) ++out.kinds[static_cast<FailureKind>(k)];
+    }
+  }
   const int k = u.executions <= opt.small ? 3 : 2;
   for (const Reduction red : kReductions) {
     for (const int bound : {-1, k}) {

@@ -13,9 +13,9 @@
 /// for (const diff::Mismatch& m : r.mismatches) std::cout << m.report();
 /// ```
 ///
-/// An *outcome* of an execution is its failure kind and, when the kind is none, deadlock or
-/// leak (every thread finished or blocked, so equivalent interleavings agree), the values its
-/// operations returned and the final values of the shared variables.
+/// An *outcome* of an execution is the set of failure kinds it met and, when none of them
+/// ended it early (every thread finished or blocked, so equivalent interleavings agree), the
+/// values its operations returned and the final values of the shared variables.
 #pragma once
 
 #include "harness/check/explore.hpp"
@@ -147,9 +147,11 @@ void count_features(const Program& p, std::map<std::string, std::uint64_t>& coun
 /// values of the atomics, the cells and the heap slot.
 [[nodiscard]] TestCase make_test(const Program& p, std::vector<int>* record);
 
-/// The failure kind and, for kNone, kDeadlock and kLeak, the recorded state.
+/// The failure kinds an execution met (bit `1 << kind`; the searches run on past data races
+/// and memory errors, so an execution meets all of them that its interleaving has) and, when
+/// it met none, or only a deadlock or a leak, the recorded state.
 struct Outcome {
-  FailureKind kind = FailureKind::kNone;
+  std::uint32_t failures = 0;
   std::vector<int> state;
   auto operator<=>(const Outcome&) const = default;
 };

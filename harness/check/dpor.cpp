@@ -60,11 +60,14 @@ std::size_t accesses(const Op& op, std::array<Access, 2>& out) {
 void TraceOrder::reset() {
   events_.clear();
   objects_.clear();
+  block_writes_.clear();
   slot_of_.fill(0);
   pid_of_.clear();
   for (auto& l : by_slot_) l.clear();
   for (auto& c : clocks_) c.clear();
   for (auto& c : wake_) c.clear();
+  yields_.clear();
+  std::fill(yield_seen_.begin(), yield_seen_.end(), 0);
 }
 
 unsigned TraceOrder::slot(unsigned pid) {
@@ -76,6 +79,7 @@ unsigned TraceOrder::slot(unsigned pid) {
     by_slot_.emplace_back();
     clocks_.emplace_back();
     wake_.emplace_back();
+    yield_seen_.push_back(0);
   }
   return s;
 }
@@ -93,6 +97,16 @@ TraceOrder::Object& TraceOrder::get(const void* key) {
   }
   Object& o = objects_.emplace_back();
   o.key = key;
+  // A block freed (or handed out again) before the object's first access was written then.
+  for (const BlockWrite& b : block_writes_) {
+    if (!std::less_equal<>{}(b.lo, key) || !std::less<>{}(key, b.hi)) continue;
+    const Event& ev = events_[b.event];
+    o.written = ev.clock;
+    o.read = ev.clock;
+    if (o.last.size() <= ev.slot) o.last.resize(ev.slot + 1U);
+    o.last[ev.slot] = {static_cast<std::int32_t>(b.event), static_cast<std::int32_t>(b.event),
+                       static_cast<std::int32_t>(b.event)};
+  }
   return o;
 }
 
@@ -126,6 +140,27 @@ void TraceOrder::access(Object& o, bool write, bool release, unsigned s, std::in
   if (!release) l.not_release = event;
 }
 
+void TraceOrder::yield_races(const Op& op, unsigned s) {
+  const Clock& c = clocks_[s];
+  // A fair yield gives way to the threads that can run, until each takes a step: which of
+  // their steps come before it changes what the yielding thread may do next. It races with
+  // the latest event of every other process that does not happen before it ...
+  if (fair_yield(op)) {
+    for (unsigned u = 0; u < by_slot_.size(); ++u) {
+      if (u == s || by_slot_[u].empty()) continue;
+      const std::uint32_t e = by_slot_[u].back();
+      if (events_[e].local > c[u]) races_.push_back(e);
+    }
+  }
+  // ... and with the first event of every other process after it (that event ends the giving
+  // way; the process's later events follow it in program order).
+  for (std::size_t i = yield_seen_[s]; i < yields_.size(); ++i) {
+    const Event& y = events_[yields_[i]];
+    if (y.slot != s && y.local > c[y.slot]) races_.push_back(yields_[i]);
+  }
+  yield_seen_[s] = yields_.size();
+}
+
 void TraceOrder::woke(unsigned waker, unsigned woken) {
   const unsigned w = slot(waker);
   const unsigned v = slot(woken);
@@ -155,6 +190,7 @@ void TraceOrder::ran(unsigned pid, const Op& op, int joined, int tag, const OnRa
     conflicts(objects_[at[i]], acc[i].role != Role::kRead, acc[i].role == Role::kAcquire, s,
               races_);
   }
+  yield_races(op, s);
   const std::uint32_t local = c.tick(s);
   for (std::size_t i = 0; i < n; ++i) {
     c.join(objects_[at[i]].written);
@@ -167,6 +203,7 @@ void TraceOrder::ran(unsigned pid, const Op& op, int joined, int tag, const OnRa
     access(objects_[at[i]], acc[i].role != Role::kRead, acc[i].role == Role::kRelease, s,
            static_cast<std::int32_t>(index));
   }
+  if (fair_yield(op)) yields_.push_back(index);
   report(races_, index, on_race);
 }
 
@@ -190,6 +227,21 @@ void TraceOrder::wrote(unsigned pid, const void* lo, const void* hi, const void*
   for (Object& o : objects_) {
     if (hit(o)) access(o, true, false, s, static_cast<std::int32_t>(me));
   }
+  block_writes_.push_back({lo, hi, me});
+  report(races_, me, on_race);
+}
+
+void TraceOrder::accessed(unsigned pid, const void* key, bool write, const OnRace& on_race) {
+  const unsigned s = slot(pid);
+  if (by_slot_[s].empty()) return;
+  const std::uint32_t me = by_slot_[s].back();
+  Object& o = get(key);
+  races_.clear();
+  conflicts(o, write, false, s, races_);
+  clocks_[s].join(o.written);
+  if (write) clocks_[s].join(o.read);
+  events_[me].clock = clocks_[s];
+  access(o, write, false, s, static_cast<std::int32_t>(me));
   report(races_, me, on_race);
 }
 
@@ -201,6 +253,7 @@ void TraceOrder::prepare(std::uint32_t e, std::uint32_t later) const {
   const Event& ev = events_[e];
   const unsigned racer = events_[later].slot;
   const auto n = static_cast<unsigned>(pid_of_.size());
+  later_ = later;
   first_.assign(n, kNone);
   first_local_.assign(n, kNone);
   for (unsigned q = 0; q < n; ++q) {
@@ -213,10 +266,12 @@ void TraceOrder::prepare(std::uint32_t e, std::uint32_t later) const {
   }
 }
 
-bool TraceOrder::initial(unsigned pid) const {
+bool TraceOrder::initial(unsigned pid, bool before_later) const {
   if (slot_of_[pid] == 0) return false;
   const auto q = static_cast<unsigned>(slot_of_[pid] - 1);
   if (q >= first_.size() || first_[q] == kNone) return false;
+  const Event& later = events_[later_];
+  if (before_later && q != later.slot && later.clock[q] < first_local_[q]) return false;
   // No other process's first event in the reversal happens before q's.
   const Clock& c = events_[first_[q]].clock;
   for (unsigned u = 0; u < first_local_.size(); ++u) {

@@ -43,14 +43,20 @@ class TraceOrder {
   /// wrote every object at [lo, hi) (the checker heap freed or handed out a block there) and,
   /// when `key` is not null, `key`. Reports the races that this adds.
   void wrote(unsigned pid, const void* lo, const void* hi, const void* key, const OnRace& on_race);
+  /// The transition of process `pid`'s latest event, which is the latest event of all, also
+  /// read or wrote `key` (a plain `cell`: not a scheduling point of its own). Reports the
+  /// races that this adds.
+  void accessed(unsigned pid, const void* key, bool write, const OnRace& on_race);
   /// The latest event before `event` that another process ran than the event before it (a
   /// context switch) and that carries a tag >= 0; -1 when there is none.
   [[nodiscard]] int last_switch_before(std::uint32_t event) const;
   [[nodiscard]] int tag(std::uint32_t event) const { return events_[event].tag; }
   /// Inside OnRace: process `pid` can start the reversal of the race being reported: its first
   /// event after the earlier one does not happen after it (or is the later one), and no other
-  /// such event happens before it.
-  [[nodiscard]] bool initial(unsigned pid) const;
+  /// such event happens before it. `before_later`: and that event is one the later event
+  /// needs (it happens before it, or is it): under a preemption bound, starting with another
+  /// initial may need a preemption more to reach the later event.
+  [[nodiscard]] bool initial(unsigned pid, bool before_later = false) const;
 
  private:
   using Clock = BasicClock<kChoices>;  ///< indexed by slot
@@ -83,6 +89,8 @@ class TraceOrder {
   /// not happen before `s`'s latest event.
   void conflicts(const Object& o, bool write, bool acquire, unsigned s,
                  std::vector<std::uint32_t>& out) const;
+  /// Adds to races_ the races of slot `s`'s next event, `op`, with fair yields.
+  void yield_races(const Op& op, unsigned s);
   /// Records an access by slot `s`'s event (`release`: an unlock, which later blocking
   /// acquisitions do not race with).
   void access(Object& o, bool write, bool release, unsigned s, std::int32_t event);
@@ -93,17 +101,29 @@ class TraceOrder {
   /// Reports the direct races among `races` (earlier events conflicting with `later`).
   void report(std::vector<std::uint32_t>& races, std::uint32_t later, const OnRace& on_race) const;
 
+  /// A block the checker heap freed or handed out again: a write of every object in it, also
+  /// of those the order meets only later.
+  struct BlockWrite {
+    const void* lo = nullptr;
+    const void* hi = nullptr;
+    std::uint32_t event = 0;
+  };
+
   std::vector<Event> events_;
   std::vector<Object> objects_;
+  std::vector<BlockWrite> block_writes_;
   std::array<std::int16_t, kChoices> slot_of_{};     ///< per process: its slot + 1 (0: none yet)
   std::vector<unsigned> pid_of_;                     ///< per slot: its process
   std::vector<std::vector<std::uint32_t>> by_slot_;  ///< per slot: its events
   std::vector<Clock> clocks_;                        ///< per slot: its latest event's clock
   std::vector<Clock> wake_;                          ///< per slot: its waker's clock
+  std::vector<std::uint32_t> yields_;                ///< the fair yields so far
+  std::vector<std::size_t> yield_seen_;              ///< per slot: the yields its events raced with
   std::vector<std::uint32_t> races_;                 ///< scratch
   /// Per slot, from prepare(): its first event in the reversal, and that event's local number
   /// (kNone: no event there).
-  mutable Clock covered_;  ///< scratch of report()
+  mutable Clock covered_;            ///< scratch of report()
+  mutable std::uint32_t later_ = 0;  ///< from prepare(): the later event of the race
   mutable std::vector<std::uint32_t> first_;
   mutable std::vector<std::uint32_t> first_local_;
 };

@@ -109,6 +109,8 @@ std::string_view kind_prefix(ObjKind k) {
 /// Operations after which a thread resumed into an abandoned execution may go on without
 /// unwinding: they are typically called from destructors (lock guards), where a throw would
 /// terminate the process. The thread unwinds at its next scheduling point instead.
+bool is_yield(OpKind k) { return k == OpKind::kYield || k == OpKind::kPause; }
+
 bool quiet_on_abort(OpKind k) {
   return k == OpKind::kUnlock || k == OpKind::kUnlockShared || k == OpKind::kNotify ||
          k == OpKind::kCvNotify || k == OpKind::kCellRead || k == OpKind::kCellWrite;
@@ -235,6 +237,7 @@ Outcome Engine::run(const std::function<void()>& body, Chooser& chooser,
   aborting_ = false;
   pruned_ = false;
   failure_ = FailureKind::kNone;
+  failures_ = 0;
   message_.clear();
   for (unsigned i = 0; i < nthreads_; ++i) {
     threads_[i].state = TState::kFree;
@@ -284,12 +287,17 @@ Outcome Engine::run(const std::function<void()>& body, Chooser& chooser,
   if (failure_ == FailureKind::kNone && g_foreign_file.load(std::memory_order_relaxed) != nullptr) {
     report_foreign(false);
   }
-  if (failure_ == FailureKind::kNone && !pruned_ && cfg_.detect_leaks) {
+  // An execution that ran to its end (past recorded races, without stop_on_failure) is
+  // checked for leaks.
+  if (!aborting_ && !pruned_ && cfg_.detect_leaks) {
     for (const Block& b : blocks_) {
       if (b.freed) continue;
-      failure_ = FailureKind::kLeak;
-      message_ = fmt::format("leak: a {}-byte block ({}) allocated by t{} was never freed", b.size,
-                             b.type, b.alloc_tid);
+      failures_ |= 1U << static_cast<unsigned>(FailureKind::kLeak);
+      if (failure_ == FailureKind::kNone) {
+        failure_ = FailureKind::kLeak;
+        message_ = fmt::format("leak: a {}-byte block ({}) allocated by t{} was never freed",
+                               b.size, b.type, b.alloc_tid);
+      }
       break;
     }
   }
@@ -298,8 +306,9 @@ Outcome Engine::run(const std::function<void()>& body, Chooser& chooser,
   cur_ = -1;
   if (nthreads_ > max_threads_seen_) max_threads_seen_ = nthreads_;
   chooser.end_execution(steps_);
-  return Outcome{failure_, message_, pruned_ && failure_ == FailureKind::kNone, steps_,
-                 preemptions_};
+  if (failure_ != FailureKind::kNone) failures_ |= 1U << static_cast<unsigned>(failure_);
+  return Outcome{failure_, message_,     pruned_ && failure_ == FailureKind::kNone,
+                 steps_,   preemptions_, failures_};
 }
 
 void Engine::fiber_entry(void* arg) {
@@ -405,26 +414,15 @@ int Engine::decide(int cur) {
     if (any) ++futile_wakeups_;
   }
   if (en.empty()) return -2;  // flushes wake no one: a blocked thread stays blocked
-  bool preemptible = false;
-  if (cur >= 0) {
-    const auto me = static_cast<unsigned>(cur);
-    const OpKind k = pending_[me].kind;
-    const bool yielding = k == OpKind::kYield || k == OpKind::kPause;
-    // Fairness (CHESS): a thread that yields gives way to every other thread that can run
-    // now, until each of them has taken a step. Spin loops then cannot starve the thread
-    // they wait for, and do not grow the search tree without bound.
-    if (yielding && cfg_.fair) {
-      yield_wait_[me] = en;
-      yield_wait_[me].reset(me);
-      if (yield_wait_[me].any()) giving_way_.set(me);
-    }
-    preemptible = en.test(me) && !yielding;
-  }
   ChoiceSet allowed = en;
   (giving_way_ & en).for_each([&](unsigned t) {
     if ((yield_wait_[t] & en).any()) allowed.reset(t);
   });
   if (allowed.empty()) allowed = en;
+  // Running another thread is a preemption when the current one could go on: it may, and it
+  // is not about to yield.
+  const bool preemptible = cur >= 0 && allowed.test(static_cast<unsigned>(cur)) &&
+                           !is_yield(pending_[static_cast<unsigned>(cur)].kind);
   int r = allowed.first();
   bool decided = false;
   // TSO: flushing a buffered store is a choice beside running a thread, until a thread runs.
@@ -454,9 +452,22 @@ int Engine::decide(int cur) {
   // The chosen thread takes a step: threads that gave way to it need not wait for it now.
   const ChoiceSet giving_way = giving_way_;
   giving_way.for_each([&](unsigned i) {
+    if (!yield_wait_[i].test(static_cast<unsigned>(r))) return;
     yield_wait_[i].reset(static_cast<unsigned>(r));
+    // Thread i runs again only after this step: it happens before i's next one.
+    if (report_steps_) chooser_->on_wake(static_cast<unsigned>(r), i);
     if (yield_wait_[i].empty()) giving_way_.reset(i);
   });
+  // Fairness (CHESS): a thread that yields gives way to every other thread that can run now,
+  // until each of them has taken a step. Spin loops then cannot starve the thread they wait
+  // for, and do not grow the search tree without bound. It starts when the yield runs (not
+  // when it is announced), so it is ordered with the other threads' steps as the yield is.
+  const auto me = static_cast<unsigned>(r);
+  if (cfg_.fair && is_yield(pending_[me].kind)) {
+    yield_wait_[me] = en;
+    yield_wait_[me].reset(me);
+    if (yield_wait_[me].any()) giving_way_.set(me);
+  }
   return r;
 }
 
@@ -545,6 +556,19 @@ void Engine::fail(FailureKind kind, std::string msg, bool unwind) {
   }
   aborting_ = true;
   if (unwind && may_throw()) unwind_now();
+}
+
+bool Engine::note(FailureKind kind, std::string msg, bool unwind) {
+  if (cfg_.stop_on_failure) {
+    fail(kind, std::move(msg), unwind);
+    return false;
+  }
+  failures_ |= 1U << static_cast<unsigned>(kind);
+  if (failure_ == FailureKind::kNone) {
+    failure_ = kind;
+    message_ = std::move(msg);
+  }
+  return true;
 }
 
 void Engine::unwind_now() {
@@ -1119,18 +1143,20 @@ void Engine::yield(OpKind kind, const std::source_location& loc) {
     t.reads.clear();
     t.acted = false;
   }
-  point({kind, false, nullptr, nullptr}, loc);
+  // Under fairness the yield changes who may run next: it is dependent with every step.
+  point({kind, cfg_.fair, nullptr, nullptr}, loc);
   if (trace_ != nullptr && !aborting_) record_obj(kind, ObjKind::kNone, 0, nullptr, loc);
 }
 
 // ---- cells ------------------------------------------------------------------------------
 
-void Engine::race(const CellState& c, bool is_write, int other, bool other_write) {
-  fail(FailureKind::kDataRace,
-       fmt::format("data race on cell#{}: {} by t{} and {} by t{} are not ordered by "
-                   "happens-before",
-                   c.id_, other_write ? "write" : "read", other, is_write ? "write" : "read", cur_),
-       false);
+bool Engine::race(const CellState& c, bool is_write, int other, bool other_write) {
+  return note(
+      FailureKind::kDataRace,
+      fmt::format("data race on cell#{}: {} by t{} and {} by t{} are not ordered by "
+                  "happens-before",
+                  c.id_, other_write ? "write" : "read", other, is_write ? "write" : "read", cur_),
+      false);
 }
 
 void Engine::cell_read(const CellState& c, const std::source_location& loc) {
@@ -1138,12 +1164,12 @@ void Engine::cell_read(const CellState& c, const std::source_location& loc) {
   if (aborting_) return;
   touch(c, ObjKind::kCell);
   if (freed_blocks_ != 0 && use_after_free(&c, fmt::format("a read of cell#{}", c.id_))) return;
+  if (report_steps_) chooser_->on_cell(static_cast<unsigned>(cur_), &c, false);
   const Thread& t = me();
   const int w = c.write_tid_;
   if (w != cur_ && c.write_clock_ > t.vc[static_cast<unsigned>(w)]) {
     if (trace_ != nullptr) record_obj(OpKind::kCellRead, ObjKind::kCell, c.id_, "RACE", loc);
-    race(c, false, w, true);
-    return;
+    if (!race(c, false, w, true)) return;
   }
   c.reads_.set(static_cast<unsigned>(cur_), t.vc[static_cast<unsigned>(cur_)]);
   if (trace_ != nullptr) record_obj(OpKind::kCellRead, ObjKind::kCell, c.id_, nullptr, loc);
@@ -1154,12 +1180,12 @@ void Engine::cell_write(const CellState& c, const std::source_location& loc) {
   if (aborting_) return;
   touch(c, ObjKind::kCell);
   if (freed_blocks_ != 0 && use_after_free(&c, fmt::format("a write of cell#{}", c.id_))) return;
+  if (report_steps_) chooser_->on_cell(static_cast<unsigned>(cur_), &c, true);
   const Thread& t = me();
   const auto [other, other_write] = write_conflict(c);
   if (other >= 0) {
     if (trace_ != nullptr) record_obj(OpKind::kCellWrite, ObjKind::kCell, c.id_, "RACE", loc);
-    race(c, true, other, other_write);
-    return;
+    if (!race(c, true, other, other_write)) return;
   }
   c.write_tid_ = static_cast<std::uint8_t>(cur_);
   c.write_clock_ = t.vc[static_cast<unsigned>(cur_)];
@@ -1238,11 +1264,12 @@ const Engine::Block* Engine::freed_block(const void* p) const {
 bool Engine::use_after_free(const void* p, std::string_view what) {
   const Block* b = freed_block(p);
   if (b == nullptr) return false;
-  fail(FailureKind::kUseAfterFree,
-       fmt::format("use after free: t{} makes {} inside a {}-byte block ({}) that t{} freed", cur_,
-                   what, b->size, b->type, b->free_tid),
-       may_throw());
-  return true;
+  // Quarantined memory stays mapped: an execution that runs on makes the access.
+  return !note(FailureKind::kUseAfterFree,
+               fmt::format("use after free: t{} makes {} inside a {}-byte block ({}) that t{} "
+                           "freed",
+                           cur_, what, b->size, b->type, b->free_tid),
+               may_throw());
 }
 
 bool Engine::begin_free(const void* p, const char* type) {
@@ -1257,11 +1284,11 @@ bool Engine::begin_free(const void* p, const char* type) {
     return false;
   }
   if (b->freed) {
-    fail(FailureKind::kDoubleFree,
+    note(FailureKind::kDoubleFree,
          fmt::format("double free: t{} frees a {}-byte block ({}) that t{} already freed", cur_,
                      b->size, type, b->free_tid),
          false);
-    return false;
+    return false;  // not freed again
   }
   // A free is a write to the whole block: it races with unordered accesses to its cells.
   const auto* lo = static_cast<const char*>(b->p);
@@ -1270,12 +1297,15 @@ bool Engine::begin_free(const void* p, const char* type) {
     if (a < lo || a >= lo + b->size) continue;
     const auto [other, other_write] = write_conflict(*c);
     if (other < 0) continue;
-    fail(FailureKind::kDataRace,
-         fmt::format("data race: t{} frees a {}-byte block ({}) while the {} of its cell#{} by t{} "
-                     "is not ordered before the free by happens-before (a free is a write)",
-                     cur_, b->size, type, other_write ? "write" : "read", c->id_, other),
-         false);
-    return false;
+    if (!note(FailureKind::kDataRace,
+              fmt::format("data race: t{} frees a {}-byte block ({}) while the {} of its cell#{} "
+                          "by t{} is not ordered before the free by happens-before (a free is a "
+                          "write)",
+                          cur_, b->size, type, other_write ? "write" : "read", c->id_, other),
+              false)) {
+      return false;
+    }
+    break;  // one report per free
   }
   return true;
 }

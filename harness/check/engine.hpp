@@ -50,7 +50,8 @@ struct Outcome {
   std::string message;
   bool pruned = false;
   std::uint64_t steps = 0;
-  unsigned preemptions = 0;  ///< choices of another thread while the running one could go on
+  unsigned preemptions = 0;    ///< choices of another thread while the running one could go on
+  std::uint32_t failures = 0;  ///< every failure kind met (bit 1 << kind)
 };
 
 class Engine {
@@ -238,7 +239,11 @@ class Engine {
   [[noreturn]] void unwind_now();
   /// Records a failure; `unwind`: unwind this thread now (when it may throw).
   void fail(FailureKind kind, std::string msg, bool unwind);
-  void race(const CellState& c, bool is_write, int other, bool other_write);
+  /// Records a failure that the execution can run on past (a data race, a memory error):
+  /// without Config::stop_on_failure it does, and this returns true; else as fail().
+  bool note(FailureKind kind, std::string msg, bool unwind);
+  /// Reports a data race; true when the execution runs on (see note()).
+  bool race(const CellState& c, bool is_write, int other, bool other_write);
   std::string deadlock_message() const;
   std::string name(const Op& op) const;
   void record(OpKind kind, std::memory_order mo, bool has_mo, const AtomicState& a,
@@ -325,6 +330,7 @@ class Engine {
 
  private:
   FailureKind failure_ = FailureKind::kNone;
+  std::uint32_t failures_ = 0;
   std::string message_;
   Engine* previous_ = nullptr;
 };

@@ -423,7 +423,11 @@ Result explore(const Config& config, const TestCase& test) {
       chooser = make_pct_chooser(config.seed, config.pct_depth, config.spurious_probability);
       break;
     case Strategy::kDfs:
-      chooser = make_dfs_chooser(config.preemption_bound, config.iterative, config.sleep_sets,
+      // Sleep sets prune a schedule because an explored sibling covered an equivalent one, but
+      // under a preemption bound the sibling's version may cost more preemptions and have
+      // been cut (Coons et al., OOPSLA'13): a bounded search runs without them.
+      chooser = make_dfs_chooser(config.preemption_bound, config.iterative,
+                                 config.sleep_sets && config.preemption_bound < 0,
                                  config.dpor && config.tier == Tier::kSc);
       break;
   }
@@ -442,7 +446,9 @@ Result explore(const Config& config, const TestCase& test) {
     }
     ++r.executions;
     r.max_steps = std::max(r.max_steps, o.steps);
-    if (config.on_execution) config.on_execution({index, o.kind, o.preemptions, bound});
+    if (config.on_execution) {
+      config.on_execution({index, o.kind, o.failures, o.preemptions, bound});
+    }
     if (o.kind == FailureKind::kNone) continue;
     if (!config.stop_on_failure) {
       if (!r.failure) {

@@ -152,7 +152,10 @@ enum class Tier : std::uint8_t { kSc, kTso };
 /// as redundant are not reported), as `Config::on_execution` sees it.
 struct ExecutionInfo {
   std::uint64_t index = 0;                ///< position in the search
-  FailureKind kind = FailureKind::kNone;  ///< kNone: it passed
+  FailureKind kind = FailureKind::kNone;  ///< kNone: it passed; else its first failure
+  /// Every failure kind it met (bit `1 << kind`): without stop_on_failure an execution runs
+  /// on past data races and memory errors, so it may meet several.
+  std::uint32_t failures = 0;
   unsigned preemptions = 0;  ///< times another thread was chosen while the running one could go on
   int bound = -1;  ///< DFS: the preemption bound being explored (-1: unbounded or not DFS)
 };
@@ -208,7 +211,10 @@ struct Config {
   bool detect_leaks = true;
   /// Stop at the first failing execution and report it (with its replay string and trace). Off:
   /// the search runs on to the end of its budget or tree; `Result::failure` still holds the
-  /// first failure (never replayed), and `on_execution` sees every execution.
+  /// first failure (never replayed), and `on_execution` sees every execution. Each execution
+  /// then also runs on past data races, uses after free and double frees (it records them),
+  /// so that it ends as it would have without them, as the partial-order reduction assumes;
+  /// other failures still end it.
   bool stop_on_failure = true;
   /// Called after each execution of the search (not of a replay), in order: a differential
   /// test pairs it with the state the test recorded.
@@ -389,8 +395,17 @@ struct Op {
   const void* obj2 = nullptr;  ///< the mutex of a condition-variable wait
 };
 
-/// True when the two operations may not commute (same object, at least one writes).
+/// A yield or pause under yield fairness (`write` set): the yielding thread gives way to
+/// every thread that can run, until each has taken a step, so its order with any other
+/// thread's step matters.
+inline bool fair_yield(const Op& op) {
+  return op.write && (op.kind == OpKind::kYield || op.kind == OpKind::kPause);
+}
+
+/// True when the two operations may not commute (same object, at least one writes; a fair
+/// yield with anything).
 inline bool dependent(const Op& a, const Op& b) {
+  if (fair_yield(a) || fair_yield(b)) return true;
   const bool same = (a.obj != nullptr && (a.obj == b.obj || a.obj == b.obj2)) ||
                     (a.obj2 != nullptr && (a.obj2 == b.obj || a.obj2 == b.obj2));
   return same && (a.write || b.write);

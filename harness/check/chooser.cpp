@@ -51,6 +51,7 @@ class RandomChooser final : public Chooser {
     return static_cast<int>(d.allowed.nth(rng_.below(d.allowed.count())));
   }
   bool pick_bool(BoolKind /*kind*/) override { return rng_.chance(p_); }
+  unsigned pick_waiter(unsigned n) override { return rng_.below(n); }
 
  private:
   std::uint64_t seed_;
@@ -101,6 +102,7 @@ class PctChooser final : public Chooser {
     return best;
   }
   bool pick_bool(BoolKind /*kind*/) override { return rng_.chance(p_); }
+  unsigned pick_waiter(unsigned n) override { return rng_.below(n); }
   void on_spawn(int tid) override {
     prio_[static_cast<unsigned>(tid)] = fresh();
     max_threads_ = std::max(max_threads_, static_cast<unsigned>(tid) + 1);
@@ -161,7 +163,7 @@ class DfsChooser final : public Chooser {
     depth_ = 0;
     preemptions_ = 0;
     sleep_ = {};
-    if (dpor_) order_.reset();
+    if (dpor_) order_.reset(stats_.bound >= 0);
     ++stats_.per_bound.back();
     return true;
   }
@@ -212,16 +214,8 @@ class DfsChooser final : public Chooser {
     return t;
   }
 
-  bool pick_bool(BoolKind /*kind*/) override {
-    if (depth_ == stack_.size()) {
-      Node n;
-      n.is_bool = true;
-      n.chosen = 0;
-      n.done = ChoiceSet::of(0);
-      stack_.push_back(n);
-    }
-    return stack_[depth_++].chosen != 0;
-  }
+  bool pick_bool(BoolKind /*kind*/) override { return pick_value(2) != 0; }
+  unsigned pick_waiter(unsigned n) override { return pick_value(n); }
 
   [[nodiscard]] bool wants_steps() const override { return dpor_; }
 
@@ -239,6 +233,12 @@ class DfsChooser final : public Chooser {
 
   void on_wake(unsigned waker, unsigned woken) override { order_.woke(waker, woken); }
 
+  // A blocked thread's next operation is an event that never ran, at the end of the trace:
+  // its races ask for the orders in which it is not blocked.
+  void on_blocked(unsigned tid, const detail::Op& op) override {
+    order_.ran(tid, op, -1, -1, on_race_);
+  }
+
   void on_cell(unsigned tid, const void* cell, bool write) override {
     order_.accessed(tid, cell, write, on_race_);
   }
@@ -255,10 +255,9 @@ class DfsChooser final : public Chooser {
     stack_.resize(depth_);
     while (!stack_.empty()) {
       Node& n = stack_.back();
-      if (n.is_bool) {
-        if (n.chosen == 0) {
-          n.chosen = 1;
-          n.done.set(1);
+      if (n.values != 0) {
+        if (static_cast<unsigned>(n.chosen) + 1 < n.values) {
+          ++n.chosen;
           return;
         }
       } else {
@@ -293,9 +292,19 @@ class DfsChooser final : public Chooser {
     std::int16_t chosen = 0;
     std::int16_t current = -1;
     bool preemptible = false;
-    bool is_bool = false;
+    unsigned values = 0;  ///< a choice of a value in [0, values) (a yes/no, a waiter), not a thread
     int preemptions = 0;
   };
+
+  /// A value in [0, n), each in turn.
+  unsigned pick_value(unsigned n) {
+    if (depth_ == stack_.size()) {
+      Node v;
+      v.values = n;
+      stack_.push_back(v);
+    }
+    return static_cast<unsigned>(stack_[depth_++].chosen);
+  }
 
   /// The threads of `want` that may be explored at `n`: awake and within the preemption bound.
   ChoiceSet candidates(const Node& n, const ChoiceSet& want) {
@@ -412,6 +421,22 @@ bool ReplayChooser::pick_bool(BoolKind /*kind*/) {
   }
   ++pos_;
   return v == 1;
+}
+
+unsigned ReplayChooser::pick_waiter(unsigned n) {
+  if (!diverged_.empty()) return 0;
+  if (pos_ >= decisions_.size()) {
+    diverged_ =
+        fmt::format("the execution needs more than the {} recorded decisions", decisions_.size());
+    return 0;
+  }
+  const unsigned v = decisions_[pos_];
+  if (v >= n) {
+    diverged_ = fmt::format("decision {} picks waiter {} of {}", pos_, v, n);
+    return 0;
+  }
+  ++pos_;
+  return v;
 }
 
 std::string ReplayChooser::divergence() const {

@@ -32,8 +32,9 @@ struct Step {
   const detail::Op* pending = nullptr;  ///< next operation of every thread, before the step
 };
 
-/// Kinds of yes/no choices.
-enum class BoolKind : std::uint8_t { kSpuriousWakeup, kWeakCasFailure };
+/// Kinds of yes/no choices. Spurious wake-ups and weak CAS failures count against
+/// Config::max_spurious; a timed wait may always time out.
+enum class BoolKind : std::uint8_t { kSpuriousWakeup, kWeakCasFailure, kTimeout };
 
 class Chooser {
  public:
@@ -43,10 +44,16 @@ class Chooser {
   /// Returns the chosen thread, or -1 to abandon the execution as redundant.
   virtual int pick_thread(const Decision& d) = 0;
   virtual bool pick_bool(BoolKind kind) = 0;
+  /// Which of `n` (>= 2) waiters a notify_one wakes, or which of `n` timed waits times out
+  /// first when nothing else can run: neither the standard nor futexes promise an order.
+  virtual unsigned pick_waiter(unsigned n) = 0;
   virtual void on_spawn(int /*tid*/) {}
   /// True when the chooser wants `on_step` for every step of the executions.
   [[nodiscard]] virtual bool wants_steps() const { return false; }
   virtual void on_step(const Step& /*step*/) {}
+  /// With `wants_steps`: the execution ended stuck, and thread `tid` never made `op`, the
+  /// operation it waits to make.
+  virtual void on_blocked(unsigned /*tid*/, const detail::Op& /*op*/) {}
   /// With `wants_steps`: the latest step, a notify by thread `waker`, woke thread `woken`.
   virtual void on_wake(unsigned /*waker*/, unsigned /*woken*/) {}
   /// With `wants_steps`: the running thread `tid` read or wrote a `cell` during its latest
@@ -106,6 +113,7 @@ class ReplayChooser final : public Chooser {
   }
   int pick_thread(const Decision& d) override;
   bool pick_bool(BoolKind kind) override;
+  unsigned pick_waiter(unsigned n) override;
   /// Empty when the execution followed the decisions exactly and used all of them.
   [[nodiscard]] std::string divergence() const;
 

@@ -181,6 +181,27 @@ const std::vector<Regression>& regressions() {
        R"(tier=tso spurious=0
           t1: try_lock(m1){ }
           t2: lock(m1){ })"},
+      // ---- found by the long runs, after the fixes above ----
+      {"dpor: two readers of a shared mutex run side by side (t1's CAS between t2's RMWs)",
+       R"(tier=sc spurious=0
+          t1: lock_shared(sm){ a0.cas_weak(0,3,acquire,acquire) }
+          t2: lock_shared(sm){ a0.fetch_sub(2,relaxed) a0.fetch_or(3,release) })"},
+      {"dpor: a writer's try_lock fails while a reader holds the shared mutex",
+       R"(tier=sc spurious=0
+          t1: try_lock(sm){ }
+          t2: lock_shared(sm){ })"},
+      {"dpor: a race with a yield covered the race of a lock with a try_lock",
+       R"(tier=sc spurious=0
+          t1: try_lock(m0){ yield() }
+          t2: pause() lock(m0){ })"},
+      {"dpor, bounded: t1 blocks on m1 while holding m0, a free switch (1 preemption)",
+       R"(tier=sc spurious=0
+          t1: a0.store(1,relaxed) lock(m0){ lock(m1){ } }
+          t2: lock(m1){ a0.fetch_sub(3,acquire) } try_lock(m0){ })"},
+      {"dpor: t1 spins holding the lock; t2's lock never ran, and t2 locking first was lost",
+       R"(tier=sc spurious=0
+          t1: lock(m1){ a0.spin_pause(0,consume) }
+          t2: lock(m1){ } a0.store(1,release))"},
   };
   return kList;
 }

@@ -8,17 +8,6 @@ namespace cpb::check::detail {
 
 namespace {
 
-/// How an operation touches one object, as the happens-before order sees it.
-enum class Role : std::uint8_t {
-  kRead,
-  kWrite,
-  /// A lock that blocks while the lock is held: no unlock of the same lock can run beside it,
-  /// so the two are never reversed; the race is with the holder's own acquisition.
-  kAcquire,
-  /// An unlock, or the unlock inside a condition-variable wait: a write that a blocking
-  /// acquisition does not race with.
-  kRelease,
-};
 struct Access {
   const void* key = nullptr;
   Role role = Role::kRead;
@@ -36,12 +25,16 @@ std::size_t accesses(const Op& op, std::array<Access, 2>& out) {
       return 2;
     case OpKind::kCvReacquire:
     case OpKind::kLock:
-    case OpKind::kLockShared:
       out[0] = {op.obj, Role::kAcquire};
       return 1;
+    case OpKind::kLockShared:
+      out[0] = {op.obj, Role::kAcquireShared};
+      return 1;
     case OpKind::kUnlock:
-    case OpKind::kUnlockShared:
       out[0] = {op.obj, Role::kRelease};
+      return 1;
+    case OpKind::kUnlockShared:
+      out[0] = {op.obj, Role::kReleaseShared};
       return 1;
     case OpKind::kWaitBlocked:
       return 0;
@@ -57,7 +50,8 @@ std::size_t accesses(const Op& op, std::array<Access, 2>& out) {
 
 }  // namespace
 
-void TraceOrder::reset() {
+void TraceOrder::reset(bool bounded) {
+  bounded_ = bounded;
   events_.clear();
   objects_.clear();
   block_writes_.clear();
@@ -104,32 +98,44 @@ TraceOrder::Object& TraceOrder::get(const void* key) {
     o.written = ev.clock;
     o.read = ev.clock;
     if (o.last.size() <= ev.slot) o.last.resize(ev.slot + 1U);
-    o.last[ev.slot] = {static_cast<std::int32_t>(b.event), static_cast<std::int32_t>(b.event),
-                       static_cast<std::int32_t>(b.event)};
+    const auto e = static_cast<std::int32_t>(b.event);
+    o.last[ev.slot] = {e, e, e, e};
   }
   return o;
 }
 
-void TraceOrder::conflicts(const Object& o, bool write, bool acquire, unsigned s,
+void TraceOrder::conflicts(const Object& o, Role role, unsigned s,
                            std::vector<std::uint32_t>& out) const {
   const Clock& mine = clocks_[s];
   for (unsigned u = 0; u < o.last.size(); ++u) {
     if (u == s) continue;
-    // A write conflicts with every access, a read only with writes. A process's latest such
-    // event is the only candidate: its earlier ones happen before it, so not directly before.
+    // A write conflicts with every access, a read only with writes, an acquisition with
+    // every access but the releases it cannot run beside. A process's latest such event is
+    // the only candidate: its earlier ones happen before it, so not directly before.
     const Last& l = o.last[u];
-    const std::int32_t e = acquire ? l.not_release : (write ? l.access : l.write);
+    std::int32_t e = l.access;
+    if (role == Role::kRead) e = l.write;
+    if (role == Role::kAcquire) e = l.not_release;
+    if (role == Role::kAcquireShared) e = l.not_exclusive_release;
+    // Under a preemption bound an acquisition races with the unlock too: trying to lock while
+    // the holder still holds blocks, and a switch away from a blocked thread is free, which
+    // can bring a schedule within the bound.
+    const bool acquire = role == Role::kAcquire || role == Role::kAcquireShared;
+    if (acquire && bounded_ && l.access != e && l.access >= 0 &&
+        events_[static_cast<std::size_t>(l.access)].local > mine[u]) {
+      out.push_back(static_cast<std::uint32_t>(l.access));
+    }
     if (e >= 0 && events_[static_cast<std::size_t>(e)].local > mine[u]) {
       out.push_back(static_cast<std::uint32_t>(e));
     }
   }
 }
 
-void TraceOrder::access(Object& o, bool write, bool release, unsigned s, std::int32_t event) {
+void TraceOrder::access(Object& o, Role role, unsigned s, std::int32_t event) {
   const Clock& c = clocks_[s];
   if (o.last.size() <= s) o.last.resize(s + 1);
   Last& l = o.last[s];
-  if (write) {
+  if (role != Role::kRead) {
     o.written = c;
     o.read = c;
     l.write = event;
@@ -137,7 +143,8 @@ void TraceOrder::access(Object& o, bool write, bool release, unsigned s, std::in
     o.read.join(c);
   }
   l.access = event;
-  if (!release) l.not_release = event;
+  if (role != Role::kRelease && role != Role::kReleaseShared) l.not_release = event;
+  if (role != Role::kRelease) l.not_exclusive_release = event;
 }
 
 void TraceOrder::yield_races(const Op& op, unsigned s) {
@@ -186,9 +193,10 @@ void TraceOrder::ran(unsigned pid, const Op& op, int joined, int tag, const OnRa
     at[i] = static_cast<std::size_t>(&get(acc[i].key) - objects_.data());
   }
   races_.clear();
+  acquired_.clear();
   for (std::size_t i = 0; i < n; ++i) {
-    conflicts(objects_[at[i]], acc[i].role != Role::kRead, acc[i].role == Role::kAcquire, s,
-              races_);
+    const bool acquire = acc[i].role == Role::kAcquire || acc[i].role == Role::kAcquireShared;
+    conflicts(objects_[at[i]], acc[i].role, s, acquire ? acquired_ : races_);
   }
   yield_races(op, s);
   const std::uint32_t local = c.tick(s);
@@ -200,11 +208,18 @@ void TraceOrder::ran(unsigned pid, const Op& op, int joined, int tag, const OnRa
   events_.push_back({static_cast<std::uint16_t>(s), local, tag, c});
   by_slot_[s].push_back(index);
   for (std::size_t i = 0; i < n; ++i) {
-    access(objects_[at[i]], acc[i].role != Role::kRead, acc[i].role == Role::kRelease, s,
-           static_cast<std::int32_t>(index));
+    access(objects_[at[i]], acc[i].role, s, static_cast<std::int32_t>(index));
   }
   if (fair_yield(op)) yields_.push_back(index);
   report(races_, index, on_race);
+  // The race of an acquisition with the holder's is direct even where the holder's later
+  // events come between: they are ordered before the acquisition only through its unlock,
+  // which the acquisition never races with.
+  for (const std::uint32_t e : acquired_) {
+    if (std::find(races_.begin(), races_.end(), e) != races_.end()) continue;
+    prepare(e, index);
+    on_race(e);
+  }
 }
 
 void TraceOrder::wrote(unsigned pid, const void* lo, const void* hi, const void* key,
@@ -218,14 +233,14 @@ void TraceOrder::wrote(unsigned pid, const void* lo, const void* hi, const void*
   if (key != nullptr) get(key);
   races_.clear();
   for (const Object& o : objects_) {
-    if (hit(o)) conflicts(o, true, false, s, races_);
+    if (hit(o)) conflicts(o, Role::kWrite, s, races_);
   }
   for (const Object& o : objects_) {
     if (hit(o)) clocks_[s].join(o.read);  // after every earlier access
   }
   events_[me].clock = clocks_[s];
   for (Object& o : objects_) {
-    if (hit(o)) access(o, true, false, s, static_cast<std::int32_t>(me));
+    if (hit(o)) access(o, Role::kWrite, s, static_cast<std::int32_t>(me));
   }
   block_writes_.push_back({lo, hi, me});
   report(races_, me, on_race);
@@ -237,11 +252,11 @@ void TraceOrder::accessed(unsigned pid, const void* key, bool write, const OnRac
   const std::uint32_t me = by_slot_[s].back();
   Object& o = get(key);
   races_.clear();
-  conflicts(o, write, false, s, races_);
+  conflicts(o, write ? Role::kWrite : Role::kRead, s, races_);
   clocks_[s].join(o.written);
   if (write) clocks_[s].join(o.read);
   events_[me].clock = clocks_[s];
-  access(o, write, false, s, static_cast<std::int32_t>(me));
+  access(o, write ? Role::kWrite : Role::kRead, s, static_cast<std::int32_t>(me));
   report(races_, me, on_race);
 }
 
@@ -292,7 +307,9 @@ void TraceOrder::report(std::vector<std::uint32_t>& races, std::uint32_t later,
   for (const std::uint32_t e : races) {
     const Event& ev = events_[e];
     if (covered_[ev.slot] >= ev.local) continue;
-    covered_.join(ev.clock);
+    // A race with a yield orders nothing (the yield is not a predecessor of `later`), so it
+    // covers nothing.
+    if (events_[later].clock[ev.slot] >= ev.local) covered_.join(ev.clock);
     prepare(e, later);
     on_race(e);
   }

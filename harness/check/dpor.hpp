@@ -22,6 +22,24 @@
 
 namespace cpb::check::detail {
 
+/// How an operation touches one object, as the happens-before order sees it.
+enum class Role : std::uint8_t {
+  kRead,
+  kWrite,
+  /// An exclusive lock, which blocks while the lock is held: no unlock of the same lock can
+  /// run beside it, so the two are never reversed; the race is with the holder's own
+  /// acquisition.
+  kAcquire,
+  /// A shared lock: blocked only by a writer, so it races with the writer's acquisition, but
+  /// with the other readers' unlock_shared like a plain write.
+  kAcquireShared,
+  /// An exclusive unlock, or the unlock inside a condition-variable wait: a write that
+  /// blocking acquisitions do not race with.
+  kRelease,
+  /// An unlock_shared: a write that exclusive acquisitions do not race with.
+  kReleaseShared,
+};
+
 class TraceOrder {
  public:
   /// Called for each race found, with the earlier event; during the call, `initial(p)` says
@@ -29,8 +47,8 @@ class TraceOrder {
   /// first (the initials of the reversal).
   using OnRace = std::function<void(std::uint32_t event)>;
 
-  /// Forgets the previous execution.
-  void reset();
+  /// Forgets the previous execution. `bounded`: the search has a preemption bound.
+  void reset(bool bounded);
   /// Thread `child` was created by the latest event, of thread `parent`.
   void spawned(unsigned child, unsigned parent);
   /// The latest event, of thread `waker` (a notify), woke thread `woken`: it happens before
@@ -67,11 +85,12 @@ class TraceOrder {
     Clock clock;
   };
   /// Per process (by slot), the events that last wrote and accessed an object (and accessed it
-  /// other than by releasing a lock); -1: none.
+  /// other than by releasing a lock, and other than by releasing it exclusively); -1: none.
   struct Last {
     std::int32_t write = -1;
     std::int32_t access = -1;
     std::int32_t not_release = -1;
+    std::int32_t not_exclusive_release = -1;
   };
   /// What the order knows of one object: its latest accesses per process, and the clocks that a
   /// later conflicting access joins.
@@ -85,15 +104,12 @@ class TraceOrder {
   unsigned slot(unsigned pid);
   Object& get(const void* key);
   /// Adds to `out` the latest event of each other process on `o` that conflicts with an access
-  /// by slot `s` (`write`; `acquire`: a blocking lock, which no unlock can race with) and does
-  /// not happen before `s`'s latest event.
-  void conflicts(const Object& o, bool write, bool acquire, unsigned s,
-                 std::vector<std::uint32_t>& out) const;
+  /// by slot `s` in `role` and does not happen before `s`'s latest event.
+  void conflicts(const Object& o, Role role, unsigned s, std::vector<std::uint32_t>& out) const;
   /// Adds to races_ the races of slot `s`'s next event, `op`, with fair yields.
   void yield_races(const Op& op, unsigned s);
-  /// Records an access by slot `s`'s event (`release`: an unlock, which later blocking
-  /// acquisitions do not race with).
-  void access(Object& o, bool write, bool release, unsigned s, std::int32_t event);
+  /// Records an access by slot `s`'s event.
+  void access(Object& o, Role role, unsigned s, std::int32_t event);
   /// Prepares initial(): per process, its first event after `e` if that does not happen after
   /// `e` (the racing process's first event counts even where it is `later`, which happens
   /// after `e` only through the race itself); only events up to `later` count.
@@ -120,10 +136,12 @@ class TraceOrder {
   std::vector<std::uint32_t> yields_;                ///< the fair yields so far
   std::vector<std::size_t> yield_seen_;              ///< per slot: the yields its events raced with
   std::vector<std::uint32_t> races_;                 ///< scratch
+  std::vector<std::uint32_t> acquired_;              ///< scratch: races of an acquisition
   /// Per slot, from prepare(): its first event in the reversal, and that event's local number
   /// (kNone: no event there).
-  mutable Clock covered_;            ///< scratch of report()
-  mutable std::uint32_t later_ = 0;  ///< from prepare(): the later event of the race
+  mutable Clock covered_;  ///< scratch of report()
+  mutable std::uint32_t later_ = 0;
+  bool bounded_ = false;  ///< from prepare(): the later event of the race
   mutable std::vector<std::uint32_t> first_;
   mutable std::vector<std::uint32_t> first_local_;
 };

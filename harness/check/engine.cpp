@@ -3,6 +3,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <atomic>
 #include <bit>
 #include <exception>
@@ -264,6 +265,14 @@ Outcome Engine::run(const std::function<void()>& body, Chooser& chooser,
   init_host_context(host_);
   cur_ = 0;
   switch_context(host_, t0.ctx);
+  // Stuck (a deadlock, or every thread spinning or blocked): the operations the threads wait
+  // to make never ran, but their order with what blocks them is a choice to reverse (the
+  // lock that a thread spinning in a critical section holds).
+  if (report_steps_ && (failure_ == FailureKind::kDeadlock || failure_ == FailureKind::kLivelock)) {
+    for (unsigned i = 0; i < nthreads_; ++i) {
+      if (threads_[i].state == TState::kLive) chooser_->on_blocked(i, pending_[i]);
+    }
+  }
   // Back on the host: every thread finished, or the execution was abandoned and the threads
   // that are still suspended must be unwound, newest first (they may use objects that older
   // threads own on their stacks).
@@ -413,6 +422,12 @@ int Engine::decide(int cur) {
     }
     if (any) ++futile_wakeups_;
   }
+  // Nothing can run: timed waits time out, one at a time, until a thread can.
+  while (en.empty() && time_out_a_waiter()) {
+    for (unsigned i = 0; i < nthreads_; ++i) {
+      if (enabled(static_cast<int>(i))) en.set(i);
+    }
+  }
   if (en.empty()) return -2;  // flushes wake no one: a blocked thread stays blocked
   ChoiceSet allowed = en;
   (giving_way_ & en).for_each([&](unsigned t) {
@@ -472,11 +487,36 @@ int Engine::decide(int cur) {
 }
 
 bool Engine::choose_bool(BoolKind kind) {
-  if (spurious_left_ == 0 || aborting_) return false;
+  const bool budgeted = kind != BoolKind::kTimeout;
+  if (aborting_ || (budgeted && spurious_left_ == 0)) return false;
   const bool b = chooser_->pick_bool(kind);
   decisions_.push_back(b ? 1 : 0);
-  if (b) --spurious_left_;
+  if (b && budgeted) --spurious_left_;
   return b;
+}
+
+unsigned Engine::choose_waiter(unsigned n) {
+  if (n < 2 || aborting_) return 0;
+  const unsigned w = chooser_->pick_waiter(n);
+  decisions_.push_back(static_cast<std::uint16_t>(w));
+  return w;
+}
+
+bool Engine::time_out_a_waiter() {
+  // Time passes while nothing can run: one of the timed waits times out (which one first is
+  // a choice; their durations are the program's business).
+  std::array<unsigned, kMaxThreads> timed{};
+  unsigned n = 0;
+  for (unsigned i = 0; i < nthreads_; ++i) {
+    const Thread& t = threads_[i];
+    if (t.state == TState::kLive && t.timed && !t.woken && t.waiting_on != nullptr) timed[n++] = i;
+  }
+  if (n == 0) return false;
+  Thread& t = threads_[timed[choose_waiter(n)]];
+  t.woken = true;
+  t.timed_out = true;
+  t.waiting_on = nullptr;
+  return true;
 }
 
 void Engine::point(const Op& op, const std::source_location& loc) {
@@ -843,20 +883,24 @@ void Engine::wait(const AtomicState& a, std::uint64_t old, std::memory_order mo,
 }
 
 void Engine::wake(const void* obj, bool all) {
-  for (;;) {
-    int best = -1;
-    for (unsigned i = 0; i < nthreads_; ++i) {
-      const Thread& t = threads_[i];
-      if (t.state == TState::kLive && t.waiting_on == obj && !t.woken &&
-          (best < 0 || t.wait_seq < threads_[static_cast<unsigned>(best)].wait_seq)) {
-        best = static_cast<int>(i);
-      }
-    }
-    if (best < 0) return;
-    threads_[static_cast<unsigned>(best)].woken = true;
-    threads_[static_cast<unsigned>(best)].waiting_on = nullptr;
-    if (report_steps_) chooser_->on_wake(static_cast<unsigned>(cur_), static_cast<unsigned>(best));
-    if (!all) return;
+  std::array<unsigned, kMaxThreads> waiters{};
+  unsigned n = 0;
+  for (unsigned i = 0; i < nthreads_; ++i) {
+    const Thread& t = threads_[i];
+    if (t.state == TState::kLive && t.waiting_on == obj && !t.woken) waiters[n++] = i;
+  }
+  if (n == 0) return;
+  // notify_one wakes any one of the waiters: the choice is the search's (in the order they
+  // began to wait, so the choice means the same in every execution with those waiters).
+  std::sort(waiters.begin(), waiters.begin() + n,
+            [this](unsigned a, unsigned b) { return threads_[a].wait_seq < threads_[b].wait_seq; });
+  const unsigned from = all ? 0 : choose_waiter(n);
+  const unsigned to = all ? n : from + 1;
+  for (unsigned k = from; k < to; ++k) {
+    Thread& t = threads_[waiters[k]];
+    t.woken = true;
+    t.waiting_on = nullptr;
+    if (report_steps_) chooser_->on_wake(static_cast<unsigned>(cur_), waiters[k]);
   }
 }
 
@@ -1057,29 +1101,42 @@ bool Engine::cv_wait(const CondVarState& cv, const MutexState& m, bool may_time_
   }
   point({OpKind::kCvWait, true, &cv, &m}, loc);
   if (aborting_) return true;
-  // A spurious wake-up (or a timeout) is modelled as a wait that returns at once: the mutex
-  // is still released and re-acquired, so other threads may run in between.
-  const bool spurious =
-      (may_time_out || cfg_.max_spurious > 0) && choose_bool(BoolKind::kSpuriousWakeup);
+  // A spurious wake-up is modelled as a wait that returns at once: the mutex is still released
+  // and re-acquired, so other threads may run in between. A timed wait may time out at once
+  // (time passes: it yields before it re-acquires), or time out later, when nothing else can
+  // run (decide()).
   Thread& t = me();
+  t.timed = may_time_out;
+  t.timed_out = may_time_out && choose_bool(BoolKind::kTimeout);
+  const bool spurious =
+      !may_time_out && cfg_.max_spurious > 0 && choose_bool(BoolKind::kSpuriousWakeup);
+  const bool returns = spurious || t.timed_out;
   m.clock_ = t.vc;
   tick(cur_);
   m.owner_ = -1;
-  t.woken = spurious;
-  t.waiting_on = spurious ? nullptr : &cv;
+  t.woken = returns;
+  t.waiting_on = returns ? nullptr : &cv;
   t.wait_seq = ++wait_seq_;
   if (trace_ != nullptr) {
     record_obj(OpKind::kCvWait, ObjKind::kCondVar, cv.id_,
-               spurious ? (may_time_out ? "times out" : "spurious wake-up") : "blocks", loc);
+               t.timed_out ? "times out" : (spurious ? "spurious wake-up" : "blocks"), loc);
+  }
+  if (t.timed_out) {
+    yield(OpKind::kYield, loc);
+    if (aborting_) return true;
   }
   point({OpKind::kCvReacquire, true, &m, &cv}, loc);
   if (aborting_) return true;
   t.waiting_on = nullptr;
+  t.timed = false;
   m.owner_ = cur_;
   t.vc.join(m.clock_);
   t.vc.join(m.read_clock_);
-  if (trace_ != nullptr) record_obj(OpKind::kCvReacquire, ObjKind::kMutex, m.id_, nullptr, loc);
-  return !spurious || !may_time_out;
+  if (trace_ != nullptr) {
+    record_obj(OpKind::kCvReacquire, ObjKind::kMutex, m.id_, t.timed_out ? "timed out" : nullptr,
+               loc);
+  }
+  return !t.timed_out;
 }
 
 void Engine::cv_notify(const CondVarState& cv, bool all, const std::source_location& loc) {

@@ -174,6 +174,8 @@ class Engine {
     /// Back to the state of a thread that has not run yet (stacks and buffers are kept).
     void reset() {
       woken = false;
+      timed = false;
+      timed_out = false;
       waiting_on = nullptr;
       acq_pending.clear();
       rel_fence.clear();
@@ -188,6 +190,8 @@ class Engine {
     TState state = TState::kFree;
     bool started = false;
     bool woken = false;
+    bool timed = false;      ///< in a timed condition-variable wait
+    bool timed_out = false;  ///< its timed wait timed out
     const void* waiting_on = nullptr;
     std::uint64_t wait_seq = 0;
     VectorClock vc;           ///< happens-before clock
@@ -220,6 +224,10 @@ class Engine {
   int decide(int cur);
   bool enabled(int tid) const;
   bool choose_bool(BoolKind kind);
+  /// Which of `n` waiters (a notify_one, a timeout): a choice when n >= 2, else 0.
+  unsigned choose_waiter(unsigned n);
+  /// Times out one of the timed condition-variable waits that nobody woke; false if none.
+  bool time_out_a_waiter();
   void begin_atomic(const AtomicState& a, const Op& op, const std::source_location& loc);
   // ---- TSO tier ----
   [[nodiscard]] bool tso() const { return cfg_.tier == Tier::kTso; }

@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <array>
+#include <chrono>
 #include <cstdio>
 #include <mutex>
 #include <set>
@@ -351,6 +352,235 @@ TEST(CheckThreads, ThreadBeyondTheLimitIsMisuse) {
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.failure->kind, FailureKind::kMisuse) << r.report();
   EXPECT_NE(r.failure->message.find("limit of 128 threads"), std::string::npos) << r.report();
+}
+
+}  // namespace
+}  // namespace cpb::check
+
+namespace cpb::check {
+namespace {
+
+/// Runs the failing execution of `r` again from its replay string, under the configuration
+/// that found it: same failure, same trace.
+void expect_replays(const Result& r, const TestCase& t, Config c) {
+  ASSERT_FALSE(r.ok());
+  c.replay = r.failure->replay;
+  const Result rep = explore(c, t);
+  ASSERT_FALSE(rep.ok());
+  EXPECT_TRUE(rep.replayed);
+  EXPECT_EQ(rep.failure->message, r.failure->message);
+  EXPECT_EQ(rep.failure->trace, r.failure->trace);
+}
+
+/// Two threads wait on one condition variable, in a known order; a third hands out one ticket
+/// with notify_one, then a second once the first is taken. Assuming FIFO wake-ups, the first
+/// waiter takes the first ticket. Nothing else can break that: no spurious wake-ups, and the
+/// waiter that is not notified stays blocked.
+struct Tickets {
+  S::mutex m;
+  S::condition_variable cv, ready;
+  S::cell<int> waiting{0};
+  S::cell<int> tickets{0};
+  S::cell<int> first_waiter{0};
+  S::cell<int> first_taker{0};
+};
+
+void take_ticket(Tickets& s, int id) {
+  std::unique_lock<S::mutex> lk(s.m);
+  if (s.waiting.load() == 0) s.first_waiter.store(id);
+  s.waiting.store(s.waiting.load() + 1);
+  s.ready.notify_one();
+  while (s.tickets.load() == 0) s.cv.wait(lk);
+  s.tickets.store(s.tickets.load() - 1);
+  if (s.first_taker.load() == 0) s.first_taker.store(id);
+  s.ready.notify_one();
+}
+
+TestCase tickets_test() {
+  return make_test<Tickets>(
+      "cv_notify_one_tickets",
+      {[](Tickets& s) { take_ticket(s, 1); }, [](Tickets& s) { take_ticket(s, 2); },
+       [](Tickets& s) {
+         std::unique_lock<S::mutex> lk(s.m);
+         while (s.waiting.load() < 2) s.ready.wait(lk);
+         for (int round = 0; round < 2; ++round) {
+           while (s.tickets.load() != 0) s.ready.wait(lk);
+           s.tickets.store(1);
+           s.cv.notify_one();
+         }
+       }},
+      [](Tickets& s) {
+        require(s.first_taker.load() == s.first_waiter.load(), "notify_one woke the later waiter");
+      });
+}
+
+TEST(CheckWaiterChoice, ConditionVariableNotifyOneWakesAnyWaiter) {
+  const TestCase t = tickets_test();
+  for (const int bound : {-1, 0}) {
+    for (const bool dpor : {false, true}) {
+      for (const bool sleep : {false, true}) {
+        Config c = dfs(bound, dpor, sleep);
+        c.max_spurious = 0;
+        const Result r = explore(c, t);
+        ASSERT_FALSE(r.ok()) << "bound " << bound << " dpor " << dpor << " sleep " << sleep;
+        EXPECT_NE(r.failure->message.find("notify_one woke the later waiter"), std::string::npos)
+            << r.report();
+        EXPECT_FALSE(r.exhausted);
+        expect_replays(r, t, c);
+      }
+    }
+  }
+  for (const Strategy strategy : {Strategy::kRandom, Strategy::kPct}) {
+    Config c;
+    c.strategy = strategy;
+    c.max_spurious = 0;
+    c.max_executions = 10'000;
+    const Result r = explore(c, t);
+    ASSERT_FALSE(r.ok()) << to_string(strategy);
+    expect_replays(r, t, c);
+  }
+}
+
+/// The same with C++20 atomic waits. Without preemptions, thread 1 announces itself and
+/// blocks before thread 2 can, and the notifier sees both announced only once both block.
+struct AtomicTickets {
+  S::atomic<int> announced{0};
+  S::atomic<int> flag{0};
+  S::atomic<int> first{0};
+};
+
+TEST(CheckWaiterChoice, AtomicNotifyOneWakesAnyWaiter) {
+  const auto t = make_test<AtomicTickets>(
+      "atomic_notify_one",
+      {[](AtomicTickets& s) {
+         s.announced.store(1);
+         s.flag.wait(0);
+         int none = 0;
+         s.first.compare_exchange_strong(none, 1);
+       },
+       [](AtomicTickets& s) {
+         while (s.announced.load() != 1) S::yield();
+         s.announced.store(2);
+         s.flag.wait(0);
+         int none = 0;
+         s.first.compare_exchange_strong(none, 2);
+       },
+       [](AtomicTickets& s) {
+         while (s.announced.load() != 2) S::yield();
+         s.flag.store(1);
+         s.flag.notify_one();
+         while (s.first.load() == 0) S::yield();
+         s.flag.notify_all();
+       }},
+      [](AtomicTickets& s) { require(s.first.load() == 1, "notify_one woke the later waiter"); });
+  for (const bool dpor : {false, true}) {
+    Config c = dfs(0, dpor, true);
+    c.max_spurious = 0;
+    const Result r = explore(c, t);
+    ASSERT_FALSE(r.ok()) << "dpor " << dpor;
+    EXPECT_NE(r.failure->message.find("notify_one woke the later waiter"), std::string::npos)
+        << r.report();
+    expect_replays(r, t, c);
+  }
+}
+
+/// A consumer with a deadline that trusts the wait's status instead of its predicate: an
+/// item that arrives as the wait times out is left behind. The timeout races the notify.
+struct Deadline {
+  S::mutex m;
+  S::condition_variable cv;
+  S::cell<int> items{0};
+  S::cell<int> left_behind{0};
+};
+
+template <bool kUsePredicate>
+TestCase deadline_test() {
+  return make_test<Deadline>(
+      kUsePredicate ? "deadline_pred" : "deadline_status",
+      {[](Deadline& s) {
+         std::unique_lock<S::mutex> lk(s.m);
+         bool got = false;
+         if constexpr (kUsePredicate) {
+           got =
+               s.cv.wait_for(lk, std::chrono::milliseconds(5), [&] { return s.items.load() > 0; });
+         } else {
+           got = s.items.load() > 0 ||
+                 s.cv.wait_for(lk, std::chrono::milliseconds(5)) == std::cv_status::no_timeout;
+         }
+         if (got) {
+           s.items.store(s.items.load() - 1);
+         } else {
+           s.left_behind.store(s.items.load());
+         }
+       },
+       [](Deadline& s) {
+         {
+           std::lock_guard<S::mutex> g(s.m);
+           s.items.store(s.items.load() + 1);
+         }
+         s.cv.notify_one();
+       }},
+      [](Deadline& s) { require(s.left_behind.load() == 0, "timed out with an item ready"); });
+}
+
+TEST(CheckTimeouts, TimeoutRacingANotifyIsFoundWithoutSpuriousWakeups) {
+  for (const int bound : {-1, 0, 1}) {
+    for (const bool dpor : {false, true}) {
+      Config c = dfs(bound, dpor, true);
+      c.max_spurious = 0;
+      const Result bug = explore(c, deadline_test<false>());
+      ASSERT_FALSE(bug.ok()) << "bound " << bound << " dpor " << dpor;
+      EXPECT_NE(bug.failure->message.find("timed out with an item ready"), std::string::npos)
+          << bug.report();
+      expect_replays(bug, deadline_test<false>(), c);
+      const Result fixed = explore(c, deadline_test<true>());
+      EXPECT_TRUE(fixed.ok() && fixed.exhausted) << fixed.report();
+    }
+  }
+}
+
+/// A timed wait that nobody notifies times out: it is not a deadlock.
+struct Lonely {
+  S::mutex m;
+  S::condition_variable cv;
+  S::cell<int> timeouts{0};
+};
+
+TEST(CheckTimeouts, TimedWaitThatNobodyNotifiesTimesOut) {
+  const auto t = make_test<Lonely>(
+      "lonely_timed_wait",
+      {[](Lonely& s) {
+         std::unique_lock<S::mutex> lk(s.m);
+         if (s.cv.wait_for(lk, std::chrono::seconds(1)) == std::cv_status::timeout) {
+           s.timeouts.store(s.timeouts.load() + 1);
+         }
+         if (!s.cv.wait_for(lk, std::chrono::seconds(1), [] { return false; })) {
+           s.timeouts.store(s.timeouts.load() + 1);
+         }
+       },
+       [](Lonely& s) {
+         std::unique_lock<S::mutex> lk(s.m);
+         if (s.cv.wait_for(lk, std::chrono::seconds(1)) == std::cv_status::timeout) {
+           s.timeouts.store(s.timeouts.load() + 1);
+         }
+       }},
+      [](Lonely& s) { require(s.timeouts.load() == 3, "a timed wait returned without a notify"); });
+  for (const unsigned spurious : {0U, 2U}) {
+    for (const bool dpor : {false, true}) {
+      Config c = dfs(-1, dpor, true);
+      c.max_spurious = spurious;
+      const Result r = explore(c, t);
+      EXPECT_TRUE(r.ok() && r.exhausted) << r.report();
+    }
+    for (const Strategy strategy : {Strategy::kRandom, Strategy::kPct}) {
+      Config c;
+      c.strategy = strategy;
+      c.max_spurious = spurious;
+      c.max_executions = 2'000;
+      const Result r = explore(c, t);
+      EXPECT_TRUE(r.ok()) << r.report();
+    }
+  }
 }
 
 }  // namespace

@@ -71,7 +71,9 @@ namespace {
 
 class PctChooser final : public Chooser {
  public:
-  PctChooser(std::uint64_t seed, unsigned depth, double p) : seed_(seed), depth_(depth), p_(p) {}
+  /// `depth` 0: execution i >= 1 runs with depth 1 + (i - 1) % max_depth.
+  PctChooser(std::uint64_t seed, unsigned depth, unsigned max_depth, double p)
+      : seed_(seed), fixed_(depth), max_depth_(depth > 0 ? depth : max_depth), p_(p) {}
 
   bool begin_execution(std::uint64_t index) override {
     rng_.seed(seed_ ^ (index * 0xd1b54a32d192ed03ULL));
@@ -79,8 +81,10 @@ class PctChooser final : public Chooser {
     changes_.clear();
     // d-1 change points, uniform in [1, k], where k is the longest execution seen so far (the
     // first execution has none and measures k).
+    const unsigned depth =
+        fixed_ > 0 ? fixed_ : 1 + static_cast<unsigned>((index - 1) % max_depth_);
     if (index > 0 && k_ > 0) {
-      for (unsigned j = 0; j + 1 < depth_; ++j)
+      for (unsigned j = 0; j + 1 < depth; ++j)
         changes_.push_back(1 + rng_.below(static_cast<std::uint32_t>(k_)));
     }
     for (auto& p : prio_) p = 0;
@@ -111,14 +115,17 @@ class PctChooser final : public Chooser {
 
   [[nodiscard]] std::uint64_t k() const { return k_; }
   [[nodiscard]] unsigned max_threads() const { return max_threads_; }
+  [[nodiscard]] unsigned max_depth() const { return max_depth_; }
+  [[nodiscard]] bool rotates() const { return fixed_ == 0; }
 
  private:
   /// A random initial priority above every change-point priority; ties are improbable and
   /// broken by thread id.
-  std::uint64_t fresh() { return (std::uint64_t{depth_} << 40) + (rng_.next() >> 24); }
+  std::uint64_t fresh() { return (std::uint64_t{max_depth_} << 40) + (rng_.next() >> 24); }
 
   std::uint64_t seed_;
-  unsigned depth_;
+  unsigned fixed_;
+  unsigned max_depth_;
   double p_;
   Rng rng_;
   std::array<std::uint64_t, kChoices> prio_{};
@@ -130,19 +137,22 @@ class PctChooser final : public Chooser {
 
 }  // namespace
 
-std::unique_ptr<Chooser> make_pct_chooser(std::uint64_t seed, unsigned depth,
+std::unique_ptr<Chooser> make_pct_chooser(std::uint64_t seed, unsigned depth, unsigned max_depth,
                                           double spurious_probability) {
-  return std::make_unique<PctChooser>(seed, std::max(depth, 1U), spurious_probability);
+  return std::make_unique<PctChooser>(seed, depth, std::max(max_depth, 1U), spurious_probability);
 }
 
-PctStats pct_stats(const Chooser& chooser, unsigned depth) {
+PctStats pct_stats(const Chooser& chooser) {
   const auto& c = dynamic_cast<const PctChooser&>(chooser);
   PctStats s;
   s.max_threads = c.max_threads();
   s.max_steps = std::max<std::uint64_t>(c.k(), 1);
+  s.depth = c.max_depth();
+  // Rotating, one run in max_depth has the deepest depth.
   s.per_run_bound =
       1.0 / (static_cast<double>(s.max_threads) *
-             std::pow(static_cast<double>(s.max_steps), static_cast<double>(depth) - 1));
+             std::pow(static_cast<double>(s.max_steps), static_cast<double>(s.depth) - 1) *
+             (c.rotates() ? static_cast<double>(s.depth) : 1.0));
   return s;
 }
 

@@ -73,17 +73,21 @@ class Chooser {
 std::unique_ptr<Chooser> make_random_chooser(std::uint64_t seed, double spurious_probability);
 
 /// PCT (Burckhardt et al., ASPLOS'10) with bug depth `depth`.
-std::unique_ptr<Chooser> make_pct_chooser(std::uint64_t seed, unsigned depth,
+/// PCT of bug depth `depth`, or, with `depth` 0, of the depths 1, 2, ..., `max_depth` in turn
+/// (execution i >= 1 has depth 1 + (i - 1) % max_depth).
+std::unique_ptr<Chooser> make_pct_chooser(std::uint64_t seed, unsigned depth, unsigned max_depth,
                                           double spurious_probability);
 
-/// Statistics PCT reports: the per-run probability bound 1/(n*k^(d-1)).
+/// Statistics PCT reports: the per-run probability bound 1/(n*k^(d-1)) of finding a bug of
+/// depth d, the deepest searched (divided by d when the depths rotate).
 struct PctStats {
   unsigned max_threads = 0;
   std::uint64_t max_steps = 0;
+  unsigned depth = 0;
   double per_run_bound = 0;
 };
 /// `c` must come from make_pct_chooser.
-PctStats pct_stats(const Chooser& c, unsigned depth);
+PctStats pct_stats(const Chooser& c);
 
 /// Bounded exhaustive depth-first search with sleep sets and, with `dpor`, dynamic
 /// partial-order reduction: a node explores only the threads that a race in some execution

@@ -335,6 +335,9 @@ std::string replay_key(std::string_view test, Tier tier) {
 Result explore(const Config& config, const TestCase& test) {
   if (!test.body) throw std::invalid_argument("cpb::check::explore: the test has no body");
   if (config.max_steps == 0) throw std::invalid_argument("cpb::check::explore: max_steps is 0");
+  if (config.strategy == Strategy::kPct && config.pct_depth == 0 && config.pct_max_depth == 0) {
+    throw std::invalid_argument("cpb::check::explore: pct_depth and pct_max_depth are both 0");
+  }
   Result r;
   r.test = test.name;
   r.strategy = config.strategy;
@@ -420,7 +423,8 @@ Result explore(const Config& config, const TestCase& test) {
       chooser = make_random_chooser(config.seed, config.spurious_probability);
       break;
     case Strategy::kPct:
-      chooser = make_pct_chooser(config.seed, config.pct_depth, config.spurious_probability);
+      chooser = make_pct_chooser(config.seed, config.pct_depth, config.pct_max_depth,
+                                 config.spurious_probability);
       break;
     case Strategy::kDfs:
       // Sleep sets prune a schedule because an explored sibling covered an equivalent one, but
@@ -467,7 +471,8 @@ Result explore(const Config& config, const TestCase& test) {
   }
   r.max_threads = engine.max_threads_seen();
   if (config.strategy == Strategy::kPct) {
-    const PctStats s = pct_stats(*chooser, config.pct_depth);
+    const PctStats s = pct_stats(*chooser);
+    r.pct_depth = s.depth;
     r.pct_per_run = s.per_run_bound;
     r.pct_confidence = 1.0 - std::pow(1.0 - s.per_run_bound, static_cast<double>(r.executions));
   }
@@ -494,7 +499,8 @@ std::string Result::summary() const {
     extra = fmt::format(" bound={} {}", bound, exhausted ? "exhausted" : "budget-limited");
   }
   if (strategy == Strategy::kPct && !replayed) {
-    extra = fmt::format(" per-run-bound={:.3g} confidence={:.3g}", pct_per_run, pct_confidence);
+    extra = fmt::format(" depth={} per-run-bound={:.3g} confidence={:.3g}", pct_depth, pct_per_run,
+                        pct_confidence);
   }
   return fmt::format("CPB CHECK OK test={} strategy={} tier={} executions={}{} seconds={:.3f}",
                      test, replayed ? "replay" : to_string(strategy), to_string(tier), executions,
@@ -530,6 +536,7 @@ void to_json(nlohmann::json& j, const Result& r) {
     j["per_bound"] = r.per_bound;
   }
   if (r.strategy == Strategy::kPct) {
+    j["pct_depth"] = r.pct_depth;
     j["pct_per_run_bound"] = r.pct_per_run;
     j["pct_confidence"] = r.pct_confidence;
   }

@@ -94,6 +94,7 @@ struct Result {
   bool exhausted = false;                ///< DFS: the whole tree within the bound was explored
   int bound = -1;                        ///< DFS: the preemption bound reached
   std::vector<std::uint64_t> per_bound;  ///< DFS: executions at each bound
+  unsigned pct_depth = 0;                ///< PCT: the bug depth d that pct_per_run is for
   double pct_per_run = 0;                ///< PCT: probability bound 1/(n*k^(d-1)) per run
   double pct_confidence = 0;             ///< PCT: 1 - (1 - p)^executions
   std::optional<Failure> failure;

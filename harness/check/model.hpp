@@ -168,8 +168,11 @@ struct Config {
   std::uint64_t seed = 0x9e3779b97f4a7c15ULL;
   std::uint64_t max_executions = 10'000;
   double max_seconds = 10.0;
-  /// PCT bug depth d (>= 1).
-  unsigned pct_depth = 3;
+  /// PCT bug depth d: d - 1 priority change points per execution. 0 (the default): the depth
+  /// rotates, 1, 2, ..., pct_max_depth, one execution each, so that a budget covers shallow
+  /// bugs often and deep ones too, without knowing the depth of the bug beforehand.
+  unsigned pct_depth = 0;
+  unsigned pct_max_depth = 5;
   /// DFS: the largest preemption bound; the search runs bound 0, 1, ... up to it
   /// (`iterative`), or only this bound. Negative: unbounded.
   int preemption_bound = 2;

@@ -2,6 +2,7 @@
 // Soundness of the checker's reductions on condition-variable code (issue 10): the programs
 // that DPOR once skipped while calling the search complete.
 #include "harness/check/explore.hpp"
+#include "harness/check/registered.hpp"
 
 #include <gtest/gtest.h>
 
@@ -581,6 +582,77 @@ TEST(CheckTimeouts, TimedWaitThatNobodyNotifiesTimesOut) {
       EXPECT_TRUE(r.ok()) << r.report();
     }
   }
+}
+
+}  // namespace
+}  // namespace cpb::check
+
+namespace cpb::check {
+namespace {
+
+/// A bug of depth 4 that needs 3 preemptions: the value reaches 5 only when the threads
+/// alternate a1 < b1 < a2 < b2 < a3. Thread b is created first so that its first step can
+/// only be taken after a1 by a priority change, not for free while a is not yet created.
+struct Alternate {
+  S::atomic<int> v{0};
+};
+
+void step(Alternate& s, int from) {
+  int expected = from;
+  s.v.compare_exchange_strong(expected, from + 1);
+}
+
+TestCase alternate_test() {
+  return make_test<Alternate>("alternate_depth4",
+                              {[](Alternate& s) {
+                                 step(s, 1);
+                                 step(s, 3);
+                               },
+                               [](Alternate& s) {
+                                 step(s, 0);
+                                 step(s, 2);
+                                 step(s, 4);
+                               }},
+                              [](Alternate& s) { require(s.v.load() != 5, "alternated 5 times"); });
+}
+
+TEST(CheckBound, ThreePreemptionBugIsFoundAtBoundThreeNotTwo) {
+  const TestCase t = alternate_test();
+  for (const bool dpor : {false, true}) {
+    for (const bool sleep : {false, true}) {
+      Config c = dfs(2, dpor, sleep);
+      const Result two = explore(c, t);
+      EXPECT_TRUE(two.ok() && two.exhausted) << two.report();
+      c.preemption_bound = 3;
+      const Result three = explore(c, t);
+      ASSERT_FALSE(three.ok()) << "dpor " << dpor << " sleep " << sleep;
+      EXPECT_EQ(three.bound, 3);
+      // A search of bound 3 alone (not iterative) finds it too.
+      c.iterative = false;
+      const Result only = explore(c, t);
+      ASSERT_FALSE(only.ok()) << "dpor " << dpor << " sleep " << sleep;
+    }
+  }
+}
+
+TEST(CheckPctDepth, RotationFindsADepthFourBugThatDepthThreeCannot) {
+  const TestCase t = alternate_test();
+  Config c;
+  c.strategy = Strategy::kPct;
+  c.max_executions = 5'000;
+  c.pct_depth = 3;
+  const Result three = explore(c, t);
+  EXPECT_TRUE(three.ok()) << three.report();
+  EXPECT_EQ(three.executions, 5'000U);
+  // cpbench check's PCT (200,000 executions or 2 s) rotates the depth 1..5 by default.
+  const Config check = config_for(CheckConfig{}, "pct");
+  EXPECT_EQ(check.pct_depth, 0U);
+  const Result rotating = explore(check, t);
+  ASSERT_FALSE(rotating.ok());
+  EXPECT_NE(rotating.failure->message.find("alternated 5 times"), std::string::npos);
+  std::printf("PCT depth rotation: depth-4 bug found at execution %llu\n",
+              static_cast<unsigned long long>(rotating.failure->execution));
+  EXPECT_EQ(rotating.pct_depth, 5U);
 }
 
 }  // namespace

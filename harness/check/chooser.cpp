@@ -189,16 +189,16 @@ class DfsChooser final : public Chooser {
       // Prefer continuing the current thread (no preemption), else the lowest id. Under DPOR
       // the other threads are explored only where a race asks for them, so the bound cuts
       // nothing when the current thread can go on.
-      const ChoiceSet cur =
-          d.current >= 0 ? ChoiceSet::of(static_cast<unsigned>(d.current)) : ChoiceSet{};
+      const ChoiceSet cur = d.go_on & n.allowed;
       const bool go_on = dpor_ && ((n.allowed - n.sleep) & cur).any();
-      const ChoiceSet cand = go_on ? cur : candidates(n, n.allowed);
+      const ChoiceSet cand = go_on ? cur - n.sleep : candidates(n, n.allowed);
       if (cand.empty()) {
         ++stats_.pruned;
         --stats_.per_bound.back();
         return -1;  // every allowed thread is asleep or over the bound: redundant
       }
-      n.chosen = static_cast<std::int16_t>((cand & cur).any() ? d.current : cand.first());
+      n.chosen =
+          static_cast<std::int16_t>((cand & cur).any() ? (cand & cur).first() : cand.first());
       n.done = ChoiceSet::of(static_cast<unsigned>(n.chosen));
       n.backtrack = n.done;
       stack_.push_back(n);
@@ -242,6 +242,11 @@ class DfsChooser final : public Chooser {
   }
 
   void on_wake(unsigned waker, unsigned woken) override { order_.woke(waker, woken); }
+
+  // TSO: the flushes of a buffer are the events of a process of their own (kFlushBase + t).
+  void on_flush(unsigned tid, const detail::Op& op, bool decided) override {
+    order_.ran(kFlushBase + tid, op, -1, decided ? static_cast<int>(depth_) - 1 : -1, on_race_);
+  }
 
   // A blocked thread's next operation is an event that never ran, at the end of the trace:
   // its races ask for the orders in which it is not blocked.

@@ -21,6 +21,9 @@ struct Decision {
   bool current_preemptible = false;     ///< choosing another thread than `current` is a preemption
   const detail::Op* pending = nullptr;  ///< next operation of every bit of `allowed`
   unsigned threads = 0;                 ///< threads created so far
+  /// What lets the current thread go on: itself, or (TSO) the flushes its next step waits for
+  /// (a locked instruction drains its buffer first). Empty when it cannot.
+  ChoiceSet go_on;
 };
 
 /// One step of an execution (for dynamic partial-order reduction), reported for every step
@@ -51,8 +54,11 @@ class Chooser {
   /// True when the chooser wants `on_step` for every step of the executions.
   [[nodiscard]] virtual bool wants_steps() const { return false; }
   virtual void on_step(const Step& /*step*/) {}
+  /// With `wants_steps` (TSO): the oldest store of thread `tid`'s buffer, `op`, is written to
+  /// memory (`decided`: the chooser picked it; else it was the only choice).
+  virtual void on_flush(unsigned /*tid*/, const detail::Op& /*op*/, bool /*decided*/) {}
   /// With `wants_steps`: the execution ended stuck, and thread `tid` never made `op`, the
-  /// operation it waits to make.
+  /// operation it waits to make (or, `tid` >= kFlushBase, a store never left the buffer).
   virtual void on_blocked(unsigned /*tid*/, const detail::Op& /*op*/) {}
   /// With `wants_steps`: the latest step, a notify by thread `waker`, woke thread `woken`.
   virtual void on_wake(unsigned /*waker*/, unsigned /*woken*/) {}

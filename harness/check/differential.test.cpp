@@ -202,6 +202,19 @@ const std::vector<Regression>& regressions() {
        R"(tier=sc spurious=0
           t1: lock(m1){ a0.spin_pause(0,consume) }
           t2: lock(m1){ } a0.store(1,release))"},
+      // ---- DPOR in the TSO tier ----
+      {"tso, dpor, bounded: a step's flushes counted as a context switch for BPOR",
+       R"(tier=tso spurious=0
+          t1: a2.store(3,release) a2.fetch_xor(3,release)
+          t2: a2.fetch_add(1,release))"},
+      {"tso, dpor: a store still buffered when the execution deadlocks flushes before t2's CAS",
+       R"(tier=tso spurious=0
+          t1: a0.store(1,relaxed) a1.wait(0,consume)
+          t2: a0.cas_weak(0,1,acquire,acquire))"},
+      {"tso, dpor: t1 loads between two flushes of the buffer that t2's exit drains",
+       R"(tier=tso spurious=0
+          t1: a0.load(consume)
+          t2: a1.store(2,release) a0.store(1,relaxed) a0.store(2,release))"},
   };
   return kList;
 }

@@ -18,6 +18,7 @@ struct Access {
 /// reads nothing else: the notify that woke it happens before it (TraceOrder::woke). A
 /// blocked atomic wait touches nothing; its next load reads the atomic again.
 std::size_t accesses(const Op& op, std::array<Access, 2>& out) {
+  if (op.buffering == Buffering::kStore) return 0;  // memory sees it when it flushes
   const Role plain = op.write ? Role::kWrite : Role::kRead;
   switch (op.kind) {
     case OpKind::kCvWait:
@@ -62,6 +63,8 @@ void TraceOrder::reset(bool bounded) {
   for (auto& c : wake_) c.clear();
   yields_.clear();
   std::fill(yield_seen_.begin(), yield_seen_.end(), 0);
+  for (auto& l : stores_) l.clear();
+  std::fill(flushed_.begin(), flushed_.end(), 0);
 }
 
 unsigned TraceOrder::slot(unsigned pid) {
@@ -74,6 +77,8 @@ unsigned TraceOrder::slot(unsigned pid) {
     clocks_.emplace_back();
     wake_.emplace_back();
     yield_seen_.push_back(0);
+    stores_.emplace_back();
+    flushed_.push_back(0);
   }
   return s;
 }
@@ -182,6 +187,18 @@ void TraceOrder::ran(unsigned pid, const Op& op, int joined, int tag, const OnRa
     const unsigned j = slot(static_cast<unsigned>(joined));
     clocks_[s].join(clocks_[j]);
   }
+  // TSO: a flush happens after the store it writes, and the steps that drain a buffer after
+  // every flush of it (the buffer's earlier flushes happen before its later ones).
+  if (pid >= kFlushBase) {
+    const unsigned t = slot(pid - kFlushBase);
+    if (flushed_[t] < stores_[t].size()) {
+      clocks_[s].join(events_[stores_[t][flushed_[t]++]].clock);
+    }
+  } else if (op.buffering == Buffering::kDrainOwn || op.buffering == Buffering::kDrainAll) {
+    if (slot_of_[kFlushBase + pid] != 0) {
+      clocks_[s].join(clocks_[static_cast<unsigned>(slot_of_[kFlushBase + pid] - 1)]);
+    }
+  }
   Clock& c = clocks_[s];
   c.join(wake_[s]);
   wake_[s].clear();
@@ -207,6 +224,7 @@ void TraceOrder::ran(unsigned pid, const Op& op, int joined, int tag, const OnRa
   const auto index = static_cast<std::uint32_t>(events_.size());
   events_.push_back({static_cast<std::uint16_t>(s), local, tag, c});
   by_slot_[s].push_back(index);
+  if (op.buffering == Buffering::kStore) stores_[s].push_back(index);
   for (std::size_t i = 0; i < n; ++i) {
     access(objects_[at[i]], acc[i].role, s, static_cast<std::int32_t>(index));
   }
@@ -316,8 +334,14 @@ void TraceOrder::report(std::vector<std::uint32_t>& races, std::uint32_t later,
 }
 
 int TraceOrder::last_switch_before(std::uint32_t event) const {
-  for (std::uint32_t e = event; e-- > 1;) {
-    if (events_[e].slot != events_[e - 1].slot && events_[e].tag >= 0) return static_cast<int>(e);
+  // Between threads: the flushes of a store buffer are the memory system acting (TSO), not a
+  // thread that another one preempts.
+  int later = -1;  // the next thread event after e, before `event`
+  for (std::uint32_t e = event; e-- > 0;) {
+    if (pid_of_[events_[e].slot] >= kFlushBase) continue;
+    const auto l = static_cast<std::size_t>(later);
+    if (later >= 0 && events_[l].slot != events_[e].slot && events_[l].tag >= 0) return later;
+    later = static_cast<int>(e);
   }
   return -1;
 }

@@ -135,6 +135,8 @@ class TraceOrder {
   std::vector<Clock> wake_;                          ///< per slot: its waker's clock
   std::vector<std::uint32_t> yields_;                ///< the fair yields so far
   std::vector<std::size_t> yield_seen_;              ///< per slot: the yields its events raced with
+  std::vector<std::vector<std::uint32_t>> stores_;   ///< per slot: its buffered stores (TSO)
+  std::vector<std::size_t> flushed_;                 ///< per slot: how many of those flushed
   std::vector<std::uint32_t> races_;                 ///< scratch
   std::vector<std::uint32_t> acquired_;              ///< scratch: races of an acquisition
   /// Per slot, from prepare(): its first event in the reversal, and that event's local number

@@ -272,6 +272,12 @@ Outcome Engine::run(const std::function<void()>& body, Chooser& chooser,
     for (unsigned i = 0; i < nthreads_; ++i) {
       if (threads_[i].state == TState::kLive) chooser_->on_blocked(i, pending_[i]);
     }
+    // TSO: so are the flushes of the stores still in a buffer.
+    for (unsigned i = 0; i < nthreads_; ++i) {
+      for (const Buffered& b : buffers_[i]) {
+        chooser_->on_blocked(kFlushBase + i, {OpKind::kFlush, true, b.a, nullptr});
+      }
+    }
   }
   // Back on the host: every thread finished, or the execution was abandoned and the threads
   // that are still suspended must be unwound, newest first (they may use objects that older
@@ -352,7 +358,6 @@ void Engine::fiber_entry(void* arg) {
 
 void Engine::finish_thread(int tid) {
   Thread& t = threads_[static_cast<unsigned>(tid)];
-  if (!aborting_) drain(static_cast<unsigned>(tid));  // thread exit is a system call
   t.state = TState::kFinished;
   if (trace_ != nullptr && !aborting_) record_obj(OpKind::kFinish, ObjKind::kNone, 0, nullptr, {});
   int next = -1;
@@ -403,6 +408,32 @@ bool Engine::enabled(int tid) const {
   }
 }
 
+namespace {
+
+/// TSO: what an operation of this kind does with the buffers (stores and fences say it
+/// themselves: it depends on their order).
+Buffering buffering(OpKind kind) {
+  switch (kind) {
+    case OpKind::kLoad:
+    case OpKind::kStore:
+    case OpKind::kWait:
+    case OpKind::kFence:
+    case OpKind::kCellRead:
+    case OpKind::kCellWrite:
+    case OpKind::kStart:
+      return Buffering::kNone;
+    case OpKind::kYield:
+    case OpKind::kPause:
+      // A spin loop lets time pass: every buffer drains (real store buffers empty within
+      // nanoseconds). Without this, a thread spinning on a buffered store would livelock.
+      return Buffering::kDrainAll;
+    default:  // locked instructions and system calls: RMWs, locks, notify, spawn, join, exit
+      return Buffering::kDrainOwn;
+  }
+}
+
+}  // namespace
+
 int Engine::decide(int cur) {
   ChoiceSet en;
   for (unsigned i = 0; i < nthreads_; ++i) {
@@ -438,21 +469,50 @@ int Engine::decide(int cur) {
   // is not about to yield.
   const bool preemptible = cur >= 0 && allowed.test(static_cast<unsigned>(cur)) &&
                            !is_yield(pending_[static_cast<unsigned>(cur)].kind);
-  int r = allowed.first();
-  bool decided = false;
   // TSO: flushing a buffered store is a choice beside running a thread, until a thread runs.
-  for (ChoiceSet choices = allowed | buffered_; choices.several(); choices = allowed | buffered_) {
-    Decision d{choices, cur, preemptible, pending_.data(), nthreads_};
-    r = chooser_->pick_thread(d);
-    if (r < 0) return -1;
-    decisions_.push_back(static_cast<std::uint16_t>(r));
-    decided = static_cast<unsigned>(r) < kFlushBase;
+  // A step that drains buffers (a locked instruction, a fence, a yield) waits for their
+  // flushes, each a choice of its own: another thread may run between two of them.
+  const auto must_drain = [this](unsigned t) {
+    switch (pending_[t].buffering) {
+      case Buffering::kDrainOwn:
+        return !buffers_[t].empty();
+      case Buffering::kDrainAll:
+        return buffered_.any();
+      default:
+        return false;
+    }
+  };
+  int r = -1;
+  bool decided = false;
+  for (;;) {
+    ChoiceSet threads = allowed;
+    allowed.for_each([&](unsigned t) {
+      if (must_drain(t)) threads.reset(t);
+    });
+    const ChoiceSet choices = threads | buffered_;
+    // The current thread goes on, or flushes what it waits for.
+    ChoiceSet go_on;
+    if (cur >= 0 && threads.test(static_cast<unsigned>(cur))) {
+      go_on.set(static_cast<unsigned>(cur));
+    } else if (cur >= 0 && allowed.test(static_cast<unsigned>(cur))) {
+      go_on = pending_[static_cast<unsigned>(cur)].buffering == Buffering::kDrainAll
+                  ? buffered_
+                  : ChoiceSet::of(kFlushBase + static_cast<unsigned>(cur));
+    }
+    int pick = choices.first();
+    decided = choices.several();
     if (decided) {
-      if (preemptible && r != cur) ++preemptions_;
+      Decision d{choices, cur, preemptible, pending_.data(), nthreads_, go_on};
+      pick = chooser_->pick_thread(d);
+      if (pick < 0) return -1;
+      decisions_.push_back(static_cast<std::uint16_t>(pick));
+    }
+    if (static_cast<unsigned>(pick) < kFlushBase) {
+      r = pick;
+      if (decided && preemptible && r != cur) ++preemptions_;
       break;
     }
-    flush_one(static_cast<unsigned>(r) - kFlushBase);
-    r = allowed.first();
+    flush(static_cast<unsigned>(pick) - kFlushBase, decided);
   }
   if (report_steps_) {
     Step s;
@@ -532,7 +592,9 @@ void Engine::point(const Op& op, const std::source_location& loc) {
     return;
   }
   const int me_id = cur_;
-  pending_[static_cast<unsigned>(me_id)] = op;
+  Op& pending = pending_[static_cast<unsigned>(me_id)];
+  pending = op;
+  if (tso() && op.buffering == Buffering::kNone) pending.buffering = buffering(op.kind);
   if (op.kind != OpKind::kLoad && op.kind != OpKind::kYield && op.kind != OpKind::kPause) {
     me().acted = true;
     futile_wakeups_ = 0;
@@ -564,27 +626,6 @@ void Engine::point(const Op& op, const std::source_location& loc) {
     cur_ = me_id;
     if (aborting_ && !quiet_on_abort(op.kind) && may_throw()) {
       throw Aborted{};
-    }
-  }
-  if (tso()) {
-    switch (op.kind) {
-      case OpKind::kLoad:
-      case OpKind::kStore:  // store() drains for seq_cst itself
-      case OpKind::kWait:
-      case OpKind::kFence:  // fence() drains for seq_cst
-      case OpKind::kCellRead:
-      case OpKind::kCellWrite:
-      case OpKind::kStart:
-        break;
-      case OpKind::kYield:
-      case OpKind::kPause:
-        // A spin loop lets time pass: every buffer drains (real store buffers empty within
-        // nanoseconds). Without this, a thread spinning on a buffered store would livelock.
-        for (unsigned i = 0; i < nthreads_; ++i) drain(i);
-        break;
-      default:  // locked instructions and system calls: RMWs, locks, notify, spawn, join
-        drain(static_cast<unsigned>(me_id));
-        break;
     }
   }
 }
@@ -786,14 +827,18 @@ std::uint64_t Engine::load(const AtomicState& a, std::memory_order mo,
 
 void Engine::store(const AtomicState& a, std::uint64_t v, std::memory_order mo,
                    const std::source_location& loc) {
-  begin_atomic(a, {OpKind::kStore, true, &a, nullptr}, loc);
+  // x86 compiles every store but a seq_cst one to a plain MOV: it waits in the buffer. A
+  // seq_cst store is an XCHG (or MOV; MFENCE): the buffer drains first.
+  const Buffering b = !tso()                            ? Buffering::kNone
+                      : mo == std::memory_order_seq_cst ? Buffering::kDrainOwn
+                                                        : Buffering::kStore;
+  begin_atomic(a, {OpKind::kStore, true, &a, nullptr, b}, loc);
   if (!aborting_) {
     Thread& t = me();
     // A relaxed store synchronizes only through a release fence.
     const VectorClock clock = is_release(mo) ? t.vc : t.rel_fence;
     if (is_release(mo)) tick(cur_);
-    if (tso() && mo != std::memory_order_seq_cst) {
-      // x86 compiles every store but a seq_cst one to a plain MOV: it waits in the buffer.
+    if (b == Buffering::kStore) {
       auto& buf = buffers_[static_cast<unsigned>(cur_)];
       buf.push_back({&a, v, clock, loc});
       if (buf.size() == 1) {
@@ -803,7 +848,6 @@ void Engine::store(const AtomicState& a, std::uint64_t v, std::memory_order mo,
       if (trace_ != nullptr) record(OpKind::kStore, mo, true, a, v, 0, 1, "buffered", loc);
       return;
     }
-    if (tso()) drain(static_cast<unsigned>(cur_));  // seq_cst: XCHG (or MOV; MFENCE)
     a.clock_ = clock;
     unpark(&a);
   }
@@ -841,10 +885,12 @@ bool Engine::cas(const AtomicState& a, std::uint64_t& expected, std::uint64_t de
 }
 
 void Engine::fence(std::memory_order mo, const std::source_location& loc) {
-  point({OpKind::kFence, false, nullptr, nullptr}, loc);
+  // A seq_cst fence is an MFENCE: the buffer drains first; the others compile to nothing.
+  point({OpKind::kFence, false, nullptr, nullptr,
+         tso() && mo == std::memory_order_seq_cst ? Buffering::kDrainOwn : Buffering::kNone},
+        loc);
   if (aborting_) return;
   Thread& t = me();
-  if (tso() && mo == std::memory_order_seq_cst) drain(static_cast<unsigned>(cur_));  // MFENCE
   if (is_acquire(mo)) t.vc.join(t.acq_pending);
   if (is_release(mo)) {
     t.rel_fence = t.vc;
@@ -974,8 +1020,9 @@ void Engine::flush_one(unsigned tid) {
   }
 }
 
-void Engine::drain(unsigned tid) {
-  while (!buffers_[tid].empty()) flush_one(tid);
+void Engine::flush(unsigned tid, bool decided) {
+  if (report_steps_) chooser_->on_flush(tid, pending_[kFlushBase + tid], decided);
+  flush_one(tid);
 }
 
 // ---- mutexes ----------------------------------------------------------------------------

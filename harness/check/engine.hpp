@@ -235,8 +235,9 @@ class Engine {
   [[nodiscard]] std::uint64_t visible(const AtomicState& a) const;
   /// Writes the oldest store of thread `tid`'s buffer to memory.
   void flush_one(unsigned tid);
-  /// Writes every buffered store of `tid` (a locked instruction, fence or system call).
-  void drain(unsigned tid);
+  /// flush_one, reported to the chooser (`decided`: the chooser picked the flush, or the step
+  /// that drains the buffer).
+  void flush(unsigned tid, bool decided);
   void rmw_clocks(const AtomicState& a, std::memory_order mo);
   void tick(int tid) { threads_[static_cast<unsigned>(tid)].vc.tick(static_cast<unsigned>(tid)); }
   Thread& me() { return threads_[static_cast<unsigned>(cur_)]; }

@@ -431,8 +431,7 @@ Result explore(const Config& config, const TestCase& test) {
       // under a preemption bound the sibling's version may cost more preemptions and have
       // been cut (Coons et al., OOPSLA'13): a bounded search runs without them.
       chooser = make_dfs_chooser(config.preemption_bound, config.iterative,
-                                 config.sleep_sets && config.preemption_bound < 0,
-                                 config.dpor && config.tier == Tier::kSc);
+                                 config.sleep_sets && config.preemption_bound < 0, config.dpor);
       break;
   }
 

@@ -179,9 +179,9 @@ struct Config {
   bool iterative = true;
   /// DFS: sleep-set partial-order reduction.
   bool sleep_sets = true;
-  /// DFS: dynamic partial-order reduction (SC tier; the TSO tier uses sleep sets alone): another
-  /// thread is tried at a point only where reversing a race of two later operations asks for it.
-  /// Without a bound it is complete with sleep sets; under a bound, sleep sets may prune a
+  /// DFS: dynamic partial-order reduction (in TSO, flushes are events of a process per buffer):
+  /// another thread is tried at a point only where reversing a race of two later operations asks
+  /// for it. Without a bound it is complete with sleep sets; under a bound, sleep sets may prune a
   /// schedule within the bound (turn them off for a bound-exact search).
   bool dpor = true;
   /// Steps (scheduling points) in one execution before it is reported as a livelock.
@@ -391,11 +391,20 @@ struct MutexState : ObjectHeader {
 struct CondVarState : ObjectHeader {};
 
 /// One scheduled operation: what a thread will do when it is next chosen.
+/// TSO: what an operation does with the store buffers when it runs (SC: always kNone).
+enum class Buffering : std::uint8_t {
+  kNone,
+  kStore,     ///< a store that waits in the thread's buffer: it writes memory when it flushes
+  kDrainOwn,  ///< a locked instruction, fence or system call: the thread's buffer drains first
+  kDrainAll,  ///< a spin loop's yield or pause: time passes, and every buffer drains first
+};
+
 struct Op {
   OpKind kind = OpKind::kNone;
   bool write = false;  ///< conflicts with any other access to `obj`
   const void* obj = nullptr;
   const void* obj2 = nullptr;  ///< the mutex of a condition-variable wait
+  Buffering buffering = Buffering::kNone;
 };
 
 /// A yield or pause under yield fairness (`write` set): the yielding thread gives way to

@@ -9,6 +9,7 @@
 #include <gtest/gtest.h>
 
 #include <array>
+#include <cstdio>
 #include <string>
 
 namespace cpb::check {
@@ -138,18 +139,18 @@ struct ChaseLev {
   }
 };
 
+/// The owner pushes 2 items and takes `takes` times; one thief steals `steals` times.
 template <bool kFence>
-TestCase chase_lev(std::string name) {
+TestCase chase_lev(std::string name, int takes = 1, int steals = 2) {
   using St = ChaseLev<kFence>;
   return make_test<St>(std::move(name),
-                       {[](St& s) {
+                       {[takes](St& s) {
                           s.push(1);
                           s.push(2);
-                          s.got(s.take());
+                          for (int i = 0; i < takes; ++i) s.got(s.take());
                         },
-                        [](St& s) {
-                          s.got(s.steal());
-                          s.got(s.steal());
+                        [steals](St& s) {
+                          for (int i = 0; i < steals; ++i) s.got(s.steal());
                         }},
                        [](St& s) {
                          for (auto& n : s.taken) CPB_CHECK_ASSERT(n.load() <= 1);
@@ -163,6 +164,27 @@ TEST(Corpus16ChaseLevTakeWithoutFence, DuplicateIsCaughtUnderTso) {
 }
 TEST(Corpus16ChaseLevTakeWithoutFence, SeqCstFencePasses) {
   expect_passes(chase_lev<true>("corpus16_chase_lev_fix"), kTso);
+}
+
+// Issue 10's yardstick for the TSO DPOR: the exhaustive search (no bound) of the fixed deque,
+// the owner pushing 2 and taking 2 while one thief steals, under SC and under TSO. Prints the
+// execution counts (the checker README reports them).
+TEST(Corpus16ChaseLevTakeWithoutFence, ExhaustiveSearchUnderBothTiers) {
+  const TestCase t = chase_lev<true>("corpus16_chase_lev_exhaustive", 2, 1);
+  for (const Tier tier : {Tier::kSc, Tier::kTso}) {
+    for (const bool dpor : {true, false}) {
+      Config c = dfs({tier});
+      c.preemption_bound = -1;
+      c.dpor = dpor;
+      c.max_executions = 0;
+      c.max_seconds = 120;
+      const Result r = explore(c, t);
+      EXPECT_TRUE(r.ok() && r.exhausted) << r.report();
+      std::printf("chase-lev exhaustive, %s, %s: %llu executions, %.2f s\n",
+                  std::string(to_string(tier)).c_str(), dpor ? "dpor + sleep sets" : "sleep sets",
+                  static_cast<unsigned long long>(r.executions), r.seconds);
+    }
+  }
 }
 
 // ---- 18. eventcount: a relaxed signal after publishing loses the wake-up --------------------

@@ -337,11 +337,16 @@ class DfsChooser final : public Chooser {
   /// (TraceOrder::initial) to run before it.
   void reverse(std::uint32_t event) {
     add_backtrack(order_.tag(event));
-    // Bounded (BPOR, Coons et al., OOPSLA'13): running the thread there may be a preemption
-    // over the bound; at the latest context switch before it, it may run without one.
+    // Bounded: running the thread there may be a preemption over the bound. BPOR (Coons et
+    // al., OOPSLA'13) also tries it at the latest context switch before, where it may run
+    // without one; but the chain of reversals that leads to a schedule may pass through
+    // schedules over the bound, so every point of the block from that switch to the event is
+    // tried (the differential test found schedules that BPOR's two points miss).
     if (stats_.bound >= 0) {
       const int s = order_.last_switch_before(event);
-      if (s >= 0) add_backtrack(order_.tag(static_cast<std::uint32_t>(s)));
+      for (auto e = static_cast<std::uint32_t>(std::max(s, 0)); e < event; ++e) {
+        add_backtrack(order_.tag(e));
+      }
     }
   }
   /// At decision `node`: nothing to do if an initial is explored there already; else one

@@ -1413,6 +1413,9 @@ struct Reached {
 
 struct Search {
   std::map<Outcome, Reached> outcomes;
+  /// The failures of executions that a sleep set cut short after a failure: not outcomes (the
+  /// execution did not reach its end), but each must be one the unreduced search meets.
+  std::uint32_t truncated = 0;
   std::uint64_t executions = 0;
   bool finished = false;
 };
@@ -1437,6 +1440,10 @@ Search search(const Program& p, bool dpor, bool sleep_sets, int bound, std::uint
   c.max_seconds = 0;
   c.on_execution = [&](const ExecutionInfo& e) {
     const std::uint32_t failures = memory_errors_as_one(e.failures);
+    if (e.truncated) {
+      out.truncated |= failures;
+      return;
+    }
     Outcome o{failures, keeps_state(failures) ? rec : std::vector<int>{}};
     const auto [it, fresh] =
         out.outcomes.try_emplace(std::move(o), Reached{e.preemptions, e.bound});
@@ -1467,6 +1474,12 @@ std::optional<Mismatch> check_reduction(const Program& p, const Search& u, const
   m.program = p;
   m.comparison = c;
   if (!r.finished) m.note = fmt::format("the reduction did not finish in {} executions", limit);
+  std::uint32_t met = 0;
+  for (const auto& entry : u.outcomes) met |= entry.first.failures;
+  if ((r.truncated & ~met) != 0) {
+    m.only_reduced.push_back(fmt::format("{}  (in an execution cut short by a sleep set)",
+                                         to_string(Outcome{r.truncated & ~met, {}})));
+  }
   if (c.bound < 0) {
     for (const auto& [o, at] : u.outcomes) {
       if (!r.outcomes.contains(o)) {

@@ -215,6 +215,24 @@ const std::vector<Regression>& regressions() {
        R"(tier=tso spurious=0
           t1: a0.load(consume)
           t2: a1.store(2,release) a0.store(1,relaxed) a0.store(2,release))"},
+      // ---- found by the 100,000-program SC run after TSO got its DPOR ----
+      {"dpor, bounded: t1 runs between t2's create and take (1 preemption), first at bound 2",
+       R"(tier=sc spurious=0
+          t1: a1.fetch_add(1,consume) lock(m0){ } slot.read(relaxed)
+          t2: slot.create(3,release,relaxed) slot.take(seq_cst) lock(m0){ a1.load(consume) } try_lock(m0){ })"},
+      {"dpor, bounded: t1's wait between t2's two critical sections, first at bound 2",
+       R"(tier=sc spurious=0
+          t1: a0.cas_weak(1,2,seq_cst,acquire) lock(m0){ cv0.wait() }
+          t2: a0.cas(0,1,seq_cst,acquire) lock(m0){ a0.load(relaxed) } lock(m0){ cv0.notify_all() })"},
+      {"dpor, bounded: t1's take and store before t2's try_lock, first at bound 2",
+       R"(tier=sc spurious=0
+          t1: slot.take(seq_cst) c1.store(1) lock(m0){ }
+          t2: slot.create(1,release,relaxed) try_lock(m0){ lock(m1){ c1.load() } } lock(m0){ })"},
+      {"sleep sets: a race met in an execution cut short is not an outcome (no leak check)",
+       R"(tier=sc spurious=0
+          t1: c0.store(2)
+          t2:
+          t3: c0.store(1) slot.create(1,acquire,acquire) slot.replace(2,relaxed))"},
   };
   return kList;
 }

@@ -322,8 +322,8 @@ Outcome Engine::run(const std::function<void()>& body, Chooser& chooser,
   if (nthreads_ > max_threads_seen_) max_threads_seen_ = nthreads_;
   chooser.end_execution(steps_);
   if (failure_ != FailureKind::kNone) failures_ |= 1U << static_cast<unsigned>(failure_);
-  return Outcome{failure_, message_,     pruned_ && failure_ == FailureKind::kNone,
-                 steps_,   preemptions_, failures_};
+  const bool pruned = pruned_ && failure_ == FailureKind::kNone;
+  return Outcome{failure_, message_, pruned, pruned_ && !pruned, steps_, preemptions_, failures_};
 }
 
 void Engine::fiber_entry(void* arg) {

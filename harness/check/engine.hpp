@@ -49,6 +49,9 @@ struct Outcome {
   FailureKind kind = FailureKind::kNone;
   std::string message;
   bool pruned = false;
+  /// A reduction ended it early after it met a failure: the failures are real, but it did not
+  /// run to its end (no leak check).
+  bool truncated = false;
   std::uint64_t steps = 0;
   unsigned preemptions = 0;    ///< choices of another thread while the running one could go on
   std::uint32_t failures = 0;  ///< every failure kind met (bit 1 << kind)

@@ -450,7 +450,7 @@ Result explore(const Config& config, const TestCase& test) {
     ++r.executions;
     r.max_steps = std::max(r.max_steps, o.steps);
     if (config.on_execution) {
-      config.on_execution({index, o.kind, o.failures, o.preemptions, bound});
+      config.on_execution({index, o.kind, o.failures, o.preemptions, bound, o.truncated});
     }
     if (o.kind == FailureKind::kNone) continue;
     if (!config.stop_on_failure) {

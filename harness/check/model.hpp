@@ -158,6 +158,9 @@ struct ExecutionInfo {
   std::uint32_t failures = 0;
   unsigned preemptions = 0;  ///< times another thread was chosen while the running one could go on
   int bound = -1;  ///< DFS: the preemption bound being explored (-1: unbounded or not DFS)
+  /// A sleep set ended it early, after it met a failure: its failures are real, but it did not
+  /// run to its end, so it was not checked for leaks.
+  bool truncated = false;
 };
 
 /// How an exploration runs. Budgets: whichever of `max_executions` and `max_seconds` runs out

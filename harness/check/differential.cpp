@@ -22,6 +22,7 @@ namespace cpb::check::diff {
 namespace {
 
 using S = Sync;
+using cpb::check::to_string;  // the memory order names (diff has to_string overloads of its own)
 using std::memory_order;
 
 // ---- names ----------------------------------------------------------------------------------
@@ -82,27 +83,9 @@ constexpr std::array<memory_order, 3> kAcquiring = {
 constexpr std::array<memory_order, 3> kStoreOrders = {
     std::memory_order_relaxed, std::memory_order_release, std::memory_order_seq_cst};
 
-std::string_view order_name(memory_order mo) {
-  switch (mo) {
-    case std::memory_order_relaxed:
-      return "relaxed";
-    case std::memory_order_consume:
-      return "consume";
-    case std::memory_order_acquire:
-      return "acquire";
-    case std::memory_order_release:
-      return "release";
-    case std::memory_order_acq_rel:
-      return "acq_rel";
-    case std::memory_order_seq_cst:
-      return "seq_cst";
-  }
-  return "?";
-}
-
 std::optional<memory_order> order_from(std::string_view s) {
   for (const memory_order mo : kAllOrders) {
-    if (order_name(mo) == s) return mo;
+    if (to_string(mo) == s) return mo;
   }
   return std::nullopt;
 }
@@ -617,14 +600,14 @@ class Generator {
 void print_list(const std::vector<Stmt>& l, std::string& out);
 
 std::string pred_text(const Pred& p) {
-  return p.cell ? fmt::format("c{}", p.index) : fmt::format("a{}:{}", p.index, order_name(p.mo));
+  return p.cell ? fmt::format("c{}", p.index) : fmt::format("a{}:{}", p.index, to_string(p.mo));
 }
 
 void print_stmt(const Stmt& s, std::string& out) {
   const auto on = [&](std::string_view recv, std::string_view method, const std::string& args) {
     out += fmt::format("{}{}.{}({})", recv, s.obj, method, args);
   };
-  const auto mo = order_name(s.mo);
+  const auto mo = to_string(s.mo);
   switch (s.op) {
     case OpCode::kLoad:
       return on("a", "load", std::string(mo));
@@ -642,7 +625,7 @@ void print_stmt(const Stmt& s, std::string& out) {
     case OpCode::kCasStrong:
     case OpCode::kCasWeak:
       return on("a", s.op == OpCode::kCasStrong ? "cas" : "cas_weak",
-                fmt::format("{},{},{},{}", s.v1, s.v2, mo, order_name(s.mo2)));
+                fmt::format("{},{},{},{}", s.v1, s.v2, mo, to_string(s.mo2)));
     case OpCode::kNotifyOne:
       return on("a", "notify_one", "");
     case OpCode::kNotifyAll:
@@ -675,7 +658,7 @@ void print_stmt(const Stmt& s, std::string& out) {
       out += "pause()";
       return;
     case OpCode::kCreate:
-      out += fmt::format("slot.create({},{},{})", s.v1, mo, order_name(s.mo2));
+      out += fmt::format("slot.create({},{},{})", s.v1, mo, to_string(s.mo2));
       return;
     case OpCode::kTake:
       out += fmt::format("slot.take({})", mo);
@@ -741,6 +724,11 @@ class Parser {
 
   [[noreturn]] void fail(std::string_view what) const {
     throw std::invalid_argument(fmt::format("line {} column {}: {}", line_, i_ + 1, what));
+  }
+  /// The statement `head` that starts at column `at` is not one the text form has.
+  [[noreturn]] void unknown(std::size_t at, const std::string& head) {
+    i_ = at;
+    fail(fmt::format("unknown statement '{}'", head));
   }
   void ws() {
     while (i_ < s_.size() && (s_[i_] == ' ' || s_[i_] == '\t' || s_[i_] == '\r')) ++i_;
@@ -884,8 +872,7 @@ class Parser {
     }
     const auto dot = head.find('.');
     if (dot == std::string::npos) {
-      i_ = at;
-      fail(fmt::format("unknown statement '{}'", head));
+      unknown(at, head);
     }
     const std::string recv = head.substr(0, dot);
     const std::string method = head.substr(dot + 1);
@@ -906,8 +893,7 @@ class Parser {
         s.v1 = number(a[0]);
         s.mo = order(a[1]);
       } else {
-        i_ = at;
-        fail(fmt::format("unknown statement '{}'", head));
+        unknown(at, head);
       }
       return s;
     }
@@ -920,8 +906,7 @@ class Parser {
         s.op = OpCode::kObjStore;
         s.v1 = number(a[0]);
       } else {
-        i_ = at;
-        fail(fmt::format("unknown statement '{}'", head));
+        unknown(at, head);
       }
       return s;
     }
@@ -944,8 +929,7 @@ class Parser {
         arity(a, 0, head);
         s.op = method == "notify_one" ? OpCode::kCvNotifyOne : OpCode::kCvNotifyAll;
       } else {
-        i_ = at;
-        fail(fmt::format("unknown statement '{}'", head));
+        unknown(at, head);
       }
       return s;
     }
@@ -959,14 +943,12 @@ class Parser {
         s.op = OpCode::kCellWrite;
         s.v1 = number(a[0]);
       } else {
-        i_ = at;
-        fail(fmt::format("unknown statement '{}'", head));
+        unknown(at, head);
       }
       return s;
     }
     if (!recv.starts_with("a")) {
-      i_ = at;
-      fail(fmt::format("unknown statement '{}'", head));
+      unknown(at, head);
     }
     s.obj = index(recv, "a");
     if (method == "load") {
@@ -992,8 +974,7 @@ class Parser {
         return kOpNames[static_cast<std::size_t>(op)] == method;
       });
       if (it == kValueOps.end()) {
-        i_ = at;
-        fail(fmt::format("unknown statement '{}'", head));
+        unknown(at, head);
       }
       arity(a, 2, head);
       s.op = *it;
@@ -1016,7 +997,7 @@ std::string check_stmt(const Stmt& s, const Held& held, int& threads) {
   if (s.op >= OpCode::kCount) return "unknown operation";
   const auto name = kOpNames[static_cast<std::size_t>(s.op)];
   const auto bad_order = [&](memory_order mo) {
-    return fmt::format("{} with memory order {}", name, order_name(mo));
+    return fmt::format("{} with memory order {}", name, to_string(mo));
   };
   if (!is_block(s.op) && (!s.body.empty() || !s.after.empty())) {
     return fmt::format("{} holds statements", name);
@@ -1096,8 +1077,8 @@ void count_list(const std::vector<Stmt>& l, const Held& held,
       case OpCode::kCasStrong:
       case OpCode::kCasWeak:
       case OpCode::kCreate:
-        ++counts[fmt::format("{}.success.{}", name, order_name(s.mo))];
-        ++counts[fmt::format("{}.failure.{}", name, order_name(s.mo2))];
+        ++counts[fmt::format("{}.success.{}", name, to_string(s.mo))];
+        ++counts[fmt::format("{}.failure.{}", name, to_string(s.mo2))];
         break;
       case OpCode::kLoad:
       case OpCode::kStore:
@@ -1114,7 +1095,7 @@ void count_list(const std::vector<Stmt>& l, const Held& held,
       case OpCode::kTake:
       case OpCode::kReadObj:
       case OpCode::kReplace:
-        ++counts[fmt::format("{}.{}", name, order_name(s.mo))];
+        ++counts[fmt::format("{}.{}", name, to_string(s.mo))];
         break;
       case OpCode::kCvNotifyOne:
       case OpCode::kCvNotifyAll:
@@ -1126,7 +1107,7 @@ void count_list(const std::vector<Stmt>& l, const Held& held,
     }
     if (has_pred(s.op)) {
       ++counts[s.pred.cell ? std::string("pred.cell")
-                           : fmt::format("pred.atomic.{}", order_name(s.pred.mo))];
+                           : fmt::format("pred.atomic.{}", to_string(s.pred.mo))];
     }
     Held in = held;
     if (s.op == OpCode::kLock || s.op == OpCode::kTryLock) {
@@ -1696,7 +1677,7 @@ std::vector<std::string> expected_features() {
   for (std::size_t i = 0; i < kOpNames.size(); ++i) out.emplace_back(kOpNames[i]);
   const auto with = [&out](std::string_view op, const auto& orders, std::string_view infix = "") {
     for (const memory_order mo : orders)
-      out.push_back(fmt::format("{}{}.{}", op, infix, order_name(mo)));
+      out.push_back(fmt::format("{}{}.{}", op, infix, to_string(mo)));
   };
   for (const auto* op : {"load", "wait", "spin_yield", "spin_pause", "read_obj"}) {
     with(op, kLoadOrders);

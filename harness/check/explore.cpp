@@ -78,7 +78,9 @@ std::uint32_t fnv1a(std::string_view s) {
   return h;
 }
 
-std::string_view mo_name(std::memory_order mo) {
+}  // namespace
+
+std::string_view to_string(std::memory_order mo) {
   switch (mo) {
     case std::memory_order_relaxed:
       return "relaxed";
@@ -95,6 +97,8 @@ std::string_view mo_name(std::memory_order mo) {
   }
   return "?";
 }
+
+namespace {
 
 /// Pointer values print as `ptr#N`, numbered by first appearance in the trace, so a trace is
 /// the same in every run of the same schedule (heap addresses are not).
@@ -145,7 +149,7 @@ std::string_view obj_prefix(detail::ObjKind k) {
 
 std::string format_event(const detail::Event& e, PtrNames& ptrs) {
   std::string op(detail::to_string(e.kind));
-  if (e.has_mo) op += fmt::format("({})", mo_name(e.mo));
+  if (e.has_mo) op += fmt::format("({})", to_string(e.mo));
   std::string obj;
   if (e.okind == detail::ObjKind::kThread) {
     obj = fmt::format("t{}", e.oid);

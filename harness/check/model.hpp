@@ -136,6 +136,7 @@ enum class FailureKind : std::uint8_t {
   kUninstrumented,  ///< a checked operation from a thread the checker does not run
 };
 [[nodiscard]] std::string_view to_string(FailureKind k);
+[[nodiscard]] std::string_view to_string(std::memory_order mo);
 
 /// The search strategy.
 enum class Strategy : std::uint8_t { kRandom, kPct, kDfs };

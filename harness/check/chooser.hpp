@@ -78,9 +78,8 @@ class Chooser {
 /// Uniform random walk; execution i depends only on (seed, i).
 std::unique_ptr<Chooser> make_random_chooser(std::uint64_t seed, double spurious_probability);
 
-/// PCT (Burckhardt et al., ASPLOS'10) with bug depth `depth`.
-/// PCT of bug depth `depth`, or, with `depth` 0, of the depths 1, 2, ..., `max_depth` in turn
-/// (execution i >= 1 has depth 1 + (i - 1) % max_depth).
+/// PCT (Burckhardt et al., ASPLOS'10) of bug depth `depth`, or, with `depth` 0, of the depths
+/// 1, 2, ..., `max_depth` in turn (execution i >= 1 has depth 1 + (i - 1) % max_depth).
 std::unique_ptr<Chooser> make_pct_chooser(std::uint64_t seed, unsigned depth, unsigned max_depth,
                                           double spurious_probability);
 

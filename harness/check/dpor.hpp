@@ -139,11 +139,11 @@ class TraceOrder {
   std::vector<std::size_t> flushed_;                 ///< per slot: how many of those flushed
   std::vector<std::uint32_t> races_;                 ///< scratch
   std::vector<std::uint32_t> acquired_;              ///< scratch: races of an acquisition
+  bool bounded_ = false;                             ///< the search has a preemption bound
+  mutable Clock covered_;                            ///< scratch of report()
+  mutable std::uint32_t later_ = 0;  ///< from prepare(): the later event of the race
   /// Per slot, from prepare(): its first event in the reversal, and that event's local number
   /// (kNone: no event there).
-  mutable Clock covered_;  ///< scratch of report()
-  mutable std::uint32_t later_ = 0;
-  bool bounded_ = false;  ///< from prepare(): the later event of the race
   mutable std::vector<std::uint32_t> first_;
   mutable std::vector<std::uint32_t> first_local_;
 };

@@ -336,18 +336,16 @@ class DfsChooser final : public Chooser {
   /// The race of `event` with a later one asks for one of the initials of its reversal
   /// (TraceOrder::initial) to run before it.
   void reverse(std::uint32_t event) {
-    add_backtrack(order_.tag(event));
     // Bounded: running the thread there may be a preemption over the bound. BPOR (Coons et
     // al., OOPSLA'13) also tries it at the latest context switch before, where it may run
     // without one; but the chain of reversals that leads to a schedule may pass through
     // schedules over the bound, so every point of the block from that switch to the event is
     // tried (the differential test found schedules that BPOR's two points miss).
+    std::uint32_t from = event;
     if (stats_.bound >= 0) {
-      const int s = order_.last_switch_before(event);
-      for (auto e = static_cast<std::uint32_t>(std::max(s, 0)); e < event; ++e) {
-        add_backtrack(order_.tag(e));
-      }
+      from = static_cast<std::uint32_t>(std::max(order_.last_switch_before(event), 0));
     }
+    for (std::uint32_t e = from; e <= event; ++e) add_backtrack(order_.tag(e));
   }
   /// At decision `node`: nothing to do if an initial is explored there already; else one
   /// that may run there (awake, if one is), or every thread that may run there when none may

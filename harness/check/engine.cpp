@@ -321,9 +321,10 @@ Outcome Engine::run(const std::function<void()>& body, Chooser& chooser,
   cur_ = -1;
   if (nthreads_ > max_threads_seen_) max_threads_seen_ = nthreads_;
   chooser.end_execution(steps_);
-  if (failure_ != FailureKind::kNone) failures_ |= 1U << static_cast<unsigned>(failure_);
-  const bool pruned = pruned_ && failure_ == FailureKind::kNone;
-  return Outcome{failure_, message_, pruned, pruned_ && !pruned, steps_, preemptions_, failures_};
+  const bool failed = failure_ != FailureKind::kNone;
+  if (failed) failures_ |= 1U << static_cast<unsigned>(failure_);
+  return Outcome{failure_, message_,     pruned_ && !failed, pruned_ && failed,
+                 steps_,   preemptions_, failures_};
 }
 
 void Engine::fiber_entry(void* arg) {

@@ -4,7 +4,7 @@
 #   *.check.cpp becomes cpb_check_<name> (label `stress`), *.model.cpp becomes cpb_model_<name>
 #   (label `model`, linked with the model checker; not run under TSan, see harness/check), and a
 #   `bench-smoke` test runs every scenario of the family for a few milliseconds, so sanitizers
-#   cover benchmark code too.
+#   cover benchmark code too (a folder that registers nothing yet gets no smoke test).
 function(cpb_add_family name)
   cmake_parse_arguments(ARG "" "" "LIBS" ${ARGN})
   set(dir "${CMAKE_CURRENT_SOURCE_DIR}/${name}")
@@ -37,6 +37,9 @@ function(cpb_add_family name)
     gtest_discover_tests(${exe} DISCOVERY_MODE PRE_TEST TEST_PREFIX "${name}."
                          PROPERTIES LABELS ${label} TIMEOUT 300)
   endforeach()
+  if(NOT registers)
+    return()
+  endif()
   add_test(NAME bench-smoke.${name}
            COMMAND cpbench run --family ${name} --quick --min-time 0.005 --repetitions 1
                    --no-calibration --timeout 120 --out "${CMAKE_BINARY_DIR}/smoke/${name}.json")

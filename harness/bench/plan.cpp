@@ -35,7 +35,15 @@ std::vector<std::vector<std::pair<std::string, std::int64_t>>> param_points(cons
     std::vector<std::int64_t> values = axis.values;
     if (sel.quick) values = axis.quick.empty() ? std::vector{axis.values.front()} : axis.quick;
     for (const auto& [name, override_values] : sel.params) {
-      if (name == axis.name) values = override_values;
+      if (name != axis.name) continue;
+      for (auto v : override_values) {
+        if (v < axis.min || v > axis.max) {
+          throw UsageError(
+              fmt::format("--param {}: {} is out of range for scenario {} (allowed: {} to {})",
+                          name, v, s.name, axis.min, axis.max));
+        }
+      }
+      values = override_values;
     }
     std::vector<std::vector<std::pair<std::string, std::int64_t>>> next;
     for (const auto& p : points) {

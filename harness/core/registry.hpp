@@ -16,6 +16,7 @@
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <limits>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -34,6 +35,8 @@ struct ParamAxis {
   std::string description;
   std::vector<std::int64_t> values;  ///< what the default suite runs
   std::vector<std::int64_t> quick;   ///< what `--quick` runs; empty means the first value
+  std::int64_t min = 0;  ///< the smallest value `--param` may set (a buffer of 0 items: 1)
+  std::int64_t max = std::numeric_limits<std::int64_t>::max();  ///< the largest
 };
 
 /// How a scenario uses threads.

@@ -24,10 +24,13 @@
 #include <concepts>
 #include <cstddef>
 #include <cstdint>
+#include <exception>
+#include <future>
 #include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -55,6 +58,31 @@ concept ThreadPool = std::constructible_from<P, std::size_t> &&
   { P::kName } -> std::convertible_to<std::string_view>;
   { P::kProgress } -> std::convertible_to<Progress>;
 };
+
+/// Runs `f()` on `pool` and returns a `std::future` of its result: `get()` returns the value, or
+/// rethrows the exception `f` threw. A task the pool destroys without running it (rejected by a
+/// full bounded pool, or cancelled by `shutdown(Shutdown::kCancel)`) leaves the future with
+/// `std::future_errc::broken_promise`. Works with every `ThreadPool`; a task submitting from
+/// inside the pool keeps its locality (the pool decides where the wrapper goes).
+template <ThreadPool P, class F>
+auto submit_future(P& pool, F&& f) -> std::future<std::invoke_result_t<std::decay_t<F>&>> {
+  using R = std::invoke_result_t<std::decay_t<F>&>;
+  std::promise<R> promise;
+  std::future<R> future = promise.get_future();
+  pool.submit([promise = std::move(promise), fn = std::decay_t<F>(std::forward<F>(f))]() mutable {
+    try {
+      if constexpr (std::is_void_v<R>) {
+        fn();
+        promise.set_value();
+      } else {
+        promise.set_value(fn());
+      }
+    } catch (...) {
+      promise.set_exception(std::current_exception());
+    }
+  });
+  return future;
+}
 
 namespace detail {
 
@@ -213,7 +241,7 @@ struct Family {
          "the pool idles 200 µs (outside the measurement, so workers park), then a burst of "
          "`burst` 1 µs tasks and wait_idle: latency = waking the workers plus draining the "
          "burst; throughput includes the idle gaps, read the latency",
-         {{"burst", "tasks per burst", {64}, {}}},
+         {{"burst", "tasks per burst", {64}, {}, 1}},
          workers,
          1,
          [](const Point& p) {

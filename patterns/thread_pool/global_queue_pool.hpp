@@ -4,13 +4,19 @@
 /// idle workers sleep. The classic design (Java's `ThreadPoolExecutor`, `boost::asio`'s
 /// scheduler): simple, fair (FIFO), and it bounds memory. What happens when the queue is full is
 /// a policy, `Rejection`: block the submitter until there is room (the default), run the task in
-/// the submitting thread, return false, or throw `PoolFull`.
+/// the submitting thread, return false, or throw `PoolFull`. Tasks have a `Priority`: a worker
+/// takes the oldest task of the highest level that has one (FIFO within a level; a steady
+/// stream of high-priority tasks starves the lower levels, by design). The bound counts every
+/// level.
 ///
 /// A worker that submits into its own full pool never blocks (that could deadlock the pool when
 /// every worker did it): under `kBlock` it runs the task itself, as under `kCallerRuns`.
-/// The destructor drains: it runs every task already queued (and the tasks they submit), then
-/// joins the workers. A task must not throw (an escaping exception calls `std::terminate`, as in
-/// a `std::thread`), and must not call `wait_idle` on its own pool (it would wait for itself).
+/// Shutdown: `shutdown(Shutdown::kDrain)` (what the destructor does) runs every queued task and
+/// the tasks they submit; `shutdown(Shutdown::kCancel)` lets running tasks finish and destroys
+/// the queued ones (and those the running ones submit) without running them. Either way, a
+/// submission from outside the pool after it began throws `PoolClosed`. A task must not throw (an
+/// escaping exception calls `std::terminate`, as in a `std::thread`), and must not call `wait_idle`
+/// on its own pool (it would wait for itself).
 ///
 /// Progress: blocking (every operation takes the one mutex; idle workers sleep in the kernel).
 /// Memory ordering: everything shared is guarded by the mutex; its lock/unlock orders a task's
@@ -25,10 +31,13 @@
 
 #include "harness/core/progress.hpp"
 #include "harness/core/sync.hpp"
+#include "patterns/thread_pool/shutdown.hpp"
 #include "patterns/thread_pool/task.hpp"
 
 #include <algorithm>
+#include <array>
 #include <cstddef>
+#include <cstdint>
 #include <mutex>
 #include <stdexcept>
 #include <string_view>
@@ -51,6 +60,10 @@ class PoolFull : public std::runtime_error {
   PoolFull() : std::runtime_error("thread pool queue is full") {}
 };
 
+/// The levels of `GlobalQueuePool::submit`, highest first.
+enum class Priority : std::uint8_t { kHigh, kNormal, kLow };
+inline constexpr std::size_t kPriorityLevels = 3;
+
 template <class S = sync::Real>
 class GlobalQueuePool {
  public:
@@ -67,34 +80,48 @@ class GlobalQueuePool {
     for (std::size_t i = 0; i < n; ++i) threads_.emplace_back([this, i] { work(i); });
   }
 
-  /// Runs every queued task, then joins the workers.
-  ~GlobalQueuePool() {
+  /// `shutdown(Shutdown::kDrain)`, unless the pool was shut down already.
+  ~GlobalQueuePool() { shutdown(Shutdown::kDrain); }
+
+  /// Stops the pool (see the file comment for what happens to queued tasks), then joins the
+  /// workers. Returns how many tasks were cancelled (0 when draining, or when already stopped).
+  std::size_t shutdown(Shutdown how) {
+    if (threads_.empty()) return 0;
     {
       std::lock_guard lk(m_);
-      state_.get().stop = true;
+      State& st = state_.get();
+      st.stop = true;
+      st.cancel = how == Shutdown::kCancel;
     }
     not_empty_.notify_all();
+    not_full_.notify_all();  // blocked submitters from outside now throw PoolClosed
     for (auto& t : threads_) t.join();
+    threads_.clear();
+    std::lock_guard lk(m_);
+    return state_.get().cancelled;
   }
 
   GlobalQueuePool(const GlobalQueuePool&) = delete;
   GlobalQueuePool& operator=(const GlobalQueuePool&) = delete;
 
-  /// Queues `f` to run once on a worker. Returns true when the task was queued or (caller-runs)
-  /// already ran; false when it was rejected under `Rejection::kReject`.
+  /// Queues `f` to run once on a worker, at `priority`. Returns true when the task was queued
+  /// or (caller-runs) already ran; false when it was rejected under `Rejection::kReject`.
   /// @throws PoolFull when the queue is full under `Rejection::kThrow`.
+  /// @throws PoolClosed when called from outside the pool after `shutdown` began.
   template <class F>
-  bool submit(F&& f) {
+  bool submit(F&& f, Priority priority = Priority::kNormal) {
     detail::Task task(std::forward<F>(f));
+    const bool own_worker = detail::current_worker<S>().pool == this;
     std::unique_lock lk(m_);
     State& st = state_.get();
-    if (st.queue.size() >= capacity_) {
-      const bool own_worker = detail::current_worker<S>().pool == this;
+    if (st.stop && !own_worker) throw PoolClosed();
+    if (st.queued >= capacity_) {
       switch (own_worker && when_full_ == Rejection::kBlock ? Rejection::kCallerRuns : when_full_) {
         case Rejection::kBlock:
           ++st.blocked;
-          not_full_.wait(lk, [&] { return st.queue.size() < capacity_; });
+          not_full_.wait(lk, [&] { return st.queued < capacity_ || st.stop; });
           --st.blocked;
+          if (st.stop) throw PoolClosed();
           break;
         case Rejection::kCallerRuns:
           lk.unlock();
@@ -106,7 +133,8 @@ class GlobalQueuePool {
           throw PoolFull();
       }
     }
-    st.queue.push_back(std::move(task));
+    st.queues[static_cast<std::size_t>(priority)].push_back(std::move(task));
+    ++st.queued;
     ++st.pending;
     const bool wake = st.sleeping > 0;
     lk.unlock();
@@ -127,12 +155,15 @@ class GlobalQueuePool {
 
  private:
   struct State {
-    detail::TaskRing queue;
-    std::size_t pending = 0;       // queued + running
-    std::size_t sleeping = 0;      // workers waiting on not_empty_
-    std::size_t blocked = 0;       // submitters waiting on not_full_
-    std::size_t idle_waiters = 0;  // threads in wait_idle
+    std::array<detail::TaskRing, kPriorityLevels> queues;  // one FIFO per Priority
+    std::size_t queued = 0;                                // tasks in queues
+    std::size_t pending = 0;                               // queued + running
+    std::size_t cancelled = 0;                             // destroyed unrun by Shutdown::kCancel
+    std::size_t sleeping = 0;                              // workers waiting on not_empty_
+    std::size_t blocked = 0;                               // submitters waiting on not_full_
+    std::size_t idle_waiters = 0;                          // threads in wait_idle
     bool stop = false;
+    bool cancel = false;
   };
 
   // Not noexcept: under the model checker an abandoned execution unwinds the worker.
@@ -141,17 +172,22 @@ class GlobalQueuePool {
     std::unique_lock lk(m_);
     State& st = state_.get();
     for (;;) {
-      while (st.queue.empty()) {
+      while (st.queued == 0) {
         if (st.stop) return;
         ++st.sleeping;
         not_empty_.wait(lk);
         --st.sleeping;
       }
-      detail::Task task = st.queue.pop_front();
+      auto level = st.queues.begin();
+      while (level->empty()) ++level;
+      detail::Task task = level->pop_front();
+      --st.queued;
       const bool unblock = st.blocked > 0;
+      const bool cancel = st.cancel;
+      if (cancel) ++st.cancelled;
       lk.unlock();
       if (unblock) not_full_.notify_one();
-      task();
+      if (!cancel) task();
       task.reset();  // what the task captured is released before wait_idle can return
       lk.lock();
       if (--st.pending == 0 && st.idle_waiters > 0) idle_.notify_all();

@@ -8,6 +8,7 @@
 #include "patterns/thread_pool/thread_pool.hpp"
 
 #include "harness/testing.hpp"
+#include "patterns/thread_pool/chase_lev_deque.hpp"
 #include "patterns/thread_pool/thread_pool.impls.hpp"
 
 #include <gtest/gtest.h>
@@ -229,6 +230,49 @@ TEST(GlobalQueuePoolStress, TinyQueueUnderEveryPolicy) {
         },
         budget() / 4);
   }
+}
+
+// The Chase-Lev deque alone: the owner pushes items in random bursts (from a deque of 2 slots,
+// so it grows) and takes some back, while 2 thieves steal; every item must be obtained exactly
+// once, by the owner or a thief, once the owner has taken what is left.
+TEST(ChaseLevDequeStress, EveryItemTakenOrStolenExactlyOnce) {
+  repeat_rounds([](std::mt19937_64& rng) -> std::string {
+    constexpr int kItems = 20'000;
+    ChaseLevDeque<int> dq(2);
+    auto got = std::make_unique<std::atomic<std::uint8_t>[]>(kItems);
+    std::atomic<bool> done{false};
+    std::vector<std::thread> thieves;
+    for (int t = 0; t < 2; ++t) {
+      thieves.emplace_back([&] {
+        sync::Backoff<> backoff;
+        while (!done.load()) {
+          if (auto x = dq.steal()) {
+            got[*x].fetch_add(1);
+          } else {
+            backoff();
+          }
+        }
+      });
+    }
+    std::uniform_int_distribution<int> burst(1, 64);
+    int next = 0;
+    while (next < kItems) {
+      for (int n = burst(rng); n > 0 && next < kItems; --n) dq.push(next++);
+      for (int n = burst(rng) / 2; n > 0; --n) {
+        if (auto x = dq.take()) got[*x].fetch_add(1);
+      }
+    }
+    done.store(true);
+    for (auto& t : thieves) t.join();
+    while (auto x = dq.take()) got[*x].fetch_add(1);
+    for (int i = 0; i < kItems; ++i) {
+      if (got[i].load() != 1) {
+        return "item " + std::to_string(i) + " was obtained " + std::to_string(got[i].load()) +
+               " times";
+      }
+    }
+    return {};
+  });
 }
 
 }  // namespace

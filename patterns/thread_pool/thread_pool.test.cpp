@@ -4,6 +4,7 @@
 #include "patterns/thread_pool/thread_pool.hpp"
 
 #include "harness/testing.hpp"
+#include "patterns/thread_pool/chase_lev_deque.hpp"
 #include "patterns/thread_pool/thread_pool.impls.hpp"
 
 #include <gtest/gtest.h>
@@ -14,7 +15,9 @@
 #include <cstddef>
 #include <cstdint>
 #include <functional>
+#include <future>
 #include <memory>
+#include <stdexcept>
 #include <thread>
 #include <type_traits>
 #include <vector>
@@ -224,6 +227,31 @@ TYPED_TEST(ThreadPoolTest, DestructorRunsPendingTasks) {
   EXPECT_EQ(ran.load(), 100);
 }
 
+TYPED_TEST(ThreadPoolTest, SubmitFutureCarriesTheValueOrTheException) {
+  TypeParam pool(2);
+  std::future<int> value = submit_future(pool, [] { return 42; });
+  std::future<void> done = submit_future(pool, [] {});
+  std::future<int> failed = submit_future(pool, []() -> int { throw std::runtime_error("boom"); });
+  EXPECT_EQ(value.get(), 42);
+  done.get();
+  try {
+    failed.get();
+    ADD_FAILURE() << "the task's exception did not reach its future";
+  } catch (const std::runtime_error& e) {
+    EXPECT_STREQ(e.what(), "boom");
+  }
+}
+
+TYPED_TEST(ThreadPoolTest, SubmitFutureFromInsideATask) {
+  TypeParam pool(2);
+  // The outer task hands back the inner task's future without waiting on it (a worker must not
+  // block on its own pool).
+  std::future<std::future<int>> outer =
+      submit_future(pool, [&pool] { return submit_future(pool, [] { return 20; }); });
+  EXPECT_EQ(outer.get().get(), 20);
+  pool.wait_idle();
+}
+
 TYPED_TEST(ThreadPoolTest, MoveOnlyAndLargeTasks) {
   TypeParam pool(2);
   std::atomic<int> sum{0};
@@ -321,6 +349,116 @@ TEST(GlobalQueuePool, WorkerNeverBlocksOnItsOwnFullQueue) {
 TEST(GlobalQueuePool, CapacityZeroMeansOne) {
   GlobalQueuePool<> pool(1, 0);
   EXPECT_EQ(pool.capacity(), 1U);
+}
+
+// -- shutdown of the own pools ---------------------------------------------------------------
+
+template <class P>
+class ShutdownTest : public ::testing::Test {};
+using OwnPools = TypeList<GlobalQueuePool<>, WorkStealingPool<>>;
+TYPED_TEST_SUITE(ShutdownTest, cpb::testing::ToGTest<OwnPools>, cpb::testing::ImplName);
+
+/// One worker busy on a gated task, 10 tasks (each submitting a child) queued behind it.
+template <class P>
+struct Backlog {
+  Backlog() {
+    pool.submit([this] {
+      started.store(true);
+      gate.wait();
+    });
+    EXPECT_TRUE(eventually([this] { return started.load(); }));
+    for (int i = 0; i < 10; ++i) {
+      pool.submit([this] {
+        ran.fetch_add(1);
+        pool.submit([this] { ran.fetch_add(1); });
+      });
+    }
+  }
+  Gate gate;
+  std::atomic<bool> started{false};
+  std::atomic<int> ran{0};
+  P pool{1};
+};
+
+TYPED_TEST(ShutdownTest, DrainRunsEveryQueuedTaskAndWhatTheySubmit) {
+  Backlog<TypeParam> b;
+  std::thread opener([&] {
+    std::this_thread::sleep_for(20ms);
+    b.gate.open();
+  });
+  EXPECT_EQ(b.pool.shutdown(Shutdown::kDrain), 0U);
+  opener.join();
+  EXPECT_EQ(b.ran.load(), 20);
+  EXPECT_THROW(b.pool.submit([] {}), PoolClosed);
+  EXPECT_EQ(b.pool.shutdown(Shutdown::kCancel), 0U) << "a second shutdown does nothing";
+}
+
+TYPED_TEST(ShutdownTest, CancelDestroysQueuedTasksUnrunAndBreaksTheirFutures) {
+  Backlog<TypeParam> b;
+  std::future<int> never = submit_future(b.pool, [] { return 1; });
+  auto released = std::make_shared<int>(0);
+  b.pool.submit([released] { ++*released; });
+  std::thread opener([&] {
+    std::this_thread::sleep_for(20ms);
+    b.gate.open();
+  });
+  EXPECT_EQ(b.pool.shutdown(Shutdown::kCancel),
+            12U);  // the 10, the future's task and the counting one
+  opener.join();
+  EXPECT_EQ(b.ran.load(), 0) << "a cancelled task ran";
+  EXPECT_EQ(*released, 0);
+  EXPECT_EQ(released.use_count(), 1) << "a cancelled task's captures were not released";
+  try {
+    never.get();
+    ADD_FAILURE() << "a cancelled task's future got a value";
+  } catch (const std::future_error& e) {
+    EXPECT_EQ(e.code(), std::future_errc::broken_promise);
+  }
+  EXPECT_THROW(b.pool.submit([] {}), PoolClosed);
+}
+
+// -- priorities of the global-queue pool -----------------------------------------------------
+
+TEST(GlobalQueuePool, HigherPriorityLevelsRunFirstFifoWithinALevel) {
+  GlobalQueuePool<> pool(1);
+  Gate gate;
+  std::atomic<bool> started{false};
+  pool.submit([&] {
+    started.store(true);
+    gate.wait();
+  });
+  ASSERT_TRUE(eventually([&] { return started.load(); }));
+  std::vector<int> order;  // written by the one worker only; wait_idle orders the reads
+  const auto note = [&order](int v) { return [&order, v] { order.push_back(v); }; };
+  pool.submit(note(30), Priority::kLow);
+  pool.submit(note(20));
+  pool.submit(note(10), Priority::kHigh);
+  pool.submit(note(31), Priority::kLow);
+  pool.submit(note(11), Priority::kHigh);
+  pool.submit(note(21), Priority::kNormal);
+  gate.open();
+  pool.wait_idle();
+  EXPECT_EQ(order, (std::vector<int>{10, 11, 20, 21, 30, 31}));
+}
+
+// -- the Chase-Lev deque ----------------------------------------------------------------------
+
+TEST(ChaseLevDeque, OwnerTakesNewestThievesStealOldestAndItGrows) {
+  ChaseLevDeque<int> dq(2);
+  EXPECT_TRUE(dq.empty());
+  EXPECT_FALSE(dq.take());
+  EXPECT_FALSE(dq.steal());
+  for (int i = 0; i < 10; ++i) dq.push(i);  // grows 2 -> 4 -> 8 -> 16
+  EXPECT_EQ(dq.steal(), 0);
+  EXPECT_EQ(dq.take(), 9);
+  EXPECT_EQ(dq.steal(), 1);
+  std::vector<int> rest;
+  while (auto x = dq.take()) rest.push_back(*x);
+  EXPECT_EQ(rest, (std::vector<int>{8, 7, 6, 5, 4, 3, 2}));
+  EXPECT_TRUE(dq.empty());
+  dq.push(5);
+  EXPECT_EQ(dq.steal(), 5);
+  EXPECT_FALSE(dq.take());
 }
 
 // -- Task and TaskRing ----------------------------------------------------------------------

@@ -1,43 +1,46 @@
 // SPDX-License-Identifier: Apache-2.0
 /// @file
-/// Work-stealing pool: every worker has its own deque. A worker pops the newest task of its own
-/// deque (LIFO: what it just pushed is still in its cache) and, when that is empty, steals the
-/// oldest task of another worker's deque (FIFO end: the biggest piece of work in fork-join
-/// code). Tasks submitted by a worker go to its own deque; external submissions are spread round
-/// robin. Idle workers search a little (`sync::Backoff`: pause, then yield), then park on a
-/// condition variable, so an idle pool costs no CPU.
-///
-/// Each deque is a `TaskRing` behind its own mutex (not a Chase-Lev deque): the owner and a
-/// thief rarely meet on one lock, so the lock is cheap, and the design stays easy to check.
+/// Work-stealing pool: every worker has its own Chase-Lev deque (lock-free, `ChaseLevDeque`),
+/// where the tasks that its running task submits go. The owner takes the newest (LIFO: what it
+/// just pushed is still in its cache); an idle worker steals the oldest of another's (the biggest
+/// piece of work in fork-join code). Tasks submitted from outside the pool go round robin into
+/// per-worker inboxes (a `TaskRing` behind a mutex, FIFO), which thieves also search. Idle
+/// workers search a little (`sync::Backoff`: pause, then yield), then park on a condition
+/// variable, so an idle pool costs no CPU.
 ///
 /// Waking without losing tasks or waking everyone (as in Tokio's scheduler): `queued_` counts the
-/// tasks in deques (incremented before the push, decremented after the pop, so it never reads
+/// queued tasks (incremented before the push, decremented after the pop, so it never reads
 /// lower than the real count). `spinning_` counts workers searching; `sleepers_` those parked. A
 /// submitter wakes one sleeper only if nobody is searching; a searcher that finds a task and was
 /// the last searcher wakes the next sleeper if tasks remain; a woken worker starts as a searcher.
 /// A worker parks only while `queued_` is zero, checked under the park mutex.
-/// The destructor drains: workers exit once `stop_` is set and no task is pending (queued or
-/// running), so tasks submitted by running tasks still run. A task must not throw (an escaping
-/// exception calls `std::terminate`) and must not call `wait_idle` on its own pool.
+/// Shutdown: `shutdown(Shutdown::kDrain)` (what the destructor does) runs every pending task and
+/// the tasks they submit; `shutdown(Shutdown::kCancel)` lets running tasks finish and destroys
+/// every task not yet started, those they submit included, without running it. Workers exit
+/// once no task is pending. A task must not throw (an escaping exception calls `std::terminate`)
+/// and must not call `wait_idle` on its own pool.
 ///
-/// Progress: blocking (per-deque mutexes; idle workers sleep).
-/// Memory ordering: a task's hand-over is ordered by its deque's mutex. The wake-up protocol is
-/// the store-load (Dekker) pattern, all seq_cst: a submitter increments `queued_` then reads
-/// `spinning_` and `sleepers_`; a parking worker decrements `spinning_`, increments `sleepers_`,
-/// then reads `queued_` (under the park mutex), so one of them sees the other. The relaxed
-/// operations (round-robin cursor, deque size hints) carry no ordering; each says why.
-/// `wait_idle` is a `PendingCounter` (see there).
+/// Progress: blocking (inbox mutexes; idle workers sleep). The local deques are lock-free.
+/// Memory ordering: a local task's hand-over is ordered by the deque (see chase_lev_deque.hpp),
+/// an external one's by its inbox mutex. The wake-up protocol is the store-load (Dekker)
+/// pattern, all seq_cst: a submitter increments `queued_` then reads `spinning_` and
+/// `sleepers_`; a parking worker decrements `spinning_`, increments `sleepers_`, then reads
+/// `queued_` (under the park mutex), so one of them sees the other. The relaxed operations
+/// (round-robin cursor, inbox size hints) carry no ordering; each says why. `wait_idle` is a
+/// `PendingCounter` (see there).
 /// When to use: many small tasks, and tasks that spawn tasks (fork-join, recursive
 /// decomposition): most operations touch only the worker's own deque. When not to use: when
 /// tasks must start in submission order (a worker runs its newest task first).
 /// Reference: Blumofe & Leiserson, "Scheduling Multithreaded Computations by Work Stealing",
-/// JACM 1999; Chase & Lev, SPAA 2005 (the lock-free deque this one stands in for); Tokio's
-/// scheduler (tokio-rs/tokio, `runtime/scheduler/multi_thread/idle.rs`: "searching" workers).
+/// JACM 1999; Chase & Lev, SPAA 2005; Lê et al., PPoPP 2013; Tokio's scheduler
+/// (tokio-rs/tokio, `runtime/scheduler/multi_thread/idle.rs`: "searching" workers).
 #pragma once
 
 #include "harness/core/progress.hpp"
 #include "harness/core/sync.hpp"
+#include "patterns/thread_pool/chase_lev_deque.hpp"
 #include "patterns/thread_pool/pending_counter.hpp"
+#include "patterns/thread_pool/shutdown.hpp"
 #include "patterns/thread_pool/task.hpp"
 
 #include <algorithm>
@@ -46,6 +49,7 @@
 #include <cstdint>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string_view>
 #include <utility>
 #include <vector>
@@ -65,37 +69,53 @@ class WorkStealingPool {
     for (std::size_t i = 0; i < n_; ++i) threads_.emplace_back([this, i] { work(i); });
   }
 
-  /// Runs every pending task (and the tasks they submit), then joins the workers.
-  ~WorkStealingPool() {
+  /// `shutdown(Shutdown::kDrain)`, unless the pool was shut down already.
+  ~WorkStealingPool() { shutdown(Shutdown::kDrain); }
+
+  /// Stops the pool: later submissions from outside it throw `PoolClosed`. `kDrain` runs every
+  /// pending task and what they submit; `kCancel` destroys each task not yet started (and each
+  /// that the running ones submit) without running it. Then joins the workers. Returns how many
+  /// tasks were cancelled (0 when draining, or when the pool was shut down already).
+  std::size_t shutdown(Shutdown how) {
+    if (threads_.empty()) return 0;
     {
       std::lock_guard lk(park_m_);
+      if (how == Shutdown::kCancel) cancel_.store(true);
       stop_.store(true);
     }
     park_cv_.notify_all();
     for (auto& t : threads_) t.join();
+    threads_.clear();
+    // Relaxed: the joins above ordered every worker's increment before this read.
+    return cancelled_.load(std::memory_order_relaxed);
   }
 
   WorkStealingPool(const WorkStealingPool&) = delete;
   WorkStealingPool& operator=(const WorkStealingPool&) = delete;
 
   /// Queues `f` to run once on a worker: on the caller's own deque when the caller is one of
-  /// this pool's workers, else on the next deque round robin.
+  /// this pool's workers, else in the next worker's inbox, round robin.
+  /// @throws PoolClosed when called from outside the pool after `shutdown`.
   template <class F>
   void submit(F&& f) {
     detail::Task task(std::forward<F>(f));
-    pending_.add();
     const detail::WorkerContext& me = detail::current_worker<S>();
-    // Relaxed: the cursor only spreads tasks over the deques; the deque's mutex orders the task.
-    const std::size_t to =
-        me.pool == this ? me.index : next_.fetch_add(1, std::memory_order_relaxed) % n_;
+    pending_.add();  // before reading stop_: a worker that exits has seen pending_ at zero
+    if (me.pool != this && stop_.load()) {
+      pending_.finish();
+      throw PoolClosed();
+    }
     queued_.fetch_add(1);  // before the push: queued_ never reads lower than the real count
-    Slot& slot = slots_[to];
-    {
+    if (me.pool == this) {
+      slots_[me.index].local.push(S::template create<detail::Task>(std::move(task)));
+    } else {
+      // Relaxed: the cursor only spreads tasks over the inboxes; the inbox mutex orders the task.
+      Slot& slot = slots_[next_.fetch_add(1, std::memory_order_relaxed) % n_];
       std::lock_guard lk(slot.m);
-      auto& dq = slot.deque.get();
-      dq.push_back(std::move(task));
-      // Relaxed: a hint for thieves (see find_task); the mutex orders the deque itself.
-      slot.size.store(dq.size(), std::memory_order_relaxed);
+      auto& inbox = slot.inbox.get();
+      inbox.push_back(std::move(task));
+      // Relaxed: a hint for thieves (see pop_inbox); the mutex orders the inbox itself.
+      slot.inbox_size.store(inbox.size(), std::memory_order_relaxed);
     }
     if (spinning_.load() == 0 && sleepers_.load() > 0) wake_one();
   }
@@ -105,9 +125,10 @@ class WorkStealingPool {
 
  private:
   struct alignas(64) Slot {
+    ChaseLevDeque<detail::Task*, S> local;  // tasks this worker's tasks submitted
     typename S::mutex m;
-    typename S::template cell<detail::TaskRing> deque;  // guarded by m
-    typename S::template atomic<std::size_t> size{0};   // deque.size(), for thieves to peek
+    typename S::template cell<detail::TaskRing> inbox;       // guarded by m
+    typename S::template atomic<std::size_t> inbox_size{0};  // inbox.size(), to peek without m
   };
 
   static constexpr int kSearchRounds = 16;
@@ -130,36 +151,52 @@ class WorkStealingPool {
   }
 
   void execute(detail::Task& task) {  // not noexcept: see work()
-    task();
+    if (cancel_.load()) {
+      // Relaxed: a count, read by shutdown() after joining this thread.
+      cancelled_.fetch_add(1, std::memory_order_relaxed);
+    } else {
+      task();
+    }
     task.reset();  // what the task captured is released before wait_idle can return
-    if (pending_.finish() && stop_.load()) wake_all();  // the destructor waits for this
+    if (pending_.finish() && stop_.load()) wake_all();  // shutdown() waits for this
   }
 
-  /// Pops the newest task of our own deque, else steals the oldest of another's.
+  /// Takes the newest task of our own deque, else the oldest of our inbox, else steals the
+  /// oldest of another worker's deque or inbox.
   bool find_task(std::size_t self, std::uint64_t& rng, detail::Task& out) {
-    if (pop(slots_[self], /*newest=*/true, out)) return true;
+    if (take(slots_[self].local.take(), out) || pop_inbox(slots_[self], out)) return true;
     rng ^= rng << 13;
     rng ^= rng >> 7;
     rng ^= rng << 17;
     const std::size_t start = static_cast<std::size_t>(rng % n_);
     for (std::size_t i = 0; i < n_; ++i) {
       const std::size_t victim = (start + i) % n_;
-      if (victim != self && pop(slots_[victim], /*newest=*/false, out)) return true;
+      if (victim == self) continue;
+      if (take(slots_[victim].local.steal(), out) || pop_inbox(slots_[victim], out)) return true;
     }
     return false;
   }
 
-  bool pop(Slot& slot, bool newest, detail::Task& out) {
-    // Relaxed: only a hint. A stale zero skips a deque that just got a task; no task is lost,
+  /// Moves a task taken from a deque into `out` and frees its node.
+  bool take(std::optional<detail::Task*> node, detail::Task& out) {
+    if (!node) return false;
+    out = std::move(**node);
+    S::template destroy<detail::Task>(*node);
+    queued_.fetch_sub(1);
+    return true;
+  }
+
+  bool pop_inbox(Slot& slot, detail::Task& out) {
+    // Relaxed: only a hint. A stale zero skips an inbox that just got a task; no task is lost,
     // because a worker does not park while queued_ > 0 and will look again.
-    if (slot.size.load(std::memory_order_relaxed) == 0) return false;
+    if (slot.inbox_size.load(std::memory_order_relaxed) == 0) return false;
     {
       std::lock_guard lk(slot.m);
-      auto& dq = slot.deque.get();
-      if (dq.empty()) return false;
-      out = newest ? dq.pop_back() : dq.pop_front();
+      auto& inbox = slot.inbox.get();
+      if (inbox.empty()) return false;
+      out = inbox.pop_front();
       // Relaxed: a hint, as above.
-      slot.size.store(dq.size(), std::memory_order_relaxed);
+      slot.inbox_size.store(inbox.size(), std::memory_order_relaxed);
     }
     queued_.fetch_sub(1);
     return true;
@@ -205,6 +242,8 @@ class WorkStealingPool {
   typename S::template atomic<std::int32_t> spinning_{0};
   typename S::template atomic<std::int32_t> sleepers_{0};
   typename S::template atomic<bool> stop_{false};
+  typename S::template atomic<bool> cancel_{false};
+  typename S::template atomic<std::size_t> cancelled_{0};
   typename S::mutex park_m_;
   typename S::condition_variable park_cv_;
   detail::PendingCounter<S> pending_;

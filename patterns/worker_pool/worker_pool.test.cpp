@@ -22,6 +22,9 @@
 #include <stdexcept>
 #include <sys/wait.h>
 #include <thread>
+#include <tuple>
+#include <type_traits>
+#include <utility>
 #include <vector>
 
 namespace cpb::patterns::worker_pool {
@@ -56,6 +59,18 @@ bool reaped(pid_t pid) {
   int status = 0;
   return ::waitpid(pid, &status, WNOHANG) < 0 && errno == ECHILD;
 }
+
+/// The implementations of `Impls` with dispatch policy `D`, as GoogleTest types.
+template <Dispatch D, class L = Impls>
+struct WithDispatchT;
+template <Dispatch D, class... T>
+struct WithDispatchT<D, TypeList<T...>> {
+  using type = typename cpb::testing::TupleToGTestT<decltype(std::tuple_cat(
+      std::declval<std::conditional_t<T::kDispatch == D, std::tuple<T>, std::tuple<>>>()...))>::
+      type;
+};
+template <Dispatch D>
+using WithDispatch = typename WithDispatchT<D>::type;
 
 template <class P>
 class WorkerPoolTest : public ::testing::Test {};
@@ -137,71 +152,71 @@ TYPED_TEST(WorkerPoolTest, WaitBelowLetsTheDriverKeepAWindow) {
 // Least-loaded: worker A is blocked on a long task; every short task submitted while A's task
 // is outstanding (and the other worker is free again: the driver waits below 2 pending) must go
 // to the other worker. Round-robin would send every second one behind the long task.
-TYPED_TEST(WorkerPoolTest, LeastLoadedAvoidsABlockedWorker) {
-  if constexpr (TypeParam::kDispatch != Dispatch::kLeastLoaded) {
-    GTEST_SKIP() << "not a least-loaded pool";
-  } else {
-    TypeParam pool(2);
-    std::vector<Task> tasks{Task{300'000'000, 0, Priority::kLow}};  // 300 ms
-    pool.submit(tasks[0]);
-    for (std::uint64_t id = 1; id <= 20; ++id) {
-      pool.wait_below(2);  // only the long task is outstanding
-      tasks.push_back(Task{1000, id, Priority::kLow});
-      pool.submit(tasks.back());
-    }
-    pool.wait_idle();
-    std::vector<Done> done;
-    pool.collect(done);
-    ASSERT_EQ(check_batch(tasks, 0, done, TypeParam::kDispatch, 2, false), "");
-    const Done* long_task = nullptr;
-    for (const Done& d : done) {
-      if (d.id == 0) long_task = &d;
-    }
-    ASSERT_NE(long_task, nullptr);
-    int checked = 0;
-    for (const Done& d : done) {
-      if (d.id == 0 || d.submit_ns >= long_task->end_ns) continue;
-      EXPECT_NE(d.worker, long_task->worker) << "task " << d.id << " was queued behind the "
-                                             << "long task although the other worker was free";
-      ++checked;
-    }
-    EXPECT_GE(checked, 3) << "the long task finished before the short ones were submitted";
+template <class P>
+class LeastLoadedPoolTest : public ::testing::Test {};
+TYPED_TEST_SUITE(LeastLoadedPoolTest, WithDispatch<Dispatch::kLeastLoaded>, cpb::testing::ImplName);
+
+TYPED_TEST(LeastLoadedPoolTest, AvoidsABlockedWorker) {
+  TypeParam pool(2);
+  std::vector<Task> tasks{Task{300'000'000, 0, Priority::kLow}};  // 300 ms
+  pool.submit(tasks[0]);
+  for (std::uint64_t id = 1; id <= 20; ++id) {
+    pool.wait_below(2);  // only the long task is outstanding
+    tasks.push_back(Task{1000, id, Priority::kLow});
+    pool.submit(tasks.back());
   }
+  pool.wait_idle();
+  std::vector<Done> done;
+  pool.collect(done);
+  ASSERT_EQ(check_batch(tasks, 0, done, TypeParam::kDispatch, 2, false), "");
+  const Done* long_task = nullptr;
+  for (const Done& d : done) {
+    if (d.id == 0) long_task = &d;
+  }
+  ASSERT_NE(long_task, nullptr);
+  int checked = 0;
+  for (const Done& d : done) {
+    if (d.id == 0 || d.submit_ns >= long_task->end_ns) continue;
+    EXPECT_NE(d.worker, long_task->worker) << "task " << d.id << " was queued behind the "
+                                           << "long task although the other worker was free";
+    ++checked;
+  }
+  EXPECT_GE(checked, 3) << "the long task finished before the short ones were submitted";
 }
 
 // Priority: a high task queued before a low one is dispatched first (check_batch), and while
 // the only worker is busy, every queued high task overtakes every queued low one.
-TYPED_TEST(WorkerPoolTest, PriorityTasksOvertakeQueuedLowOnes) {
-  if constexpr (TypeParam::kDispatch != Dispatch::kPriority) {
-    GTEST_SKIP() << "not a priority pool";
-  } else {
-    TypeParam pool(1);
-    std::vector<Task> tasks{Task{100'000'000, 0, Priority::kLow}};  // 100 ms
-    pool.submit(tasks[0]);
-    std::this_thread::sleep_for(10ms);  // usually the worker has taken it by now
-    for (std::uint64_t id = 1; id <= 12; ++id) {
-      tasks.push_back(Task{1000, id, id % 3 == 0 ? Priority::kHigh : Priority::kLow});
-      pool.submit(tasks.back());
-    }
-    const auto done = [&] {
-      pool.wait_idle();
-      std::vector<Done> d;
-      pool.collect(d);
-      return d;
-    }();
-    ASSERT_EQ(check_batch(tasks, 0, done, TypeParam::kDispatch, 1, false), "");
-    std::vector<const Done*> by_id(tasks.size());
-    for (const Done& d : done) by_id[d.id] = &d;
-    bool all_queued_while_busy = by_id[0]->seq == 0;
-    for (std::size_t i = 1; i < tasks.size(); ++i)
-      all_queued_while_busy &= by_id[i]->submit_ns < by_id[0]->end_ns;
-    if (!all_queued_while_busy) GTEST_SKIP() << "the worker was not busy while tasks queued";
-    for (std::size_t h = 1; h < tasks.size(); ++h) {
-      if (tasks[h].priority != Priority::kHigh) continue;
-      for (std::size_t l = 1; l < tasks.size(); ++l) {
-        if (tasks[l].priority == Priority::kLow) {
-          EXPECT_LT(by_id[h]->seq, by_id[l]->seq) << "high " << h << " vs low " << l;
-        }
+template <class P>
+class PriorityPoolTest : public ::testing::Test {};
+TYPED_TEST_SUITE(PriorityPoolTest, WithDispatch<Dispatch::kPriority>, cpb::testing::ImplName);
+
+TYPED_TEST(PriorityPoolTest, HighTasksOvertakeQueuedLowOnes) {
+  TypeParam pool(1);
+  std::vector<Task> tasks{Task{100'000'000, 0, Priority::kLow}};  // 100 ms
+  pool.submit(tasks[0]);
+  std::this_thread::sleep_for(10ms);  // usually the worker has taken it by now
+  for (std::uint64_t id = 1; id <= 12; ++id) {
+    tasks.push_back(Task{1000, id, id % 3 == 0 ? Priority::kHigh : Priority::kLow});
+    pool.submit(tasks.back());
+  }
+  const auto done = [&] {
+    pool.wait_idle();
+    std::vector<Done> d;
+    pool.collect(d);
+    return d;
+  }();
+  ASSERT_EQ(check_batch(tasks, 0, done, TypeParam::kDispatch, 1, false), "");
+  std::vector<const Done*> by_id(tasks.size());
+  for (const Done& d : done) by_id[d.id] = &d;
+  bool all_queued_while_busy = by_id[0]->seq == 0;
+  for (std::size_t i = 1; i < tasks.size(); ++i)
+    all_queued_while_busy &= by_id[i]->submit_ns < by_id[0]->end_ns;
+  if (!all_queued_while_busy) GTEST_SKIP() << "the worker was not busy while tasks queued";
+  for (std::size_t h = 1; h < tasks.size(); ++h) {
+    if (tasks[h].priority != Priority::kHigh) continue;
+    for (std::size_t l = 1; l < tasks.size(); ++l) {
+      if (tasks[l].priority == Priority::kLow) {
+        EXPECT_LT(by_id[h]->seq, by_id[l]->seq) << "high " << h << " vs low " << l;
       }
     }
   }

@@ -240,6 +240,25 @@ TEST(ForkJoinPool, SyncInAnyOrder) {
   EXPECT_EQ(sum.load(), 111);
 }
 
+TEST(ForkJoinPool, SyncRethrowsTheSpawnedJobsException) {
+  ForkJoinPool<> pool(2);
+  for (int i = 0; i < 100; ++i) {  // stolen in some rounds, taken back in others
+    bool caught = false;
+    pool.run([&] {
+      auto f = [] { throw std::runtime_error("spawned"); };
+      Job<sync::Real, decltype(f)> j(f);
+      pool.spawn(j);
+      workloads::spin_ns(i * 100);  // gives a thief time to take it
+      try {
+        pool.sync(j);
+      } catch (const std::runtime_error& e) {
+        caught = std::string(e.what()) == "spawned";
+      }
+    });
+    ASSERT_TRUE(caught) << "round " << i;
+  }
+}
+
 TEST(ForkJoinPool, SpawnOutsideThePoolRunsAtOnce) {
   ForkJoinPool<> pool(1);
   int ran = 0;

@@ -87,8 +87,9 @@ auto submit_future(P& pool, F&& f) -> std::future<std::invoke_result_t<std::deca
 namespace detail {
 
 /// One driver thread loops: (optionally sleep `idle_us` outside the measured operation, so that
-/// the workers go idle and park), then submit `tasks` copies of `body` and wait until the pool
-/// is idle. One operation = one batch, counted as `tasks` items.
+/// the workers go idle and park), then submit `tasks` copies of `body` (called with the task's
+/// index in the batch if it takes one) and wait until the pool is idle. One operation = one batch,
+/// counted as `tasks` items.
 template <ThreadPool P, class Body>
 class Batches final : public Fixture {
  public:
@@ -105,8 +106,12 @@ class Batches final : public Fixture {
       meter.op(
           [&] {
             for (std::uint64_t i = 0; i < tasks_; ++i) {
-              pool_.submit([this] {
-                body_();
+              pool_.submit([this, i] {
+                if constexpr (std::is_invocable_v<const Body&, std::uint64_t>) {
+                  body_(i);
+                } else {
+                  body_();
+                }
                 // Relaxed: a count only; wait_idle orders it before the driver's read.
                 executed_.fetch_add(1, std::memory_order_relaxed);
               });
@@ -236,6 +241,33 @@ struct Family {
            const std::int64_t us = p.get("block_us");
            return detail::batches<P>(p, 4 * detail::to_count(p.threads),
                                      [us] { workloads::block_us(us); });
+         }},
+        {"mixed_tasks",
+         "batches of 4 x workers tasks of 100 µs each, blocked_pct % of it blocked (a call to a "
+         "device or a server) and the rest busy work: how the pool copes as tasks turn from "
+         "compute-bound (0) to I/O-bound (90)",
+         {{"blocked_pct", "share of each task spent blocked, in %", {0, 50, 90}, {50}, 0, 100}},
+         workers,
+         1,
+         [](const Point& p) {
+           const std::int64_t pct = p.get("blocked_pct");
+           return detail::batches<P>(p, 4 * detail::to_count(p.threads),
+                                     [pct] { workloads::mixed_us(100, pct); });
+         }},
+        {"skewed_tasks",
+         "batches of 200 busy tasks whose costs follow a Pareto law of shape alpha_x10 / 10 "
+         "(mean 5 µs; the same seeded costs for every pool): a few long tasks carry much of "
+         "the work, so the pool must keep every worker busy around them",
+         {{"alpha_x10", "Pareto shape x 10 (11 = very skewed, 30 = mild)", {11, 15, 30}, {15}, 11}},
+         workers,
+         1,
+         [](const Point& p) {
+           auto costs =
+               std::make_shared<const std::vector<std::int64_t>>(workloads::pareto_costs_ns(
+                   200, 5000, static_cast<double>(p.get("alpha_x10")) / 10, 42));
+           return detail::batches<P>(p, costs->size(), [costs](std::uint64_t i) {
+             workloads::spin_ns((*costs)[static_cast<std::size_t>(i)]);
+           });
          }},
         {"burst_wait_idle",
          "the pool idles 200 µs (outside the measurement, so workers park), then a burst of "

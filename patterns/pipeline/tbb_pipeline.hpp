@@ -70,15 +70,24 @@ class TbbPipeline {
   TbbPipeline& operator=(const TbbPipeline&) = delete;
 
   /// Runs one stream from `source()` (`std::optional<T>`; empty = end of stream). One at a time.
+  /// If `source` throws, the items already taken still finish, and the exception is rethrown.
   template <class Source>
   RunReport run(Source&& source) {
     std::lock_guard run_lock(run_m_);
     std::uint64_t seq = 0;  // the input filter is serial: one thread at a time
+    std::exception_ptr failure;
     completed_.store(0);
     errors_.clear();
     const auto input = tbb::make_filter<void, Envelope>(
         tbb::filter_mode::serial_in_order, [&](tbb::flow_control& fc) -> Envelope {
-          std::optional<T> v = source();
+          std::optional<T> v;
+          try {
+            v = source();
+          } catch (...) {
+            // End the stream, not the pipeline: the items already taken still finish (TBB
+            // would cancel them if the exception escaped), as in the own pipeline.
+            failure = std::current_exception();
+          }
           if (!v) {
             fc.stop();
             return {};
@@ -86,6 +95,7 @@ class TbbPipeline {
           return Envelope{seq++, std::move(*v), false};
         });
     arena_.execute([&] { tbb::parallel_pipeline(tokens_, input & tail_); });
+    if (failure) std::rethrow_exception(failure);
     RunReport report;
     report.items = seq;
     report.completed = completed_.load();

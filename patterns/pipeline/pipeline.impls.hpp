@@ -7,11 +7,13 @@
 #include "harness/core/type_list.hpp"
 #include "patterns/pipeline/queue_pipeline.hpp"
 #include "patterns/pipeline/tbb_pipeline.hpp"
+#include "patterns/pipeline/token_pipeline.hpp"
 
 #include <cstdint>
 
 namespace cpb::patterns::pipeline {
 
-using Impls = TypeList<QueuePipeline<std::uint64_t>, TbbPipeline<std::uint64_t>>;
+using Impls = TypeList<QueuePipeline<std::uint64_t>, TokenPipeline<std::uint64_t>,
+                       TbbPipeline<std::uint64_t>>;
 
 }  // namespace cpb::patterns::pipeline

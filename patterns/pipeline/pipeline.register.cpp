@@ -13,7 +13,7 @@ namespace {
 // reports that hand-over as a data race. So a TSan build registers only the own pipeline (the
 // TBB baseline's tests are skipped there too); every other preset runs both.
 #if defined(__SANITIZE_THREAD__)
-using Registered = TypeList<QueuePipeline<std::uint64_t>>;
+using Registered = TypeList<QueuePipeline<std::uint64_t>, TokenPipeline<std::uint64_t>>;
 #else
 using Registered = Impls;
 #endif

@@ -66,7 +66,8 @@ class PipelineTest : public ::testing::Test {
 
 TYPED_TEST_SUITE(PipelineTest, cpb::testing::ToGTest<Impls>, cpb::testing::ImplName);
 
-static_assert(Pipeline<QueuePipeline<Item>> && Pipeline<TbbPipeline<Item>>);
+static_assert(Pipeline<QueuePipeline<Item>> && Pipeline<TokenPipeline<Item>> &&
+              Pipeline<TbbPipeline<Item>>);
 
 Stage<Item> identity(std::size_t concurrency = 1, Order order = Order::kUnordered) {
   return {[](Item v) { return v; }, concurrency, order};
@@ -295,10 +296,14 @@ TYPED_TEST(PipelineTest, SourceExceptionEndsTheStreamAndPropagates) {
   EXPECT_EQ(pipe.run(Counting{4}).completed, 4U);
 }
 
-// -- QueuePipeline: shutdown ------------------------------------------------------------------
+// -- The own pipelines: shutdown ---------------------------------------------------------------
 
-TEST(QueuePipeline, CloseStopsAndJoinsEveryStageThread) {
-  QueuePipeline<Item> pipe({identity(3), identity(1, Order::kInOrder), identity(2)}, 2);
+template <class P>
+class OwnPipelineTest : public ::testing::Test {};
+TYPED_TEST_SUITE(OwnPipelineTest, cpb::testing::SyncTemplated<Impls>, cpb::testing::ImplName);
+
+TYPED_TEST(OwnPipelineTest, CloseStopsAndJoinsEveryStageThread) {
+  TypeParam pipe({identity(3), identity(1, Order::kInOrder), identity(2)}, 2);
   EXPECT_EQ(pipe.live_threads(), 6U);
   EXPECT_EQ(pipe.run(Counting{50}).completed, 50U);
   pipe.close();
@@ -307,8 +312,8 @@ TEST(QueuePipeline, CloseStopsAndJoinsEveryStageThread) {
   EXPECT_THROW(pipe.run(Counting{1}), std::logic_error);
 }
 
-TEST(QueuePipeline, DestroyWithoutAnyStream) {
-  for (int i = 0; i < 10; ++i) QueuePipeline<Item> pipe({identity(1 + i % 3)}, 1 + i % 2);
+TYPED_TEST(OwnPipelineTest, DestroyWithoutAnyStream) {
+  for (std::size_t i = 0; i < 10; ++i) TypeParam pipe({identity(1 + i % 3)}, 1 + i % 2);
 }
 
 // -- BoundedQueue -----------------------------------------------------------------------------

@@ -1,0 +1,143 @@
+// SPDX-License-Identifier: Apache-2.0
+/// @file
+/// An eventcount: lets a thread sleep until a condition on other shared data becomes true,
+/// without a lock around that data. A waiter announces itself and takes a key
+/// (`prepare_wait`), re-checks its condition, and then either leaves (`cancel_wait`, the
+/// condition holds) or sleeps until the key is stale (`commit_wait`). A signaller changes the
+/// data first and then calls `notify_*`, which costs one atomic read-modify-write when nobody
+/// waits and a futex wake-up when somebody does. A notify that lands between a waiter's check
+/// and its sleep is not lost: it bumps the epoch, and the sleep compares the epoch with the key
+/// atomically (the futex, or `atomic::wait`).
+///
+/// Progress: blocking (waiting is the point); `prepare_wait`, `cancel_wait` and `notify_*` are
+/// wait-free (one or two atomic operations, plus a wake-up syscall when somebody waits).
+/// Memory ordering: the lost-wake-up window is closed by a Dekker pair over `waiters_`, made of
+/// two seq_cst read-modify-writes on the same word: the waiter's increment in `prepare_wait`
+/// (before it re-checks the condition) and the signaller's `fetch_add(0)` in `notify_*` (after
+/// it changed the data). Both are RMWs, so one reads the other: either the signaller sees the
+/// waiter (and bumps the epoch, which the waiter's sleep then sees), or the waiter's increment
+/// reads from the signaller's RMW and so synchronizes with it, and the waiter's re-check sees
+/// the changed data. A plain load in `notify_*` would let the signaller miss the waiter under
+/// TSO (corpus entry 18 of the model checker's test corpus is that bug). The epoch is bumped
+/// seq_cst before the wake-up; the waiter re-reads it with acquire after waking.
+/// Sleeping: with `sync::Real` the raw Linux futex (patterns/mutex/futex.hpp; timed waits use
+/// FUTEX_WAIT_BITSET with an absolute CLOCK_MONOTONIC deadline, which C++20 `atomic::wait`
+/// lacks); under the model checker's `check::Sync`, C++20 `atomic::wait` / `notify_*`, which
+/// the checker schedules. The checker has no clock: there a timed wait whose deadline has not
+/// passed is an untimed wait, so model tests use either no timeout or an expired one.
+/// When to use: to add blocking to a non-blocking structure (a lock-free ring) with no cost
+/// on the fast path beyond one RMW per signal. When not to use: when the waiters' condition
+/// is protected by a mutex anyway; a condition variable is simpler there.
+/// Reference: D. Vyukov, "eventcount" (1024cores.net, 2008); folly's `EventCount`
+/// (folly/experimental/EventCount.h); Eigen's `EventCount` (prepare/cancel/commit).
+#pragma once
+
+#include "harness/core/sync.hpp"
+#include "patterns/mutex/futex.hpp"
+#include "patterns/producer_consumer/buffer.hpp"
+
+#include <atomic>
+#include <cerrno>
+#include <chrono>
+#include <climits>
+#include <cstdint>
+#include <ctime>
+
+namespace cpb::patterns::producer_consumer {
+
+namespace detail {
+
+/// Blocks while `word` holds `expected`, until `deadline`. Returns false once the deadline has
+/// passed; true when woken, when the word differed, or spuriously (callers re-check).
+template <class S>
+bool futex_wait_until(typename S::template atomic<std::uint32_t>& word, std::uint32_t expected,
+                      Clock::time_point deadline) {
+  if (deadline == Clock::time_point::max()) {
+    mutex::futex_wait<S>(word, expected);
+    return true;
+  }
+  if (Clock::now() >= deadline) return false;
+  if constexpr (mutex::kRawFutex<S>) {
+    // steady_clock is CLOCK_MONOTONIC on Linux, the clock FUTEX_WAIT_BITSET measures in.
+    const auto since_epoch = deadline.time_since_epoch();
+    const auto secs = std::chrono::duration_cast<std::chrono::seconds>(since_epoch);
+    timespec abs{};
+    abs.tv_sec = static_cast<time_t>(secs.count());
+    abs.tv_nsec = static_cast<long>(
+        std::chrono::duration_cast<std::chrono::nanoseconds>(since_epoch - secs).count());
+    const long rc = syscall(SYS_futex, static_cast<void*>(&word), FUTEX_WAIT_BITSET_PRIVATE,
+                            expected, &abs, nullptr, FUTEX_BITSET_MATCH_ANY);
+    return !(rc == -1 && errno == ETIMEDOUT);
+  } else {
+    // The model checker has no clock (see the file comment).
+    mutex::futex_wait<S>(word, expected);
+    return true;
+  }
+}
+
+}  // namespace detail
+
+template <class S = sync::Real>
+class EventCount {
+ public:
+  using Key = std::uint32_t;
+
+  EventCount() = default;
+  EventCount(const EventCount&) = delete;
+  EventCount& operator=(const EventCount&) = delete;
+
+  /// Announces a waiter and returns its key. Re-check the condition after this, then call
+  /// exactly one of cancel_wait or commit_wait*.
+  Key prepare_wait() {
+    // seq_cst RMW: the waiter's half of the Dekker pair (see the file comment).
+    waiters_.fetch_add(1, std::memory_order_seq_cst);
+    return epoch_.load(std::memory_order_seq_cst);
+  }
+
+  /// The condition held after prepare_wait: no sleep.
+  void cancel_wait() {
+    // Relaxed: a count; a signaller that still sees this waiter makes one needless wake-up.
+    waiters_.fetch_sub(1, std::memory_order_relaxed);
+  }
+
+  /// Sleeps until a notify after prepare_wait (returns at once if one came already).
+  void commit_wait(Key key) { (void)commit_wait_until(key, Clock::time_point::max()); }
+
+  /// As commit_wait, but gives up at `deadline`. Returns false when it gave up with no
+  /// notify seen.
+  bool commit_wait_until(Key key, Clock::time_point deadline) {
+    bool notified = true;
+    // Acquire pairs with the seq_cst bump in notify_*: what the signaller wrote before it is
+    // visible when the epoch is seen to have moved.
+    while (epoch_.load(std::memory_order_acquire) == key) {
+      if (!detail::futex_wait_until<S>(epoch_, key, deadline)) {
+        // Acquire: as above.
+        notified = epoch_.load(std::memory_order_acquire) != key;
+        break;
+      }
+    }
+    // Relaxed: a count, as in cancel_wait.
+    waiters_.fetch_sub(1, std::memory_order_relaxed);
+    return notified;
+  }
+
+  /// Wakes one sleeping waiter (and makes every prepared one's key stale).
+  void notify_one() { notify(1); }
+  /// Wakes every waiter.
+  void notify_all() { notify(INT_MAX); }
+
+ private:
+  void notify(int n) {
+    // seq_cst RMW: the signaller's half of the Dekker pair; a plain load here loses wake-ups.
+    if (waiters_.fetch_add(0, std::memory_order_seq_cst) == 0) return;
+    epoch_.fetch_add(1, std::memory_order_seq_cst);
+    mutex::futex_wake<S>(epoch_, n);
+  }
+
+  // Apart: signallers read-modify-write waiters_ on every signal; epoch_ is written only when
+  // somebody waits.
+  alignas(64) typename S::template atomic<std::uint32_t> waiters_{0};
+  alignas(64) typename S::template atomic<std::uint32_t> epoch_{0};
+};
+
+}  // namespace cpb::patterns::producer_consumer

@@ -15,6 +15,7 @@
 #include "harness/core/progress.hpp"
 #include "harness/core/registry.hpp"
 #include "harness/core/sync.hpp"
+#include "patterns/thread_pool/shutdown.hpp"
 #include "workloads/workload.hpp"
 
 #include <benchmark/benchmark.h>
@@ -186,6 +187,31 @@ check::TestCase run_once_model(std::string name) {
           }};
 }
 
+/// Model check: a pool of 2 workers; the driver submits two tasks, one of which submits a third,
+/// then cancels with `shutdown(Shutdown::kCancel)`. No task runs twice, every task either ran or
+/// was counted as cancelled, and shutdown returns (no worker is left asleep on a task).
+template <class M>
+check::TestCase cancel_model(std::string name) {
+  return {std::move(name), [] {
+            using S = check::Sync;
+            S::atomic<int> ran{0};
+            S::atomic<bool> parent_ran{false};
+            std::optional<M> pool(std::in_place, 2);
+            pool->submit([&] {
+              parent_ran.store(true);
+              ran.fetch_add(1);
+              pool->submit([&] { ran.fetch_add(1); });
+            });
+            pool->submit([&] { ran.fetch_add(1); });
+            const std::size_t cancelled = pool->shutdown(Shutdown::kCancel);
+            // 3 tasks when the parent ran (its child then ran or was cancelled), else 2.
+            const auto total = static_cast<std::size_t>(ran.load()) + cancelled;
+            CPB_CHECK_ASSERT(total == (parent_ran.load() ? 3U : 2U));
+            const check::NoThrow no_throw;  // the destructor has nothing left to join
+            pool.reset();
+          }};
+}
+
 }  // namespace detail
 
 template <ThreadPool P>
@@ -196,18 +222,31 @@ struct Family {
   static constexpr std::string_view kReference = "asio_thread_pool";
 
   static std::vector<Check> checks() {
+    std::vector<Check> checks;
     if constexpr (sync::sync_templated<P>) {
-      return {{"tasks_run_once",
-               "2 workers; the driver submits two tasks, one submitting a third, then waits "
-               "until idle: each runs once and its effects are visible to the driver",
-               {},
-               check::model_mode([] {
-                 return detail::run_once_model<sync::rebind_t<P, check::Sync>>(
-                     fmt::format("thread_pool/{}/tasks_run_once", P::kName));
-               })}};
-    } else {
-      return {};
+      using M = sync::rebind_t<P, check::Sync>;
+      checks.push_back({"tasks_run_once",
+                        "2 workers; the driver submits two tasks, one submitting a third, then "
+                        "waits until idle: each runs once and its effects are visible to the "
+                        "driver",
+                        {},
+                        check::model_mode([] {
+                          return detail::run_once_model<M>(
+                              fmt::format("thread_pool/{}/tasks_run_once", P::kName));
+                        })});
+      if constexpr (requires(M & m) { m.shutdown(Shutdown::kCancel); }) {
+        checks.push_back({"cancel_shutdown",
+                          "2 workers; the driver submits two tasks, one submitting a third, "
+                          "then shuts the pool down with Shutdown::kCancel: no task runs twice, "
+                          "each runs or is counted as cancelled, and the shutdown completes",
+                          {},
+                          check::model_mode([] {
+                            return detail::cancel_model<M>(
+                                fmt::format("thread_pool/{}/cancel_shutdown", P::kName));
+                          })});
+      }
     }
+    return checks;
   }
 
   static std::vector<Scenario> scenarios() {

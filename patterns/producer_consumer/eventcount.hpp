@@ -4,22 +4,30 @@
 /// without a lock around that data. A waiter announces itself and takes a key
 /// (`prepare_wait`), re-checks its condition, and then either leaves (`cancel_wait`, the
 /// condition holds) or sleeps until the key is stale (`commit_wait`). A signaller changes the
-/// data first and then calls `notify_*`, which costs one atomic read-modify-write when nobody
+/// data first and then calls `notify_all`, which costs one atomic read-modify-write when nobody
 /// waits and a futex wake-up when somebody does. A notify that lands between a waiter's check
-/// and its sleep is not lost: it bumps the epoch, and the sleep compares the epoch with the key
+/// and its sleep is not lost: it bumps the epoch, and the sleep compares the word with the key
 /// atomically (the futex, or `atomic::wait`).
 ///
-/// Progress: blocking (waiting is the point); `prepare_wait`, `cancel_wait` and `notify_*` are
-/// wait-free (one or two atomic operations, plus a wake-up syscall when somebody waits).
-/// Memory ordering: the lost-wake-up window is closed by a Dekker pair over `waiters_`, made of
-/// two seq_cst read-modify-writes on the same word: the waiter's increment in `prepare_wait`
-/// (before it re-checks the condition) and the signaller's `fetch_add(0)` in `notify_*` (after
-/// it changed the data). Both are RMWs, so one reads the other: either the signaller sees the
-/// waiter (and bumps the epoch, which the waiter's sleep then sees), or the waiter's increment
-/// reads from the signaller's RMW and so synchronizes with it, and the waiter's re-check sees
-/// the changed data. A plain load in `notify_*` would let the signaller miss the waiter under
-/// TSO (corpus entry 18 of the model checker's test corpus is that bug). The epoch is bumped
-/// seq_cst before the wake-up; the waiter re-reads it with acquire after waking.
+/// One 32-bit word holds the epoch and a "waiters" bit (not a count): a notify that finds the
+/// bit set clears it while it bumps the epoch, and wakes every sleeper; further notifies find
+/// it clear and make no system call until a waiter announces itself again. A waiter count
+/// would stay non-zero until each woken thread ran again, and every signal in between (one per
+/// item: a futex wake-up took 90-250 µs on the loaded CI VM, semaphore/README) would make a
+/// needless wake-up call.
+///
+/// Progress: blocking (waiting is the point); `prepare_wait` and `cancel_wait` are wait-free,
+/// `notify_all` lock-free (a CAS loop only while waiters announce themselves).
+/// Memory ordering: the lost-wake-up window is closed by a Dekker pair over the word, made of
+/// two seq_cst read-modify-writes: the waiter's `fetch_or` of the bit in `prepare_wait`
+/// (before it re-checks the condition) and the signaller's `fetch_add(0)` in `notify_all`
+/// (after it changed the data). Both are RMWs of one word, so one reads the other: either the
+/// signaller sees the bit (and bumps the epoch, which the waiter's sleep then sees), or the
+/// waiter's RMW reads from the signaller's and so synchronizes with it, and the waiter's
+/// re-check sees the changed data. A plain load in `notify_all` would let the signaller miss
+/// the waiter under TSO (corpus entry 18 of the model checker's test corpus is that bug; the
+/// family's model tests seed it). The epoch is bumped by a seq_cst CAS before the wake-up; the
+/// waiter re-reads the word with acquire after waking.
 /// Sleeping: with `sync::Real` the raw Linux futex (patterns/mutex/futex.hpp; timed waits use
 /// FUTEX_WAIT_BITSET with an absolute CLOCK_MONOTONIC deadline, which C++20 `atomic::wait`
 /// lacks); under the model checker's `check::Sync`, C++20 `atomic::wait` / `notify_*`, which
@@ -90,15 +98,12 @@ class EventCount {
   /// exactly one of cancel_wait or commit_wait*.
   Key prepare_wait() {
     // seq_cst RMW: the waiter's half of the Dekker pair (see the file comment).
-    waiters_.fetch_add(1, std::memory_order_seq_cst);
-    return epoch_.load(std::memory_order_seq_cst);
+    return word_.fetch_or(kWaiters, std::memory_order_seq_cst) | kWaiters;
   }
 
-  /// The condition held after prepare_wait: no sleep.
-  void cancel_wait() {
-    // Relaxed: a count; a signaller that still sees this waiter makes one needless wake-up.
-    waiters_.fetch_sub(1, std::memory_order_relaxed);
-  }
+  /// The condition held after prepare_wait: no sleep. The waiters bit stays set (other
+  /// threads may wait); at worst the next notify makes one needless wake-up call.
+  void cancel_wait() {}
 
   /// Sleeps until a notify after prepare_wait (returns at once if one came already).
   void commit_wait(Key key) { (void)commit_wait_until(key, Clock::time_point::max()); }
@@ -106,38 +111,36 @@ class EventCount {
   /// As commit_wait, but gives up at `deadline`. Returns false when it gave up with no
   /// notify seen.
   bool commit_wait_until(Key key, Clock::time_point deadline) {
-    bool notified = true;
-    // Acquire pairs with the seq_cst bump in notify_*: what the signaller wrote before it is
-    // visible when the epoch is seen to have moved.
-    while (epoch_.load(std::memory_order_acquire) == key) {
-      if (!detail::futex_wait_until<S>(epoch_, key, deadline)) {
+    // Acquire pairs with the seq_cst CAS in notify_all: what the signaller wrote before it is
+    // visible when the word is seen to have moved.
+    while (word_.load(std::memory_order_acquire) == key) {
+      if (!detail::futex_wait_until<S>(word_, key, deadline)) {
         // Acquire: as above.
-        notified = epoch_.load(std::memory_order_acquire) != key;
-        break;
+        return word_.load(std::memory_order_acquire) != key;
       }
     }
-    // Relaxed: a count, as in cancel_wait.
-    waiters_.fetch_sub(1, std::memory_order_relaxed);
-    return notified;
+    return true;
   }
 
-  /// Wakes one sleeping waiter (and makes every prepared one's key stale).
-  void notify_one() { notify(1); }
-  /// Wakes every waiter.
-  void notify_all() { notify(INT_MAX); }
+  /// Wakes every waiter that prepared before this call (a sleeper wakes; a waiter still
+  /// between prepare_wait and commit_wait does not sleep). One RMW when nobody waits.
+  void notify_all() {
+    // seq_cst RMW: the signaller's half of the Dekker pair; a plain load here loses wake-ups.
+    std::uint32_t w = word_.fetch_add(0, std::memory_order_seq_cst);
+    while ((w & kWaiters) != 0) {
+      // seq_cst: a new epoch with the waiters bit cleared; later notifies skip the wake-up
+      // call until a waiter announces itself again.
+      if (word_.compare_exchange_weak(w, (w + 2) & ~kWaiters, std::memory_order_seq_cst)) {
+        mutex::futex_wake<S>(word_, INT_MAX);
+        return;
+      }
+    }
+  }
 
  private:
-  void notify(int n) {
-    // seq_cst RMW: the signaller's half of the Dekker pair; a plain load here loses wake-ups.
-    if (waiters_.fetch_add(0, std::memory_order_seq_cst) == 0) return;
-    epoch_.fetch_add(1, std::memory_order_seq_cst);
-    mutex::futex_wake<S>(epoch_, n);
-  }
-
-  // Apart: signallers read-modify-write waiters_ on every signal; epoch_ is written only when
-  // somebody waits.
-  alignas(64) typename S::template atomic<std::uint32_t> waiters_{0};
-  alignas(64) typename S::template atomic<std::uint32_t> epoch_{0};
+  /// Bit 0: a waiter has announced itself since the last wake-up; bits 1-31: the epoch.
+  static constexpr std::uint32_t kWaiters = 1;
+  typename S::template atomic<std::uint32_t> word_{0};
 };
 
 }  // namespace cpb::patterns::producer_consumer

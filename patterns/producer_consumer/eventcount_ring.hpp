@@ -118,11 +118,13 @@ class EventcountRing {
   }
 
  private:
-  static constexpr int kSpins = 64;  ///< pause polls before yielding
-  static constexpr int kYields = 4;  ///< yield polls before sleeping
+  // A futex wake-up took 90-250 µs on the loaded 2-CPU VM (semaphore/README): polling first,
+  // and yielding to the other side, keeps hand-offs between running threads out of the kernel.
+  static constexpr int kSpins = 128;  ///< pause polls before yielding (about 9 µs on the VM)
+  static constexpr int kYields = 16;  ///< yield polls before sleeping
 
   Pushed pushed() {
-    not_empty_.notify_one();
+    not_empty_.notify_all();
     return Pushed::kAccepted;
   }
 

@@ -34,33 +34,31 @@ TYPED_TEST(BufferModel, RegisteredModelChecksPass) {
 
 // -- the eventcount's lost-wake-up window ------------------------------------------------------
 
-/// EventCount (eventcount.hpp) with an optional bug: `kRelaxedSignal` reads the waiter count
-/// with a relaxed load instead of the seq_cst fetch_add(0), so under TSO the signaller's load
-/// can pass its own buffered store of the data and miss a waiter that missed the data.
+/// EventCount (eventcount.hpp) with an optional bug: `kRelaxedSignal` reads the word with a
+/// relaxed load instead of the seq_cst fetch_add(0), so under TSO the signaller's load can
+/// pass its own buffered store of the data and miss a waiter that missed the data.
 template <bool kRelaxedSignal>
 class TwinEventCount {
  public:
   using Key = std::uint32_t;
-  Key prepare_wait() {
-    waiters_.fetch_add(1, std::memory_order_seq_cst);
-    return epoch_.load(std::memory_order_seq_cst);
-  }
-  void cancel_wait() { waiters_.fetch_sub(1, std::memory_order_relaxed); }
+  Key prepare_wait() { return word_.fetch_or(1, std::memory_order_seq_cst) | 1; }
+  void cancel_wait() {}
   void commit_wait(Key key) {
-    while (epoch_.load(std::memory_order_acquire) == key) mutex::futex_wait<S>(epoch_, key);
-    waiters_.fetch_sub(1, std::memory_order_relaxed);
+    while (word_.load(std::memory_order_acquire) == key) mutex::futex_wait<S>(word_, key);
   }
   void notify_all() {
-    const std::uint32_t w = kRelaxedSignal ? waiters_.load(std::memory_order_relaxed)  // BUG
-                                           : waiters_.fetch_add(0, std::memory_order_seq_cst);
-    if (w == 0) return;
-    epoch_.fetch_add(1, std::memory_order_seq_cst);
-    mutex::futex_wake<S>(epoch_, INT_MAX);
+    std::uint32_t w = kRelaxedSignal ? word_.load(std::memory_order_relaxed)  // BUG
+                                     : word_.fetch_add(0, std::memory_order_seq_cst);
+    while ((w & 1) != 0) {
+      if (word_.compare_exchange_weak(w, (w + 2) & ~1U, std::memory_order_seq_cst)) {
+        mutex::futex_wake<S>(word_, INT_MAX);
+        return;
+      }
+    }
   }
 
  private:
-  S::atomic<std::uint32_t> waiters_{0};
-  S::atomic<std::uint32_t> epoch_{0};
+  S::atomic<std::uint32_t> word_{0};
 };
 
 /// A waiter sleeps until `flag` is set; a signaller sets it and notifies. `kCheckFirst` is the

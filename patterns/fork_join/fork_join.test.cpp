@@ -308,9 +308,10 @@ TEST(ForkJoinPool, IdleWorkersParkAndWakeAgain) {
 }
 
 TEST(StdAsync, ForksOnlyNearTheRoot) {
-  EXPECT_EQ(StdAsync(1).levels(), 1);
-  EXPECT_EQ(StdAsync(2).levels(), 2);
-  EXPECT_EQ(StdAsync(4).levels(), 3);
+  EXPECT_EQ(StdAsync(1).levels(), 0);
+  EXPECT_EQ(StdAsync(2).levels(), 1);
+  EXPECT_EQ(StdAsync(3).levels(), 1);
+  EXPECT_EQ(StdAsync(4).levels(), 2);
 }
 
 }  // namespace

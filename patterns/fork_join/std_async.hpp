@@ -5,12 +5,12 @@
 /// machine class, performance-anchors §2.1).
 ///
 /// A thread per fork explodes: fib(30) would start 1.3 million threads. So this runtime forks
-/// only in the top `D` levels of the recursion, `D = bit_width(workers)` (1 worker: 1 level,
-/// 2: 2, 4: 3), and runs every deeper `invoke` sequentially (`a()` then `b()`): at most
-/// 2^D - 1 threads besides the caller, about 2 x workers. That cut-off is what makes it finish;
-/// it also makes it coarse-grained, so `kCutoff` is true and the one-task-per-call `fib`
-/// scenario leaves it out. The depth travels in a `thread_local` counter: a thread started for
-/// a fork inherits its parent's depth + 1.
+/// only in the top `D` levels of the recursion, `D = bit_width(workers) - 1` (1 worker: none,
+/// 2 or 3: 1 level, 4: 2 levels), and runs every deeper `invoke` sequentially (`a()` then
+/// `b()`): at most 2^D <= workers threads run, counting the caller. That cut-off is what makes
+/// it finish; it also makes it coarse-grained, so `kCutoff` is true and the one-task-per-call
+/// `fib` scenario leaves it out. The depth travels in a `thread_local` counter: a thread started
+/// for a fork inherits its parent's depth + 1.
 ///
 /// Progress: blocking (`get` sleeps in the future).
 /// Memory ordering: `future::get` synchronizes with the end of the async thread.
@@ -36,9 +36,9 @@ class StdAsync {
   static constexpr bool kBaseline = true;
   static constexpr bool kCutoff = true;
 
-  /// Forks in the top bit_width(workers) levels; `workers` >= 1.
+  /// Forks in the top bit_width(workers) - 1 levels; `workers` >= 1.
   explicit StdAsync(std::size_t workers)
-      : levels_(workers != 0 ? static_cast<int>(std::bit_width(workers))
+      : levels_(workers != 0 ? static_cast<int>(std::bit_width(workers)) - 1
                              : throw std::invalid_argument("workers must be >= 1")) {}
 
   /// The number of recursion levels that fork.

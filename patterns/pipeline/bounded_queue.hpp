@@ -18,7 +18,7 @@
 /// Progress: blocking.
 /// Memory ordering: everything shared is guarded by the mutex; `size_hint_` is a relaxed copy of
 /// the size that pollers read before they take the lock (a hint only: the lock decides).
-/// Reference: Herlihy & Shavit, "The Art of Multiprocessor Programming" (2nd ed., 2020), §10.3
+/// Reference: Herlihy & Shavit, "The Art of Multiprocessor Programming" (2nd ed., 2020), ch. 10
 /// (a bounded partial queue with two conditions).
 #pragma once
 

@@ -31,8 +31,8 @@
 /// costs more than the work: an item here changes threads only when a stage is busy or out of
 /// order. When not to use: stages that block for long (a blocked worker holds a token and a
 /// slot of the pool) or that need threads of their own; use `QueuePipeline` there.
-/// Reference: McCool, Robison & Reinders, "Structured Parallel Programming" (2012), §9.4 (TBB's
-/// pipeline).
+/// Reference: McCool, Robison & Reinders, "Structured Parallel Programming" (2012), ch. 9
+/// (pipelines, and how TBB's `parallel_pipeline` carries items through them).
 #pragma once
 
 #include "harness/core/progress.hpp"

@@ -11,10 +11,6 @@
 
 namespace cpb::patterns::worker_pool {
 
-using ThreadImpls =
-    TypeList<ThreadWorkers<RoundRobin>, ThreadWorkers<LeastLoaded>, ThreadWorkers<PriorityFirst>>;
-using ProcessImpls = TypeList<ProcessWorkers<RoundRobin>, ProcessWorkers<LeastLoaded>,
-                              ProcessWorkers<PriorityFirst>>;
 using Impls =
     TypeList<ThreadWorkers<RoundRobin>, ThreadWorkers<LeastLoaded>, ThreadWorkers<PriorityFirst>,
              ProcessWorkers<RoundRobin>, ProcessWorkers<LeastLoaded>, ProcessWorkers<PriorityFirst>,

@@ -192,9 +192,9 @@ TYPED_TEST_SUITE(PriorityPoolTest, WithDispatch<Dispatch::kPriority>, cpb::testi
 
 TYPED_TEST(PriorityPoolTest, HighTasksOvertakeQueuedLowOnes) {
   TypeParam pool(1);
-  std::vector<Task> tasks{Task{100'000'000, 0, Priority::kLow}};  // 100 ms
+  std::vector<Task> tasks{Task{200'000'000, 0, Priority::kLow}};  // 200 ms
   pool.submit(tasks[0]);
-  std::this_thread::sleep_for(10ms);  // usually the worker has taken it by now
+  std::this_thread::sleep_for(30ms);  // usually the worker has taken it by now
   for (std::uint64_t id = 1; id <= 12; ++id) {
     tasks.push_back(Task{1000, id, id % 3 == 0 ? Priority::kHigh : Priority::kLow});
     pool.submit(tasks.back());

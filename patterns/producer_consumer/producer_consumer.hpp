@@ -332,6 +332,8 @@ class Bursty final : public Fixture {
       ++me.bursts;
       // Release pairs with the consumer's acquire loads: the pushes of this burst are done.
       expected_.store(me.accepted - me.evicted, std::memory_order_release);
+      // Release: as above; stored after expected_, so a consumer that sees this burst sealed
+      // reads its expected count or a later one.
       sealed_.store(me.bursts, std::memory_order_release);
       if (gap_us_ > 0) workloads::block_us(gap_us_);
     }
@@ -614,6 +616,7 @@ stress::CheckResult no_loss(const CheckConfig& cfg) {
     threads.emplace_back([&, p] {
       auto& me = plog[p];
       stress::Rng rng(stress::mix64(r.seed + p));
+      // Relaxed: a stop hint; the joins order everything read afterwards.
       for (std::uint64_t seq = 1; !stop.load(std::memory_order_relaxed); ++seq) {
         const std::uint64_t v = item(p, seq);
         switch (b.push(v, [&me](std::uint64_t old) { me.evicted.push_back(old); })) {

@@ -44,6 +44,7 @@ class TwinEventCount {
   Key prepare_wait() { return word_.fetch_or(1, std::memory_order_seq_cst) | 1; }
   void cancel_wait() {}
   void commit_wait(Key key) {
+    // Acquire pairs with the seq_cst CAS in notify_all.
     while (word_.load(std::memory_order_acquire) == key) mutex::futex_wait<S>(word_, key);
   }
   void notify_all() {

@@ -12,8 +12,10 @@
 ///   loads `top`, a seq_cst fence, then loads `bottom`. Without the two fences an owner and a
 ///   thief can both see the last item as theirs (the store-load reordering that TSO allows):
 ///   `ChaseLevDeque<T, S, /*kTakeFence=*/false>` is that bug, kept as the checked twin.
-/// - `push` writes the slot, a release fence, then stores `bottom`; `steal` loads `bottom` with
-///   acquire, so a thief that sees the new bottom sees the item.
+/// - `push` writes the slot, then stores `bottom`; every store of `bottom` is a release store and
+///   `steal` loads it with acquire, so a thief that sees a bottom past an item sees the item (and
+///   what it points to). Lê et al. use a release fence and relaxed stores instead, which
+///   ThreadSanitizer cannot see; `kPublish` says why the two give the same edge.
 /// - `push` loads `top` with acquire, pairing with the thief's successful CAS of `top`: the
 ///   thief's read of a slot happens before the owner overwrites it after wrapping around.
 /// - a grown array is published with a release store of `array_` that pairs with the acquire
@@ -67,12 +69,10 @@ class ChaseLevDeque {
     // Relaxed: only the owner writes array_.
     Array* a = array_.load(std::memory_order_relaxed);
     if (b - t >= static_cast<std::int64_t>(a->size)) a = grow(a, t, b);
-    // Relaxed: published by the release fence below.
+    // Relaxed: published by the release store of bottom_ below.
     a->slot(b).store(x, std::memory_order_relaxed);
-    // Release: pairs with the acquire load of bottom_ in steal().
-    S::fence(std::memory_order_release);
-    // Relaxed: ordered after the slot by the fence above.
-    bottom_.store(b + 1, std::memory_order_relaxed);
+    // Release: pairs with the acquire load of bottom_ in steal() (see kPublish).
+    bottom_.store(b + 1, kPublish);
   }
 
   /// Owner only: removes the newest item, or returns nothing when the deque is empty.
@@ -80,8 +80,8 @@ class ChaseLevDeque {
     // Relaxed (both): only the owner writes bottom_ and array_.
     const std::int64_t b = bottom_.load(std::memory_order_relaxed) - 1;
     Array* a = array_.load(std::memory_order_relaxed);
-    // Relaxed: the seq_cst fence below orders it before the load of top_.
-    bottom_.store(b, std::memory_order_relaxed);
+    // Release (kPublish); the seq_cst fence below orders it before the load of top_.
+    bottom_.store(b, kPublish);
     if constexpr (kTakeFence) S::fence(std::memory_order_seq_cst);  // pairs with steal()'s fence
     // Relaxed: ordered by the fence above; a racing thief's CAS is settled by ours below.
     std::int64_t t = top_.load(std::memory_order_relaxed);
@@ -95,12 +95,12 @@ class ChaseLevDeque {
                                           std::memory_order_relaxed)) {
           x.reset();
         }
-        // Relaxed: only the owner reads bottom_ without a fence in between.
-        bottom_.store(b + 1, std::memory_order_relaxed);
+        // Release: see kPublish.
+        bottom_.store(b + 1, kPublish);
       }
     } else {
-      // Relaxed: as above; the deque was empty, restore bottom_.
-      bottom_.store(b + 1, std::memory_order_relaxed);
+      // Release: see kPublish. The deque was empty: restore bottom_.
+      bottom_.store(b + 1, kPublish);
     }
     return x;
   }
@@ -112,7 +112,8 @@ class ChaseLevDeque {
     // with the slot reads that preceded it.
     std::int64_t t = top_.load(std::memory_order_acquire);
     S::fence(std::memory_order_seq_cst);  // pairs with take()'s fence
-    // Acquire: pairs with the release fence in push(), so the slot below holds the item.
+    // Acquire: pairs with the release store of bottom_ in push(), so the slot below holds the
+    // item.
     const std::int64_t b = bottom_.load(std::memory_order_acquire);
     if (t >= b) return std::nullopt;
     // Acquire: pairs with the release store of a grown array in grow().
@@ -134,6 +135,13 @@ class ChaseLevDeque {
   }
 
  private:
+  /// The order of every store of bottom_. Lê et al. publish an item with a release fence and
+  /// relaxed stores; a fence synchronizes with a thief that reads *any* later store of bottom_,
+  /// take()'s included. Making every store of bottom_ a release store keeps that edge (each
+  /// one is ordered after every push before it) without a fence, and ThreadSanitizer, which
+  /// ignores fences, sees it. On x86 a release store is a plain store, as a relaxed one is.
+  static constexpr std::memory_order kPublish = std::memory_order_release;
+
   struct Array {
     explicit Array(std::size_t n) : size(n), slots(std::make_unique<Slot[]>(n)) {}
     using Slot = typename S::template atomic<T>;

@@ -31,9 +31,6 @@
 /// spawner runs its own job in `sync` if nobody took it; the next spawn wakes the sleeper.
 /// A parking worker publishes itself in `sleepers_` and then looks at the deques and the inbox,
 /// all under the park mutex, which also orders the inbox, tokens and stop flag.
-/// Under ThreadSanitizer, which does not model the deque's fences, `spawn` also stores a
-/// per-worker counter with release before the push and a thief loads it with acquire after
-/// the steal, so TSan sees the job's hand-over (no effect on the other builds).
 /// When to use: recursive divide and conquer with fine tasks (fib, sorting, tree search), where
 /// a task's spawn and join must cost tens of nanoseconds. When not to use: independent
 /// fire-and-forget tasks (a thread pool), or blocking tasks (a blocked worker holds its jobs).
@@ -238,8 +235,6 @@ class ForkJoinPool {
 
   struct alignas(64) Worker {
     thread_pool::ChaseLevDeque<JobPtr, S> deque;
-    // Under TSan only: see the header comment and push().
-    typename S::template atomic<std::uint64_t> published{0};
     std::uint64_t rng = 0;  // the owner thread only
   };
 
@@ -255,10 +250,6 @@ class ForkJoinPool {
   static constexpr int kSearchRounds = std::is_same_v<S, sync::Real> ? 64 : 2;
 
   void push(Worker& w, detail::JobBase<S>& job) {
-    if constexpr (sync::kTsan) {
-      // Release: pairs with the acquire load in steal_from(); only for TSan, see the header.
-      w.published.store(w.published.load(std::memory_order_relaxed) + 1, std::memory_order_release);
-    }
     w.deque.push(&job);
     // Relaxed: a hint (see the header): a missed sleeper costs parallelism, not progress.
     if (sleepers_.load(std::memory_order_relaxed) > 0) wake_one();
@@ -288,12 +279,7 @@ class ForkJoinPool {
 
   JobPtr steal_from(Worker& victim) {
     const std::optional<JobPtr> j = victim.deque.steal();
-    if (!j) return nullptr;
-    if constexpr (sync::kTsan) {
-      // Acquire: pairs with the release store in push(); only for TSan, see the header.
-      (void)victim.published.load(std::memory_order_acquire);
-    }
-    return *j;
+    return j ? *j : nullptr;
   }
 
   /// One round over the other workers' deques from a random start.

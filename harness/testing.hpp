@@ -13,7 +13,10 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <cstdint>
+#include <cstdlib>
 #include <functional>
+#include <random>
 #include <string>
 #include <tuple>
 #include <type_traits>
@@ -57,10 +60,38 @@ struct ImplName {
   }
 };
 
-/// The configuration of the `stress` tests: each check's budget is CPB_STRESS_MS, else 300 ms.
+/// The time of one `stress` test: CPB_STRESS_MS, else 300 ms.
+inline std::chrono::milliseconds stress_budget() {
+  return stress::default_budget(std::chrono::milliseconds(300));
+}
+
+/// The seed of one randomized `stress` test: CPB_SEED (decimal), else a fresh random one.
+inline std::uint64_t stress_seed() {
+  const char* env = std::getenv("CPB_SEED");
+  return env != nullptr ? std::strtoull(env, nullptr, 10) : std::random_device{}();
+}
+
+/// Runs `round(rng)` until `time` is spent (at least once), from `stress_seed()`, which every
+/// failure prints so that CPB_SEED=<seed> replays the same rounds. `round` returns what went
+/// wrong, or an empty string.
+template <class Round>
+void repeat_rounds(Round round, std::chrono::milliseconds time = stress_budget()) {
+  const std::uint64_t s = stress_seed();
+  SCOPED_TRACE("seed " + std::to_string(s) + " (replay: CPB_SEED=" + std::to_string(s) + ")");
+  std::mt19937_64 rng(s);
+  const auto deadline = std::chrono::steady_clock::now() + time;
+  int rounds = 0;
+  do {
+    const std::string wrong = round(rng);
+    ASSERT_TRUE(wrong.empty()) << "round " << rounds << ": " << wrong;
+    ++rounds;
+  } while (std::chrono::steady_clock::now() < deadline);
+}
+
+/// The configuration of the `stress` tests: each check's budget is `stress_budget()`.
 inline CheckConfig stress_config() {
   CheckConfig c;
-  c.budget = stress::default_budget(std::chrono::milliseconds(300));
+  c.budget = stress_budget();
   return c;
 }
 

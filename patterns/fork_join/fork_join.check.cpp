@@ -31,16 +31,6 @@
 namespace cpb::patterns::fork_join {
 namespace {
 
-std::chrono::milliseconds budget() {
-  const char* env = std::getenv("CPB_STRESS_MS");
-  return std::chrono::milliseconds(env != nullptr ? std::atoi(env) : 300);
-}
-
-std::uint64_t seed() {
-  const char* env = std::getenv("CPB_SEED");
-  return env != nullptr ? std::strtoull(env, nullptr, 10) : std::random_device{}();
-}
-
 /// A random binary tree in preorder: node i forks into `left` and `right` (both or neither).
 struct Tree {
   struct Node {
@@ -142,10 +132,10 @@ class ForkJoinStress : public ::testing::Test {
 TYPED_TEST_SUITE(ForkJoinStress, cpb::testing::ToGTest<Impls>, cpb::testing::ImplName);
 
 TYPED_TEST(ForkJoinStress, RandomTreesRunEveryTaskOnceAndExceptionsReachTheCaller) {
-  const std::uint64_t s = seed();
+  const std::uint64_t s = testing::stress_seed();
   SCOPED_TRACE("seed " + std::to_string(s) + " (replay: CPB_SEED=" + std::to_string(s) + ")");
   std::mt19937_64 rng(s);
-  const auto deadline = std::chrono::steady_clock::now() + budget();
+  const auto deadline = std::chrono::steady_clock::now() + testing::stress_budget();
   int rounds = 0;
   do {
     const auto workers = std::uniform_int_distribution<std::size_t>(1, 4)(rng);

@@ -25,31 +25,7 @@
 namespace cpb::patterns::map_reduce {
 namespace {
 
-std::chrono::milliseconds budget() {
-  const char* env = std::getenv("CPB_STRESS_MS");
-  return std::chrono::milliseconds(env != nullptr ? std::atoi(env) : 300);
-}
-
-std::uint64_t seed() {
-  const char* env = std::getenv("CPB_SEED");
-  return env != nullptr ? std::strtoull(env, nullptr, 10) : std::random_device{}();
-}
-
-/// Runs `round(rng)` until `time` is spent (at least once). `round` returns a description of
-/// what went wrong, or an empty string.
-template <class Round>
-void repeat_rounds(Round round, std::chrono::milliseconds time = budget()) {
-  const std::uint64_t s = seed();
-  SCOPED_TRACE("seed " + std::to_string(s) + " (replay: CPB_SEED=" + std::to_string(s) + ")");
-  std::mt19937_64 rng(s);
-  const auto deadline = std::chrono::steady_clock::now() + time;
-  int rounds = 0;
-  do {
-    const std::string wrong = round(rng);
-    ASSERT_TRUE(wrong.empty()) << "round " << rounds << ": " << wrong;
-    ++rounds;
-  } while (std::chrono::steady_clock::now() < deadline);
-}
+using testing::repeat_rounds;
 
 /// A random corpus: up to 6000 words in 1 to 300 documents over a vocabulary of 1 to 5000
 /// words (few keys: heavy combining; many: a wide shuffle), Zipf exponent 0.5 to 1.5.

@@ -32,16 +32,6 @@
 namespace cpb::patterns::pipeline {
 namespace {
 
-std::chrono::milliseconds budget() {
-  const char* env = std::getenv("CPB_STRESS_MS");
-  return std::chrono::milliseconds(env != nullptr ? std::atoi(env) : 300);
-}
-
-std::uint64_t seed() {
-  const char* env = std::getenv("CPB_SEED");
-  return env != nullptr ? std::strtoull(env, nullptr, 10) : std::random_device{}();
-}
-
 /// An item: its index in the stream (high bits) and the stages it has passed (low 8 bits).
 constexpr Item make_item(std::uint64_t index) { return index << 8; }
 constexpr std::uint64_t index_of(Item v) { return v >> 8; }
@@ -82,10 +72,10 @@ class PipelineStress : public ::testing::Test {
 TYPED_TEST_SUITE(PipelineStress, testing::ToGTest<Impls>, testing::ImplName);
 
 TYPED_TEST(PipelineStress, EveryItemPassesEveryStageOnceAndInOrder) {
-  const std::uint64_t s = seed();
+  const std::uint64_t s = testing::stress_seed();
   SCOPED_TRACE("seed " + std::to_string(s) + " (replay: CPB_SEED=" + std::to_string(s) + ")");
   std::mt19937_64 rng(s);
-  const auto deadline = std::chrono::steady_clock::now() + budget();
+  const auto deadline = std::chrono::steady_clock::now() + testing::stress_budget();
   int rounds = 0;
   do {
     const std::size_t n = std::uniform_int_distribution<std::size_t>(1, 4)(rng);

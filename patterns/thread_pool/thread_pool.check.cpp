@@ -28,31 +28,7 @@
 namespace cpb::patterns::thread_pool {
 namespace {
 
-std::chrono::milliseconds budget() {
-  const char* env = std::getenv("CPB_STRESS_MS");
-  return std::chrono::milliseconds(env != nullptr ? std::atoi(env) : 300);
-}
-
-std::uint64_t seed() {
-  const char* env = std::getenv("CPB_SEED");
-  return env != nullptr ? std::strtoull(env, nullptr, 10) : std::random_device{}();
-}
-
-/// Runs `round(rng)` until `time` is spent (at least once). `round` returns a description of
-/// what went wrong, or an empty string.
-template <class Round>
-void repeat_rounds(Round round, std::chrono::milliseconds time = budget()) {
-  const std::uint64_t s = seed();
-  SCOPED_TRACE("seed " + std::to_string(s) + " (replay: CPB_SEED=" + std::to_string(s) + ")");
-  std::mt19937_64 rng(s);
-  const auto deadline = std::chrono::steady_clock::now() + time;
-  int rounds = 0;
-  do {
-    const std::string wrong = round(rng);
-    ASSERT_TRUE(wrong.empty()) << "round " << rounds << ": " << wrong;
-    ++rounds;
-  } while (std::chrono::steady_clock::now() < deadline);
-}
+using testing::repeat_rounds;
 
 /// The ids of one round: submitter `s`'s i-th task has id s * per + i; the child of task `id`,
 /// if it spawns one, has id size() + id.
@@ -228,7 +204,7 @@ TEST(GlobalQueuePoolStress, TinyQueueUnderEveryPolicy) {
           }
           return {};
         },
-        budget() / 4);
+        testing::stress_budget() / 4);
   }
 }
 

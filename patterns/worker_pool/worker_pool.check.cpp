@@ -29,29 +29,7 @@
 namespace cpb::patterns::worker_pool {
 namespace {
 
-std::chrono::milliseconds budget() {
-  const char* env = std::getenv("CPB_STRESS_MS");
-  return std::chrono::milliseconds(env != nullptr ? std::atoi(env) : 300);
-}
-
-std::uint64_t seed() {
-  const char* env = std::getenv("CPB_SEED");
-  return env != nullptr ? std::strtoull(env, nullptr, 10) : std::random_device{}();
-}
-
-template <class Round>
-void repeat_rounds(Round round) {
-  const std::uint64_t s = seed();
-  SCOPED_TRACE("seed " + std::to_string(s) + " (replay: CPB_SEED=" + std::to_string(s) + ")");
-  std::mt19937_64 rng(s);
-  const auto deadline = std::chrono::steady_clock::now() + budget();
-  int rounds = 0;
-  do {
-    const std::string wrong = round(rng);
-    ASSERT_TRUE(wrong.empty()) << "round " << rounds << ": " << wrong;
-    ++rounds;
-  } while (std::chrono::steady_clock::now() < deadline);
-}
+using testing::repeat_rounds;
 
 template <class P>
 std::vector<pid_t> children(const P& pool) {

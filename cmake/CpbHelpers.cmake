@@ -4,7 +4,9 @@
 #   *.check.cpp becomes cpb_check_<name> (label `stress`), *.model.cpp becomes cpb_model_<name>
 #   (label `model`, linked with the model checker; not run under TSan, see harness/check), and a
 #   `bench-smoke` test runs every scenario of the family for a few milliseconds, so sanitizers
-#   cover benchmark code too (a folder that registers nothing yet gets no smoke test).
+#   cover benchmark code too (a folder that registers nothing yet gets no smoke test). Each
+#   *.e2e.sh script becomes the test e2e.<script name> (label `e2e`), called with the cpbench
+#   binary and a work directory of its own, which it empties first: `script CPBENCH WORK_DIR`.
 function(cpb_add_family name)
   cmake_parse_arguments(ARG "" "" "LIBS" ${ARGN})
   set(dir "${CMAKE_CURRENT_SOURCE_DIR}/${name}")
@@ -36,6 +38,13 @@ function(cpb_add_family name)
     endif()
     gtest_discover_tests(${exe} DISCOVERY_MODE PRE_TEST TEST_PREFIX "${name}."
                          PROPERTIES LABELS ${label} TIMEOUT 300)
+  endforeach()
+  file(GLOB e2e_scripts CONFIGURE_DEPENDS "${dir}/*.e2e.sh")
+  foreach(script IN LISTS e2e_scripts)
+    get_filename_component(stem "${script}" NAME_WE)
+    add_test(NAME e2e.${stem} COMMAND "${script}" "$<TARGET_FILE:cpbench>"
+                                      "${CMAKE_BINARY_DIR}/e2e/${stem}")
+    set_tests_properties(e2e.${stem} PROPERTIES LABELS e2e TIMEOUT 300)
   endforeach()
   if(NOT registers)
     return()

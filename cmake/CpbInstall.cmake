@@ -26,4 +26,5 @@ write_basic_package_version_file("${PROJECT_BINARY_DIR}/cpbenchConfigVersion.cma
   COMPATIBILITY SameMinorVersion)
 install(FILES "${PROJECT_BINARY_DIR}/cpbenchConfig.cmake"
               "${PROJECT_BINARY_DIR}/cpbenchConfigVersion.cmake" cmake/CpbHelpers.cmake
+              cmake/CpbDependencies.cmake
         DESTINATION ${CMAKE_INSTALL_LIBDIR}/cmake/cpbench)

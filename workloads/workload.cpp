@@ -80,6 +80,18 @@ const std::vector<WorkloadInfo>& catalogue() {
        "total_us, blocked_pct"},
       {"skewed", "cpu", "busy work with Pareto-distributed costs (shape alpha, fixed mean)",
        "alpha_x10, mean_ns"},
+      {"io.tcp_load", "io",
+       "loopback TCP load generator (workloads/io/loadgen.hpp): N connections, closed or open "
+       "loop at a fixed rate, latency from each request's intended send time",
+       "connections, rate_rps"},
+      {"io.file", "io",
+       "file writes and reads in blocks, through the page cache or O_DIRECT where the file "
+       "system allows (workloads/io/file_io.hpp)",
+       "bytes, block"},
+      {"io.remote_call", "io",
+       "a simulated remote call: a seeded delay from an exponential or Pareto distribution "
+       "(workloads/io/remote_call.hpp)",
+       "mean_us, alpha"},
   };
   return list;
 }

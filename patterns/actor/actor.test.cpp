@@ -173,6 +173,26 @@ TEST(ActorRuntime, ABatchHandlesAtMostThroughputMessages) {
   EXPECT_EQ(s.batches, kN / kK);
 }
 
+TEST(ActorRuntime, AFullBatchYieldsTheWorkerToWaitingActors) {
+  ActorSystem<> sys(1, 2);
+  std::latch gate(1);
+  std::atomic<int> a_handled{0};
+  int a_when_b_ran = -1;  // written by b, read after wait_idle
+  auto a = sys.spawn<int>([&] {
+    return [&](int& m) {
+      if (m == 0) gate.wait();
+      a_handled.fetch_add(1);
+    };
+  });
+  auto b = sys.spawn<int>([&] { return [&](int&) { a_when_b_ran = a_handled.load(); }; });
+  for (int i = 0; i < 10; ++i) a.send(i);  // a's first batch holds the only worker at the gate
+  b.send(0);                               // b waits in the pool's inbox
+  gate.count_down();
+  sys.wait_idle();
+  EXPECT_EQ(a_handled.load(), 10);
+  EXPECT_EQ(a_when_b_ran, 2) << "b runs after a's first batch of 2, not after all of a's";
+}
+
 // ---- supervision ----
 
 /// Children that record what they handle (outside the actor, so it survives restarts) and

@@ -91,8 +91,11 @@ class Mailbox {
       scheduled_.store(false);
       return false;
     } else {
+      // head_ is read while we still hold the schedule: once the flag is clear a sender may
+      // schedule the actor and its new holder moves head_.
+      const Node* const head = head_;
       scheduled_.store(false);  // seq_cst: the store side of the Dekker pair with push()
-      if (empty()) return false;
+      if (tail_.load() == head) return false;
       return !scheduled_.exchange(true);
     }
   }

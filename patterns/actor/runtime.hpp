@@ -8,9 +8,9 @@
 ///
 /// Scheduling: a message to an idle actor schedules it (one pool task); the task handles up to
 /// `throughput` messages (the bound K), then gives the worker back: if messages remain it is
-/// submitted again, on the worker's own deque (so other workers can steal it). A worker that
-/// sends to an idle actor queues it on its own deque: the receiver of a ping-pong runs next on
-/// the same worker, cache-hot.
+/// submitted again at the back of the pool's FIFO inboxes (`yield`), so every actor already
+/// waiting runs first. A worker that sends to an idle actor queues it on its own deque: the
+/// receiver of a ping-pong runs next on the same worker, cache-hot, and idle workers steal.
 ///
 /// Failure and messages (the policy that bounds what is lost):
 /// - An actor fails when its handler throws. The message it was handling is dropped and
@@ -50,6 +50,8 @@
 #include "harness/bench/meter.hpp"
 #include "harness/core/sync.hpp"
 #include "patterns/actor/mailbox.hpp"
+#include "patterns/thread_pool/shutdown.hpp"
+#include "patterns/thread_pool/task.hpp"
 #include "patterns/thread_pool/work_stealing_pool.hpp"
 
 #include <chrono>
@@ -211,7 +213,8 @@ class Cell final : public MailboxCell<M, S> {
   void run() override {
     ActorSystem<S>& sys = *this->sys_;
     std::uint64_t handled = 0;
-    for (std::size_t i = 0; i < sys.throughput_; ++i) {
+    std::size_t i = 0;
+    for (; i < sys.throughput_; ++i) {
       // Acquire: pairs with the release increment in restart_tree (the request's time).
       const std::uint64_t wanted = wanted_gen_.load(std::memory_order_acquire);
       if (wanted != gen_) restart(wanted);
@@ -231,7 +234,14 @@ class Cell final : public MailboxCell<M, S> {
     this->count(handled);
     const std::uint64_t gen = gen_;  // gen_ is the holder's: read it before giving the schedule up
     if (this->box_.release()) {
-      sys.schedule(this);
+      // A full batch yields: to the back of the pool's FIFO lane, behind the actors already
+      // waiting there. Otherwise (a message came in as we finished) it goes on this worker's
+      // deque, like a send to an idle actor.
+      if (i == sys.throughput_) {
+        sys.yield(this);
+      } else {
+        sys.schedule(this);
+      }
     } else if (wanted_gen_.load() != gen && this->box_.wake()) {
       // A restart was asked after our last look: the store-load pair with restart_tree (its
       // increment, then wake()'s read of the flag; our release's store, then this read), all
@@ -474,6 +484,23 @@ class ActorSystem {
 
   void schedule(detail::Runnable<S>* r) {
     pool_.submit([r] { r->run(); });
+  }
+
+  /// Schedules `r` behind the tasks queued from outside the pool: the pool puts a task that a
+  /// worker submits on that worker's deque (LIFO, taken next), so a yielding actor is submitted
+  /// as if from outside (into an inbox, FIFO). After shutdown began the inboxes are closed; the
+  /// local deque still drains, so it goes there.
+  void yield(detail::Runnable<S>* r) {
+    thread_pool::detail::WorkerContext& me = thread_pool::detail::current_worker<S>();
+    const thread_pool::detail::WorkerContext saved = me;
+    me = {};
+    try {
+      pool_.submit([r] { r->run(); });
+      me = saved;
+    } catch (const thread_pool::PoolClosed&) {
+      me = saved;
+      pool_.submit([r] { r->run(); });
+    }
   }
 
   void add(Counter& c, std::uint64_t n) {

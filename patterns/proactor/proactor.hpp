@@ -25,6 +25,7 @@ struct Family {
       "submission and registered buffers, against Asio's proactor on epoll";
   static constexpr std::string_view kReference = "asio";
   static std::vector<Scenario> scenarios() { return reactor::detail::scenarios<S>(); }
+  static std::vector<Check> checks() { return {reactor::detail::churn_check<S>()}; }
 };
 
 }  // namespace cpb::patterns::proactor

@@ -26,6 +26,7 @@
 #include "patterns/reactor/server.hpp"
 
 #include <cerrno>
+#include <chrono>
 #include <cstdint>
 #include <cstdlib>
 #include <cstring>
@@ -56,6 +57,9 @@ class UringProactor {
 
   /// Empty when io_uring works here, else why not (probed once per process).
   static std::string unavailable() {
+    if (const char* e = std::getenv("CPB_DISABLE_IO_URING"); e != nullptr && *e != '\0') {
+      return "disabled by CPB_DISABLE_IO_URING";
+    }
     static const std::string why = probe();
     return why;
   }
@@ -124,9 +128,6 @@ class UringProactor {
   };
 
   static std::string probe() {
-    if (const char* e = std::getenv("CPB_DISABLE_IO_URING"); e != nullptr && *e != '\0') {
-      return "disabled by CPB_DISABLE_IO_URING";
-    }
     std::ifstream sysctl("/proc/sys/kernel/io_uring_disabled");
     int disabled = 0;
     if (sysctl >> disabled && disabled == 2) return "disabled by sysctl kernel.io_uring_disabled=2";
@@ -157,6 +158,11 @@ class UringProactor {
     io_uring_prep_cancel(s, &accept_op_, 0);
     io_uring_sqe_set_data(s, &cancel_op_);
   }
+  void cancel_all(int fd) {
+    io_uring_sqe* s = sqe();
+    io_uring_prep_cancel_fd(s, fd, IORING_ASYNC_CANCEL_ALL);
+    io_uring_sqe_set_data(s, &cancel_op_);
+  }
   void arm_stop() {
     io_uring_sqe* s = sqe();
     io_uring_prep_read(s, stop_fd_.get(), &stop_value_, sizeof stop_value_, 0);
@@ -185,9 +191,21 @@ class UringProactor {
 
   void loop() {
     bool stopping = false;
+    std::chrono::steady_clock::time_point drain_deadline{};
     while (inflight_ > 0) {
-      const int rc = io_uring_submit_and_wait(&ring_, 1);
-      if (rc < 0 && rc != -EINTR && rc != -EAGAIN && rc != -EBUSY) break;
+      if (stopping) {
+        // Everything was shut down and cancelled. A send to a peer that already left can stay
+        // in flight (seen in the churn check: a few sends per server, past 2 s); after 200 ms
+        // it is left to io_uring_queue_exit, which cancels it.
+        if (std::chrono::steady_clock::now() > drain_deadline) break;
+        __kernel_timespec ts{0, 100'000'000};
+        io_uring_cqe* first = nullptr;
+        const int rc = io_uring_submit_and_wait_timeout(&ring_, &first, 1, &ts, nullptr);
+        if (rc < 0 && rc != -ETIME && rc != -EINTR && rc != -EAGAIN && rc != -EBUSY) break;
+      } else {
+        const int rc = io_uring_submit_and_wait(&ring_, 1);
+        if (rc < 0 && rc != -EINTR && rc != -EAGAIN && rc != -EBUSY) break;
+      }
       io_uring_cqe* cqe = nullptr;
       unsigned head = 0;
       unsigned seen = 0;
@@ -199,10 +217,13 @@ class UringProactor {
         switch (op->kind) {
           case Kind::kStop:
             stopping = true;
+            drain_deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(200);
             cancel_accept();
+            ::shutdown(listener_.get(), SHUT_RDWR);
             for (Conn* c : conns_) {
               c->closing = true;
               ::shutdown(c->fd, SHUT_RDWR);  // completes its pending read and send
+              cancel_all(c->fd);
             }
             break;
           case Kind::kCancel:

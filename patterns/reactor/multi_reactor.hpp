@@ -31,6 +31,9 @@ class MultiReactor {
 
   explicit MultiReactor(const ServerOptions& o) {
     const unsigned n = o.loops != 0 ? o.loops : std::max(1U, std::thread::hardware_concurrency());
+    // SO_REUSEPORT would let a second server share a port that is in use: a plain bind first
+    // finds out (and throws cpb::UsageError).
+    if (o.port != 0) workloads::io::listen_tcp(o.port, false);
     std::vector<workloads::io::Fd> listeners;
     listeners.push_back(workloads::io::listen_tcp(o.port, true));
     port_ = workloads::io::local_port(listeners.front().get());

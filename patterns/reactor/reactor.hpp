@@ -21,6 +21,7 @@
 #include "harness/core/progress.hpp"
 #include "harness/core/registry.hpp"
 #include "patterns/reactor/server.hpp"
+#include "patterns/reactor/server_testing.hpp"
 #include "workloads/io/loadgen.hpp"
 #include "workloads/io/net.hpp"
 
@@ -32,6 +33,7 @@
 #include <cstdint>
 #include <memory>
 #include <optional>
+#include <random>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -184,6 +186,27 @@ std::vector<Scenario> scenarios() {
   return out;
 }
 
+/// The stress check (server_testing.hpp): connections come and go, partial reads and writes,
+/// pipelining, half-closed and reset peers; every reply checked; no fd left open.
+template <Server S>
+Check churn_check() {
+  return {"churn",
+          "many connections connect and disconnect; requests and replies in random pieces, "
+          "pipelined; half-closed and reset peers; every reply checked byte for byte, and no fd "
+          "left open after the servers stop",
+          [](const CheckConfig& c) {
+            if (const std::string why = unavailable<S>(); !why.empty()) {
+              stress::CheckResult r;
+              r.verdict = stress::Verdict::kError;
+              r.failure = fmt::format("{} is unavailable here: {}", S::kName, why);
+              return r;
+            }
+            const auto budget = c.budget.count() > 0 ? c.budget : std::chrono::milliseconds(300);
+            return testing::churn<S>(c.seed != 0 ? c.seed : std::random_device{}(), budget);
+          },
+          {}};
+}
+
 }  // namespace detail
 
 template <Server S>
@@ -194,6 +217,7 @@ struct Family {
       "loop per core with SO_REUSEPORT, libuv, libevent and Asio";
   static constexpr std::string_view kReference = "libuv";
   static std::vector<Scenario> scenarios() { return detail::scenarios<S>(); }
+  static std::vector<Check> checks() { return {detail::churn_check<S>()}; }
 };
 
 }  // namespace cpb::patterns::reactor

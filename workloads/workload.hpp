@@ -7,6 +7,8 @@
 ///   io.block    a blocking wait of N µs standing for a device or network call (sleeps; no CPU)
 ///   mixed       a task of N µs, `blocked_pct` % of it blocked and the rest busy work
 ///   skewed      task costs drawn from a Pareto distribution (a few tasks carry most of the work)
+/// Real I/O lives in workloads/io: the loopback TCP load generator (loadgen.hpp), file reads and
+/// writes (file_io.hpp) and the simulated remote call (remote_call.hpp).
 #pragma once
 
 #include <cstddef>

@@ -59,14 +59,12 @@ class CafActors {
   CafActors(const CafActors&) = delete;
   CafActors& operator=(const CafActors&) = delete;
 
+  /// A class-based actor: CAF 0.17's function-based spawn with no extra arguments dereferences
+  /// an empty `shared_ptr<tuple<>>` in `init_fun_factory.hpp` (UBSan: reference binding to a null
+  /// pointer); the class-based path does the same without it.
   template <class H>
   ref_type spawn(H h) {
-    caf::actor a = sys_.spawn([h = std::move(h)](caf::event_based_actor* self) -> caf::behavior {
-      return {[self, h](const Msg& m) mutable {
-        context ctx{self};
-        h(ctx, m);
-      }};
-    });
+    caf::actor a = sys_.spawn<Actor<H>>(std::move(h));
     actors_.push_back(a);
     return a;
   }
@@ -76,6 +74,21 @@ class CafActors {
   [[nodiscard]] std::size_t workers() { return sys_.scheduler().num_workers(); }
 
  private:
+  template <class H>
+  class Actor final : public caf::event_based_actor {
+   public:
+    Actor(caf::actor_config& cfg, H h) : caf::event_based_actor(cfg), h_(std::move(h)) {}
+    caf::behavior make_behavior() override {
+      return {[this](const Msg& m) {
+        CafActors::context ctx{this};
+        h_(ctx, m);
+      }};
+    }
+
+   private:
+    H h_;
+  };
+
   caf::actor_system_config cfg_;
   caf::actor_system sys_;
   std::vector<caf::actor> actors_;  // to stop them at the end

@@ -153,7 +153,7 @@ TEST(FileIo, PageCacheRoundTrip) {
 
 TEST(FileIo, DirectRoundTripOrSaysWhyNot) {
   for (const std::string& dir : {std::filesystem::temp_directory_path().string(),
-                                std::filesystem::current_path().string()}) {
+                                 std::filesystem::current_path().string()}) {
     FileIo f(dir, FileMode::kDirect, 1 << 18, 4096);
     if (!f.unsupported().empty()) {
       EXPECT_NE(f.unsupported().find("O_DIRECT"), std::string::npos);

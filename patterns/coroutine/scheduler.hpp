@@ -128,8 +128,12 @@ class Scheduler {
     int err = 0;
     bool await_ready() const noexcept { return false; }
     bool await_suspend(std::coroutine_handle<> h) {
-      err = s->watch(fd, events, h);
-      return err == 0;  // not watched: resume at once and throw
+      // Once watched, another thread may resume (and destroy) this frame, so `err` is written
+      // only on the failure path, where this thread keeps ownership.
+      const int e = s->watch(fd, events, h);
+      if (e == 0) return true;
+      err = e;
+      return false;  // not watched: resume at once and throw
     }
     void await_resume() const {
       if (err != 0) throw std::system_error(err, std::generic_category(), "epoll_ctl");

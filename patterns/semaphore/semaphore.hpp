@@ -347,10 +347,11 @@ template <Semaphore T>
 struct Family {
   static constexpr std::string_view kName = "semaphore";
   static constexpr std::string_view kDescription = "counting semaphores";
-  static constexpr std::string_view kReference = "std_counting_semaphore";
+  /// `sem_t`, not `std::counting_semaphore`: libstdc++ 12's can hang `pool` (its `kKnownBug`).
+  static constexpr std::string_view kReference = "posix_semaphore";
 
   static std::vector<Scenario> scenarios() {
-    return {
+    std::vector<Scenario> all{
         {"handoff",
          "two threads pass a permit back and forth through two semaphores (ping-pong); items "
          "are hand-offs, two per round trip",
@@ -373,6 +374,13 @@ struct Family {
                                                     p.get("outside_ns"));
          }},
     };
+    // A lost wake-up needs two threads acquiring one semaphore; in `handoff` each semaphore has
+    // one acquirer, so an implementation with a known lost wake-up runs only that scenario
+    // (else a waiter may sleep for good beside a free permit and the watchdog kills the run).
+    if constexpr (requires { T::kKnownBug; }) {
+      std::erase_if(all, [](const Scenario& s) { return s.name != "handoff"; });
+    }
+    return all;
   }
 
   static std::vector<Check> checks() {

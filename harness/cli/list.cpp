@@ -5,7 +5,11 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+#include <cstddef>
 #include <cstdio>
+#include <string>
+#include <vector>
 
 namespace cpb::cli {
 namespace {
@@ -51,15 +55,33 @@ int list(const ListOptions& o) {
                      {"source", i.source}});
     }
   } else if (o.what == "scenarios") {
+    // The union over the family's implementations (one may leave a scenario out, e.g. a
+    // baseline with a known hang), each with the implementations that run it.
     for (const auto& f : reg.families()) {
+      const auto first = out.size();
+      std::size_t impls = 0;
       for (const auto& i : reg.impls()) {
         if (i.family != f.name) continue;
+        ++impls;
         for (const auto& s : i.scenarios) {
           auto j = scenario_json(s);
           j["family"] = f.name;
-          out.push_back(std::move(j));
+          // A family may list one name more than once (variants with other axes).
+          auto it = std::find_if(out.begin() + static_cast<std::ptrdiff_t>(first), out.end(),
+                                 [&](json e) {
+                                   e.erase("impls");
+                                   return e == j;
+                                 });
+          if (it == out.end()) {
+            j["impls"] = json::array();
+            out.push_back(std::move(j));
+            it = out.end() - 1;
+          }
+          (*it)["impls"].push_back(i.name);
         }
-        break;  // every implementation of a family shares its scenarios
+      }
+      for (auto it = out.begin() + static_cast<std::ptrdiff_t>(first); it != out.end(); ++it) {
+        (*it)["all_impls"] = (*it)["impls"].size() == impls;
       }
     }
   } else if (o.what == "workloads") {
@@ -78,23 +100,41 @@ int list(const ListOptions& o) {
     std::printf("%s\n", out.dump(2).c_str());
     return 0;
   }
+  // Column widths from the longest family and name, so long names keep the columns aligned.
+  std::size_t family_w = 0;
+  std::size_t name_w = 0;
   for (const auto& e : out) {
+    if (e.contains("family"))
+      family_w = std::max(family_w, e["family"].get_ref<const std::string&>().size());
+    name_w = std::max(name_w, e["name"].get_ref<const std::string&>().size());
+  }
+  for (const auto& e : out) {
+    const auto name = fmt::format("{:<{}}", e["name"].get<std::string>(), name_w);
+    const auto family = e.contains("family")
+                            ? fmt::format("{:<{}} ", e["family"].get<std::string>(), family_w)
+                            : std::string();
     if (o.what == "impls") {
-      std::printf("%-14s %-20s %-16s %s\n", e["family"].get<std::string>().c_str(),
-                  e["name"].get<std::string>().c_str(), e["progress"].get<std::string>().c_str(),
+      std::printf("%s%s %-16s %s\n", family.c_str(), name.c_str(),
+                  e["progress"].get<std::string>().c_str(),
                   e["baseline"].get<bool>() ? "baseline" : "");
     } else if (o.what == "scenarios") {
       std::string params;
       for (const auto& p : e["params"]) {
         params += fmt::format(" {}={}", p["name"].get<std::string>(), p["values"].dump());
       }
-      std::printf("%-14s %-20s threads(%s)=%s%s\n", e["family"].get<std::string>().c_str(),
-                  e["name"].get<std::string>().c_str(),
+      std::string only;
+      if (!e["all_impls"].get<bool>()) {
+        only = " (only: " + e["impls"].get<std::vector<std::string>>()[0];
+        for (std::size_t k = 1; k < e["impls"].size(); ++k) {
+          only += ", " + e["impls"][k].get<std::string>();
+        }
+        only += ")";
+      }
+      std::printf("%s%s threads(%s)=%s%s%s\n", family.c_str(), name.c_str(),
                   e["threads"]["kind"].get<std::string>().c_str(),
-                  e["threads"]["values"].dump().c_str(), params.c_str());
+                  e["threads"]["values"].dump().c_str(), params.c_str(), only.c_str());
     } else {
-      std::printf("%-14s %s\n", e["name"].get<std::string>().c_str(),
-                  e["description"].get<std::string>().c_str());
+      std::printf("%s %s\n", name.c_str(), e["description"].get<std::string>().c_str());
     }
   }
   return 0;

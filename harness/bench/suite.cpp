@@ -8,7 +8,6 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
-#include <numeric>
 #include <random>
 #include <unistd.h>
 
@@ -53,13 +52,41 @@ nlohmann::json families_block(const std::vector<Case>& cases) {
   return f;
 }
 
+namespace {
+
+/// Drops the cases of implementations that cannot run here (`ImplInfo::unavailable`), saying
+/// so once per implementation on stderr; returns the indices of the others and the `skipped`
+/// block for the result file.
+std::vector<std::size_t> skip_unavailable(const std::vector<Case>& cases, nlohmann::json& skipped) {
+  std::vector<std::size_t> runnable;
+  std::vector<const ImplInfo*> probed;
+  std::vector<const ImplInfo*> refused;
+  for (std::size_t i = 0; i < cases.size(); ++i) {
+    const ImplInfo* impl = cases[i].impl;
+    if (std::find(probed.begin(), probed.end(), impl) == probed.end()) {
+      probed.push_back(impl);
+      if (const auto why = impl->why_unavailable(); !why.empty()) {
+        std::fprintf(stderr, "cpbench: skipping %s/%s, unavailable here: %s\n",
+                     impl->family.c_str(), impl->name.c_str(), why.c_str());
+        skipped.push_back({{"family", impl->family}, {"impl", impl->name}, {"reason", why}});
+        refused.push_back(impl);
+      }
+    }
+    if (std::find(refused.begin(), refused.end(), impl) == refused.end()) runnable.push_back(i);
+  }
+  return runnable;
+}
+
+}  // namespace
+
 int run_suite(const std::vector<Case>& cases, const SuiteOptions& opt, reports::ResultFile& out) {
+  nlohmann::json skipped = nlohmann::json::array();
+  std::vector<std::size_t> order = skip_unavailable(cases, skipped);
+  if (!skipped.empty()) out.set("skipped", std::move(skipped));
   if (opt.calibrate) out.set("calibration", {{"start", calibrate(opt.quick)}});
 
-  std::vector<std::size_t> order(cases.size());
-  std::iota(order.begin(), order.end(), 0);
   std::mt19937_64 rng(opt.seed);
-  const std::size_t total = cases.size() * static_cast<std::size_t>(opt.repetitions);
+  const std::size_t total = order.size() * static_cast<std::size_t>(opt.repetitions);
   std::size_t done = 0;
   int failed = 0;
   for (int rep = 0; rep < opt.repetitions; ++rep) {

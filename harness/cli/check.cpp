@@ -81,7 +81,14 @@ int check(const CheckOptions& o) {
     if (!report_result(r)) ++failed;
     file.add_check(r);
   };
+  nlohmann::json skipped = nlohmann::json::array();
   for (const ImplInfo* impl : impls) {
+    if (const auto why = impl->why_unavailable(); !why.empty() && !impl->checks.empty()) {
+      std::printf("SKIP  %s/%s: unavailable here: %s\n", impl->family.c_str(), impl->name.c_str(),
+                  why.c_str());
+      skipped.push_back({{"family", impl->family}, {"impl", impl->name}, {"reason", why}});
+      continue;
+    }
     for (const auto& c : impl->checks) {
       const auto name = fmt::format("{}/{}/{}", impl->family, impl->name, c.name);
       if (stress && c.stress) {
@@ -104,11 +111,14 @@ int check(const CheckOptions& o) {
       record(t.run(opt));
     }
   }
-  if (ran == 0) {
+  if (!skipped.empty()) file.set("skipped", skipped);
+  if (ran == 0 && skipped.empty()) {
     throw UsageError(
         "the selected implementations have no checks (add --litmus for the litmus suite)");
   }
-  std::printf("\n%d checks, %d failed; results: %s\n", ran, failed, o.out.c_str());
+  std::printf("\n%d checks, %d failed", ran, failed);
+  if (!skipped.empty()) std::printf(", %zu implementation(s) skipped", skipped.size());
+  std::printf("; results: %s\n", o.out.c_str());
   if (!o.html.empty()) {
     reports::write_atomically(o.html, reports::render_html(file.doc()));
     std::printf("report: %s\n", o.html.c_str());

@@ -53,6 +53,8 @@ int list(const ListOptions& o) {
                      {"progress", std::string(to_string(i.progress))},
                      {"scenarios", scenarios},
                      {"source", i.source}});
+      // Only where it cannot run here (the probe runs now, e.g. an io_uring ring set up).
+      if (auto why = i.why_unavailable(); !why.empty()) out.back()["unavailable"] = why;
     }
   } else if (o.what == "scenarios") {
     // The union over the family's implementations (one may leave a scenario out, e.g. a
@@ -114,9 +116,13 @@ int list(const ListOptions& o) {
                             ? fmt::format("{:<{}} ", e["family"].get<std::string>(), family_w)
                             : std::string();
     if (o.what == "impls") {
-      std::printf("%s%s %-16s %s\n", family.c_str(), name.c_str(),
-                  e["progress"].get<std::string>().c_str(),
-                  e["baseline"].get<bool>() ? "baseline" : "");
+      auto line = fmt::format("{}{} {:<16} {:<8}", family, name, e["progress"].get<std::string>(),
+                              e["baseline"].get<bool>() ? "baseline" : "");
+      if (e.contains("unavailable")) {
+        line += " unavailable here: " + e["unavailable"].get<std::string>();
+      }
+      line.erase(line.find_last_not_of(' ') + 1);
+      std::printf("%s\n", line.c_str());
     } else if (o.what == "scenarios") {
       std::string params;
       for (const auto& p : e["params"]) {

@@ -120,6 +120,13 @@ struct ImplInfo {
   std::string source;  ///< where it was registered: file:line
   std::vector<Scenario> scenarios;
   std::vector<Check> checks;
+  /// Set when the type declares `static std::string unavailable()`: empty when it can run on
+  /// this machine, else why not (the kernel or the sandbox refuses io_uring). `run` and `check`
+  /// skip an unavailable implementation with that reason; `list impls` shows it.
+  std::function<std::string()> unavailable;
+
+  /// Why this implementation cannot run here; empty when it can.
+  [[nodiscard]] std::string why_unavailable() const { return unavailable ? unavailable() : ""; }
 };
 
 struct FamilyInfo {
@@ -158,20 +165,24 @@ constexpr bool is_baseline() {
   }
 }
 
+/// What `CPB_REGISTER_IMPL(family, T)` adds to `reg`: `Family<T>`'s family and `T`, registered
+/// at `source`.
+template <template <class> class Family, class T>
+void register_into(Registry& reg, std::string source) {
+  using F = Family<T>;
+  reg.add_family({std::string(F::kName), std::string(F::kDescription), std::string(F::kReference)});
+  ImplInfo info{std::string(F::kName), std::string(T::kName), T::kProgress, is_baseline<T>(),
+                std::move(source),     F::scenarios(),        {},           {}};
+  if constexpr (requires { F::checks(); }) info.checks = F::checks();
+  if constexpr (requires { std::string(T::unavailable()); }) {
+    info.unavailable = [] { return std::string(T::unavailable()); };
+  }
+  reg.add_impl(std::move(info));
+}
+
 template <template <class> class Family, class T>
 bool register_impl(const char* file, int line) {
-  using F = Family<T>;
-  Registry& r = Registry::instance();
-  r.add_family({std::string(F::kName), std::string(F::kDescription), std::string(F::kReference)});
-  ImplInfo info{std::string(F::kName),
-                std::string(T::kName),
-                T::kProgress,
-                is_baseline<T>(),
-                std::string(file) + ":" + std::to_string(line),
-                F::scenarios(),
-                {}};
-  if constexpr (requires { F::checks(); }) info.checks = F::checks();
-  r.add_impl(std::move(info));
+  register_into<Family, T>(Registry::instance(), std::string(file) + ":" + std::to_string(line));
   return true;
 }
 

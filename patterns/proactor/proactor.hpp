@@ -4,8 +4,8 @@
 /// serving the same echo and HTTP/1.1 protocols as the `reactor` family, with the same
 /// fixtures and scenarios (patterns/reactor/reactor.hpp): real loopback traffic from the load
 /// generator, closed and open loop, every response checked. An implementation the kernel or
-/// sandbox refuses (io_uring) is marked "[SKIPPED here: why]" in its scenario descriptions
-/// (`cpbench list scenarios`) and its fixture fails with that reason instead of crashing.
+/// sandbox refuses (io_uring) declares why in `unavailable()`: the harness skips it with that
+/// reason, and its fixture throws the reason instead of crashing.
 /// No model check: kernel I/O is outside the model checker (DESIGN §2).
 #pragma once
 

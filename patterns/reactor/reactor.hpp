@@ -143,15 +143,10 @@ inline ParamAxis connections_axis(std::vector<std::int64_t> values,
 template <Server S>
 std::vector<Scenario> scenarios() {
   std::vector<Scenario> out;
-  std::string note;
-  if (const std::string why = unavailable<S>(); !why.empty()) {
-    note = fmt::format(" [SKIPPED here: {}]", why);
-  }
   out.push_back(
       {"echo",
        "closed loop: each connection sends msg_bytes and waits for them to come back; one item "
-       "= one request; counters requests_per_s, lat_p50/p99/p999_ns" +
-           note,
+       "= one request; counters requests_per_s, lat_p50/p99/p999_ns",
        {connections_axis({1, 64, 1024}, {64}),
         {"msg_bytes", "bytes per echo request", {64}, {}, 1, 65536}},
        ThreadAxis::fixed({1}),
@@ -162,8 +157,7 @@ std::vector<Scenario> scenarios() {
   out.push_back(
       {"http",
        "closed loop: each connection sends GET / (HTTP/1.1 keep-alive) and waits for the 200; "
-       "one item = one request; counters requests_per_s, lat_p50/p99/p999_ns" +
-           note,
+       "one item = one request; counters requests_per_s, lat_p50/p99/p999_ns",
        {connections_axis({1, 64, 1024}, {64})},
        ThreadAxis::fixed({1}),
        1,
@@ -174,8 +168,7 @@ std::vector<Scenario> scenarios() {
       {"http_open",
        "open loop: GET / at rate_rps in all over the connections, pipelined when a connection "
        "is busy; latency from each request's intended send time (no coordinated omission) in "
-       "counters lat_p50/p99/p999/max_ns; late_sends counts requests sent over 1 ms late" +
-           note,
+       "counters lat_p50/p99/p999/max_ns; late_sends counts requests sent over 1 ms late",
        {connections_axis({64}, {}),
         {"rate_rps", "requests per second in all", {20000}, {5000}, 1, 10'000'000}},
        ThreadAxis::fixed({1}),
@@ -194,13 +187,7 @@ Check churn_check() {
           "many connections connect and disconnect; requests and replies in random pieces, "
           "pipelined; half-closed and reset peers; every reply checked byte for byte, and no fd "
           "left open after the servers stop",
-          [](const CheckConfig& c) {
-            if (const std::string why = unavailable<S>(); !why.empty()) {
-              stress::CheckResult r;
-              r.verdict = stress::Verdict::kError;
-              r.failure = fmt::format("{} is unavailable here: {}", S::kName, why);
-              return r;
-            }
+          [](const CheckConfig& c) {  // `cpbench check` skips an unavailable S
             const auto budget = c.budget.count() > 0 ? c.budget : std::chrono::milliseconds(300);
             return testing::churn<S>(c.seed != 0 ? c.seed : std::random_device{}(), budget);
           },

@@ -79,15 +79,7 @@ namespace cpb::testing {
 /// What `CPB_REGISTER_IMPL` does, into `reg` instead of `Registry::instance()`.
 template <template <class> class F, class T>
 void register_into(Registry& reg) {
-  reg.add_family(
-      {std::string(F<T>::kName), std::string(F<T>::kDescription), std::string(F<T>::kReference)});
-  reg.add_impl({std::string(F<T>::kName),
-                std::string(T::kName),
-                T::kProgress,
-                detail::is_baseline<T>(),
-                "fake_family.hpp",
-                F<T>::scenarios(),
-                {}});
+  detail::register_into<F, T>(reg, "fake_family.hpp");
 }
 
 /// A registry holding the fake family's two implementations, alpha then beta.

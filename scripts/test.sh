@@ -9,6 +9,7 @@ presets=("$@")
 [ ${#presets[@]} -eq 0 ] && presets=(debug tsan asan-ubsan)
 
 failed=()
+failed_tests=()
 for preset in "${presets[@]}"; do
   echo "=== $preset: build"
   start=$SECONDS
@@ -16,11 +17,15 @@ for preset in "${presets[@]}"; do
   echo "=== $preset: test"
   if ! ctest --preset "$preset" --timeout 900; then
     failed+=("$preset")
+    # Named again at the end of the output, which is what a CI log's tail shows.
+    log="build/$preset/Testing/Temporary/LastTestsFailed.log"
+    failed_tests+=("$preset: $( (cut -d: -f2- "$log" 2>/dev/null || echo "(no list)") | tr '\n' ' ')")
   fi
   echo "=== $preset: $((SECONDS - start)) s"
 done
 
 if [ ${#failed[@]} -gt 0 ]; then
+  printf 'FAILED tests of %s\n' "${failed_tests[@]}"
   echo "FAILED presets: ${failed[*]}"
   exit 1
 fi

@@ -46,7 +46,9 @@ class AsioThreadPool {
   void submit(F&& f) {
     pending_.add();
     boost::asio::post(pool_, [this, fn = std::decay_t<F>(std::forward<F>(f))]() mutable {
-      fn();
+      // Called on a moved-out temporary: what the task captured is released before wait_idle
+      // can return, as in the own pools.
+      std::decay_t<F>(std::move(fn))();
       pending_.finish();
     });
   }

@@ -234,6 +234,10 @@ TYPED_TEST(ThreadPoolTest, SubmitFutureCarriesTheValueOrTheException) {
   std::future<int> failed = submit_future(pool, []() -> int { throw std::runtime_error("boom"); });
   EXPECT_EQ(value.get(), 42);
   done.get();
+  // The worker releases the task (and its promise) before wait_idle returns. Without the wait
+  // it may drop the last reference to the exception while this thread reads it: ordered by
+  // libsupc++'s reference count, which TSan does not see (libstdc++ is not instrumented).
+  pool.wait_idle();
   try {
     failed.get();
     ADD_FAILURE() << "the task's exception did not reach its future";

@@ -4,6 +4,7 @@
 #include "workloads/workload.hpp"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include <algorithm>
 #include <cstddef>
@@ -106,8 +107,9 @@ int list(const ListOptions& o) {
   std::size_t family_w = 0;
   std::size_t name_w = 0;
   for (const auto& e : out) {
-    if (e.contains("family"))
+    if (e.contains("family")) {
       family_w = std::max(family_w, e["family"].get_ref<const std::string&>().size());
+    }
     name_w = std::max(name_w, e["name"].get_ref<const std::string&>().size());
   }
   for (const auto& e : out) {
@@ -128,14 +130,11 @@ int list(const ListOptions& o) {
       for (const auto& p : e["params"]) {
         params += fmt::format(" {}={}", p["name"].get<std::string>(), p["values"].dump());
       }
-      std::string only;
-      if (!e["all_impls"].get<bool>()) {
-        only = " (only: " + e["impls"].get<std::vector<std::string>>()[0];
-        for (std::size_t k = 1; k < e["impls"].size(); ++k) {
-          only += ", " + e["impls"][k].get<std::string>();
-        }
-        only += ")";
-      }
+      const auto only =
+          e["all_impls"].get<bool>()
+              ? std::string()
+              : fmt::format(" (only: {})",
+                            fmt::join(e["impls"].get<std::vector<std::string>>(), ", "));
       std::printf("%s%s threads(%s)=%s%s%s\n", family.c_str(), name.c_str(),
                   e["threads"]["kind"].get<std::string>().c_str(),
                   e["threads"]["values"].dump().c_str(), params.c_str(), only.c_str());

@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <map>
 #include <random>
 #include <unistd.h>
 
@@ -59,20 +60,19 @@ namespace {
 /// block for the result file.
 std::vector<std::size_t> skip_unavailable(const std::vector<Case>& cases, nlohmann::json& skipped) {
   std::vector<std::size_t> runnable;
-  std::vector<const ImplInfo*> probed;
-  std::vector<const ImplInfo*> refused;
+  std::map<const ImplInfo*, bool> available;  // probed once per implementation
   for (std::size_t i = 0; i < cases.size(); ++i) {
     const ImplInfo* impl = cases[i].impl;
-    if (std::find(probed.begin(), probed.end(), impl) == probed.end()) {
-      probed.push_back(impl);
+    auto [it, first] = available.try_emplace(impl, true);
+    if (first) {
       if (const auto why = impl->why_unavailable(); !why.empty()) {
         std::fprintf(stderr, "cpbench: skipping %s/%s, unavailable here: %s\n",
                      impl->family.c_str(), impl->name.c_str(), why.c_str());
         skipped.push_back({{"family", impl->family}, {"impl", impl->name}, {"reason", why}});
-        refused.push_back(impl);
+        it->second = false;
       }
     }
-    if (std::find(refused.begin(), refused.end(), impl) == refused.end()) runnable.push_back(i);
+    if (it->second) runnable.push_back(i);
   }
   return runnable;
 }

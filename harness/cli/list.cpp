@@ -10,6 +10,7 @@
 #include <cstddef>
 #include <cstdio>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace cpb::cli {
@@ -61,30 +62,28 @@ int list(const ListOptions& o) {
     // The union over the family's implementations (one may leave a scenario out, e.g. a
     // baseline with a known hang), each with the implementations that run it.
     for (const auto& f : reg.families()) {
-      const auto first = out.size();
+      std::vector<std::pair<json, std::vector<std::string>>> seen;  // scenario, who runs it
       std::size_t impls = 0;
       for (const auto& i : reg.impls()) {
         if (i.family != f.name) continue;
         ++impls;
         for (const auto& s : i.scenarios) {
-          auto j = scenario_json(s);
-          j["family"] = f.name;
           // A family may list one name more than once (variants with other axes).
-          auto it = std::find_if(out.begin() + static_cast<std::ptrdiff_t>(first), out.end(),
-                                 [&](json e) {
-                                   e.erase("impls");
-                                   return e == j;
-                                 });
-          if (it == out.end()) {
-            j["impls"] = json::array();
-            out.push_back(std::move(j));
-            it = out.end() - 1;
+          auto j = scenario_json(s);
+          auto it = std::find_if(seen.begin(), seen.end(),
+                                 [&](const auto& entry) { return entry.first == j; });
+          if (it == seen.end()) {
+            seen.emplace_back(std::move(j), std::vector<std::string>{});
+            it = seen.end() - 1;
           }
-          (*it)["impls"].push_back(i.name);
+          it->second.push_back(i.name);
         }
       }
-      for (auto it = out.begin() + static_cast<std::ptrdiff_t>(first); it != out.end(); ++it) {
-        (*it)["all_impls"] = (*it)["impls"].size() == impls;
+      for (auto& [j, names] : seen) {
+        j["family"] = f.name;
+        j["all_impls"] = names.size() == impls;
+        j["impls"] = std::move(names);
+        out.push_back(std::move(j));
       }
     }
   } else if (o.what == "workloads") {

@@ -269,6 +269,7 @@ class UringProactor {
 
   void on_read(Conn& c, int res, bool stopping) {
     c.reading = false;
+    if (transient(res) && !c.closing && !stopping) return arm_read(c);
     if (res <= 0 || c.closing || stopping) {
       c.closing = true;  // EOF (half-closed: pending replies still go out) or an error
       return maybe_close(c);
@@ -285,8 +286,10 @@ class UringProactor {
 
   void on_write(Conn& c, int res) {
     c.writing = false;
-    if (res < 0) {
+    if (transient(res)) return arm_write(c);
+    if (res < 0) {  // the peer is gone (EPIPE, ECONNRESET): drop what it would have got
       c.closing = true;
+      c.sending.clear();
       c.pending.clear();
       return maybe_close(c);
     }
@@ -303,6 +306,9 @@ class UringProactor {
     if (c.closing) return maybe_close(c);
     if (!c.reading) arm_read(c);
   }
+
+  /// An operation that did not happen and may be started again (not an error of the peer).
+  static bool transient(int res) { return res == -EINTR || res == -EAGAIN; }
 
   void maybe_close(Conn& c) {
     if (c.reading || c.writing) return;

@@ -44,6 +44,20 @@ struct CheckOptions {
 /// Runs the registered checks of the selected implementations; 1 when any fails.
 int check(const CheckOptions& o);
 
+struct CompareOptions {
+  std::string base;
+  std::string next;
+  std::string threshold = "5%";
+  std::string threshold_file;  ///< JSON: {name, family or prefix: percentage}
+  std::string alpha = "0.05";
+  std::string filter;  ///< regex searched in benchmark names
+  bool all = false;    ///< print every row, not only the changes
+  std::string json;    ///< also write the comparison as JSON here
+  std::string html;    ///< also write the HTML diff view here
+};
+/// Compares two result files; 1 when a benchmark regressed beyond its threshold or now fails.
+int compare(const CompareOptions& o);
+
 /// "1,2,4" -> {1, 2, 4}. Throws UsageError naming `flag` unless every item is an integer in
 /// [min, max].
 std::vector<std::int64_t> parse_int_list(const std::string& flag, const std::string& text,

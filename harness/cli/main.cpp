@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 /// @file
-/// `cpbench`: list, run and report. Exit codes: 0 success, 1 a failure in what ran, 2 bad input.
+/// `cpbench`: list, run, check, report and compare. Exit codes: 0 success, 1 a failure in what ran,
+/// 2 bad input.
 
 #include "harness/cli/commands.hpp"
 #include "harness/core/errors.hpp"
@@ -118,13 +119,34 @@ int main(int argc, char** argv) {
   report_cmd->add_option("input", report.input, "Result file (JSON)")->required();
   report_cmd->add_option("--html", report.html, "HTML file to write")->required();
 
+  cli::CompareOptions compare;
+  auto* compare_cmd = app.add_subcommand(
+      "compare",
+      "Compare two result files (cpbench or Google Benchmark JSON); exit 1 on a regression");
+  compare_cmd->add_option("base", compare.base, "The result file to compare against")->required();
+  compare_cmd->add_option("new", compare.next, "The result file to judge")->required();
+  compare_cmd->add_option("--threshold", compare.threshold,
+                          "Largest slowdown that is not a regression, e.g. 5% (the default)");
+  compare_cmd->add_option("--threshold-file", compare.threshold_file,
+                          "JSON object of benchmark name, family or name prefix: percentage; "
+                          "the longest match wins over --threshold");
+  compare_cmd->add_option("--alpha", compare.alpha,
+                          "Significance level of the Mann-Whitney U test (default 0.05)");
+  compare_cmd->add_option("--filter", compare.filter,
+                          "Regex searched in benchmark names: compare only those");
+  compare_cmd->add_flag("--all", compare.all,
+                        "Print every benchmark, not only the significant changes and failures");
+  compare_cmd->add_option("--json", compare.json, "Also write the comparison as JSON here");
+  compare_cmd->add_option("--html", compare.html, "Also write the HTML diff view here");
+
   const auto is_command = [&](const std::string& name) {
     const auto subs = app.get_subcommands({});
     return std::any_of(subs.begin(), subs.end(),
                        [&](const CLI::App* s) { return s->get_name() == name; });
   };
   if (argc > 1 && argv[1][0] != '-' && !is_command(argv[1])) {
-    return fail(fmt::format("unknown command '{}' (known: list, run, check, report)", argv[1]));
+    return fail(
+        fmt::format("unknown command '{}' (known: list, run, check, report, compare)", argv[1]));
   }
   try {
     app.parse(argc, argv);
@@ -155,6 +177,7 @@ int main(int argc, char** argv) {
     };
     if (*list_cmd) return cli::list(list);
     if (*report_cmd) return cli::report(report);
+    if (*compare_cmd) return cli::compare(compare);
     if (*check_cmd) {
       if (!check_seed.empty()) {
         char* end = nullptr;

@@ -95,7 +95,9 @@ void warn_if_not_performance_numbers(const nlohmann::json& d, const std::string&
     std::fprintf(
         stderr, "cpbench: warning: %s comes from a sanitizer build (%s): not performance numbers\n",
         which.c_str(), d["sanitizers"].get<std::string>().c_str());
-  } else if (d.value("library_build_type", std::string()) == "debug") {
+  } else if (d.value("format", std::string()) == "cpbench" &&
+             d.value("library_build_type", std::string()) == "debug") {
+    // (In Google Benchmark's own files the field describes the library, not the benchmarks.)
     std::fprintf(stderr, "cpbench: warning: %s comes from a debug build: not performance numbers\n",
                  which.c_str());
   }

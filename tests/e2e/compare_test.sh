@@ -1,0 +1,80 @@
+#!/usr/bin/env bash
+# `cpbench compare` as a CI gate, end to end: two runs of the same build pass (exit 0); a copy of
+# a result file with one implementation made 4x slower fails (exit 1) on exactly that
+# implementation's benchmarks; and the same holds for a plain Google Benchmark program's JSON.
+# Usage: compare_test.sh CPBENCH GBENCH_SAMPLE WORK_DIR
+set -euo pipefail
+cpbench=$1 gbench=$2 work=$3
+rm -rf "$work" && mkdir -p "$work"
+cd "$work"
+
+# Two runs of one build on a shared 2-CPU machine drift apart by tens of percent between runs
+# (the U test sees the spread within a run, not the drift between runs), so the gate here sits
+# at 50%: above that drift, well below the planted 4x.
+gate=(--threshold 50%)
+run() {
+  "$cpbench" run --family atomic_counter --impl 'fetch_add_counter|mutex_counter' --threads 1 \
+    --param read_every=1024 --repetitions 5 --min-time 0.02 --no-calibration --out "$1" >/dev/null
+}
+# slow FILE OUT NAME_REGEX: OUT is FILE with the matching benchmarks 4x slower.
+slow() {
+  python3 - "$@" <<'PY'
+import json, re, sys
+src, dst, pattern = sys.argv[1:4]
+doc = json.load(open(src))
+hit = 0
+for e in doc["benchmarks"]:
+    if not re.search(pattern, e.get("run_name", e["name"])):
+        continue
+    hit += 1
+    for k in ("real_time", "cpu_time"):
+        if k in e:
+            e[k] *= 4
+    if "items_per_second" in e:
+        e["items_per_second"] /= 4
+assert hit, "nothing matched " + pattern
+json.dump(doc, open(dst, "w"))
+PY
+}
+expect_rc() {  # expect_rc RC LOG CMD...
+  local want=$1 log=$2
+  shift 2
+  set +e
+  "$@" >"$log" 2>&1
+  local rc=$?
+  set -e
+  if [ "$rc" -ne "$want" ]; then
+    cat "$log"
+    echo "FAIL: exit $rc, expected $want: $*"
+    exit 1
+  fi
+}
+
+run a.json
+run b.json
+expect_rc 0 same.txt "$cpbench" compare a.json b.json "${gate[@]}" --all --html same.html
+grep -q "0 regression(s)" same.txt
+
+slow b.json slowed.json '/mutex_counter/'
+expect_rc 1 slowed.txt "$cpbench" compare a.json slowed.json "${gate[@]}" --json slowed_cmp.json \
+  --html slowed.html
+grep -q "REGRESSION" slowed.txt
+python3 - slowed_cmp.json <<'PY'
+import json, sys
+c = json.load(open(sys.argv[1]))
+bad = {r["name"] for r in c["comparisons"] if r["regression"]}
+assert bad and all("/mutex_counter/" in n for n in bad), bad
+assert all(r["verdict"] == "slower" and r["p_value"] < 0.05 for r in c["comparisons"] if r["regression"])
+PY
+grep -q "REGRESSION" slowed.html
+
+# A plain Google Benchmark program's JSON, with repetitions as Google Benchmark writes them.
+"$gbench" --benchmark_repetitions=5 --benchmark_min_time=0.01 --benchmark_format=json \
+  --benchmark_out=gb.json --benchmark_out_format=json >/dev/null
+expect_rc 0 gb_same.txt "$cpbench" compare gb.json gb.json --all
+grep -q "BM_Accumulate/1024" gb_same.txt
+slow gb.json gb_slowed.json '^BM_Sort/'
+expect_rc 1 gb_slowed.txt "$cpbench" compare gb.json gb_slowed.json "${gate[@]}"
+grep -q "BM_Sort/1024 .*REGRESSION" gb_slowed.txt
+! grep -q "BM_Accumulate.*REGRESSION" gb_slowed.txt
+echo "compare ok"

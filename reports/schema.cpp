@@ -56,10 +56,26 @@ double stddev(const std::vector<double>& v) {
 
 /// The numeric fields aggregated over repetitions, as JSON pointers.
 const std::vector<std::string>& aggregated_fields() {
-  static const std::vector<std::string> f = {
-      "/real_time",      "/cpu_time",        "/iterations",     "/items_per_second",
-      "/wall_time_s",    "/fairness",        "/latency_ns/p50", "/latency_ns/p90",
-      "/latency_ns/p99", "/latency_ns/p999", "/latency_ns/max"};
+  static const std::vector<std::string> f = {"/real_time",
+                                             "/cpu_time",
+                                             "/items_per_second",
+                                             "/wall_time_s",
+                                             "/fairness",
+                                             "/latency_ns/p50",
+                                             "/latency_ns/p90",
+                                             "/latency_ns/p99",
+                                             "/latency_ns/p999",
+                                             "/latency_ns/max",
+                                             "/cpu_user_ns_per_item",
+                                             "/cpu_sys_ns_per_item",
+                                             "/cpu_utilization",
+                                             "/voluntary_csw_per_item",
+                                             "/involuntary_csw_per_item",
+                                             "/allocs_per_item",
+                                             "/alloc_bytes_per_item",
+                                             "/peak_rss_kb",
+                                             "/rss_growth_kb",
+                                             "/threads_peak"};
   return f;
 }
 
@@ -207,6 +223,10 @@ void finalize(json& doc) {
     const json counters = first.value("counters", json::object());
     for (const auto& c : counters.items()) {
       fields.push_back((json::json_pointer("/counters") / c.key()).to_string());
+      // Written flat too, where Google Benchmark's tools read user counters.
+      if (first.contains(c.key()) && first[c.key()].is_number()) {
+        fields.push_back((json::json_pointer() / c.key()).to_string());
+      }
     }
     for (const std::string agg : {"mean", "median", "stddev", "cv"}) {
       json a;
@@ -220,6 +240,7 @@ void finalize(json& doc) {
       a["run_type"] = "aggregate";
       a["aggregate_name"] = agg;
       a["aggregate_unit"] = agg == "cv" ? "percentage" : "time";
+      a["iterations"] = idx.size();  // as Google Benchmark writes it: the repetitions aggregated
       for (const auto& f : fields) {
         const json::json_pointer ptr(f);
         std::vector<double> v;

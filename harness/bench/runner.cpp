@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "harness/bench/runner.hpp"
 
+#include "harness/bench/cost.hpp"
 #include "harness/bench/pinning.hpp"
 
 #include <benchmark/benchmark.h>
@@ -106,6 +107,12 @@ nlohmann::json run_here(const Case& c, const RunOptions& opt) {
   std::vector<int> placement(static_cast<std::size_t>(gb_threads), -1);
   std::mutex thrown_mutex;
   std::string thrown;  // the first exception any benchmark thread threw
+  // Thread 0 takes the process's counters as it enters and leaves each trial; the last trial's
+  // are the reported ones.
+  const std::int64_t rss_start_kb = reset_peak_rss_kb();
+  CostSnapshot cost_begin;
+  CostSnapshot cost_end;
+  std::int64_t threads_seen = -1;
 
   benchmark::ClearRegisteredBenchmarks();
   auto* b = benchmark::RegisterBenchmark(c.name.c_str(), [&](benchmark::State& state) {
@@ -114,7 +121,17 @@ nlohmann::json run_here(const Case& c, const RunOptions& opt) {
     // the implementation starts from the driver thread would inherit its single CPU.
     if (opt.pin && !owned) placement[i] = pin_current_thread(state.thread_index());
     try {
+      // Google Benchmark starts threads 1..n-1 before it runs thread 0 on this thread, so they
+      // are all alive when it enters; workers that the trial starts are alive when it leaves.
+      if (i == 0) {
+        threads_seen = std::max(threads_seen, proc_status(getpid(), "Threads"));
+        cost_begin = CostSnapshot::now();
+      }
       fixture->run(state, meters[i]);
+      if (i == 0) {
+        cost_end = CostSnapshot::now();
+        threads_seen = std::max(threads_seen, proc_status(getpid(), "Threads"));
+      }
     } catch (const std::exception& e) {
       {
         std::lock_guard lock(thrown_mutex);
@@ -147,8 +164,17 @@ nlohmann::json run_here(const Case& c, const RunOptions& opt) {
   j["placement"] = placement;
   j["counters"] = nlohmann::json::object();
   for (const auto& [name, counter] : run.counters) j["counters"][name] = counter.value;
+  j.update(cost_fields(cost_begin, cost_end, j["items"].get<std::uint64_t>()));
+  const std::int64_t peak_kb = proc_status(getpid(), "VmHWM");
+  j["peak_rss_kb"] = peak_kb;
+  j["rss_growth_kb"] = std::max<std::int64_t>(0, peak_kb - rss_start_kb);
+  j["threads_peak"] = threads_seen;
   j["pinned"] = opt.pin && !owned &&
                 std::all_of(placement.begin(), placement.end(), [](int cpu) { return cpu >= 0; });
+  // User counters flat as well, as Google Benchmark writes them, unless a name is one of ours.
+  for (const auto& [name, counter] : run.counters) {
+    if (!j.contains(name)) j[name] = counter.value;
+  }
   if (run.error_occurred) {
     j["error_occurred"] = true;
     j["error_message"] = thrown.empty() ? run.error_message : thrown;
@@ -194,6 +220,7 @@ nlohmann::json run_isolated(const Case& c, const RunOptions& opt) {
 
   std::string out;
   bool timed_out = false;
+  std::int64_t threads_peak = -1;  // sampled from /proc while the child runs
   const auto deadline = now_ns() + static_cast<std::uint64_t>(opt.timeout_s * 1e9);
   for (;;) {
     const std::uint64_t t = now_ns();
@@ -203,8 +230,9 @@ nlohmann::json run_isolated(const Case& c, const RunOptions& opt) {
     }
     pollfd p{fds[0], POLLIN, 0};
     const int left_ms =
-        static_cast<int>(std::min<std::uint64_t>((deadline - t) / 1'000'000 + 1, 1000));
+        static_cast<int>(std::min<std::uint64_t>((deadline - t) / 1'000'000 + 1, 50));
     const int r = poll(&p, 1, left_ms);
+    threads_peak = std::max(threads_peak, proc_status(pid, "Threads"));
     if (r < 0 && errno == EINTR) continue;
     if (r <= 0) continue;
     char buf[65536];
@@ -231,7 +259,11 @@ nlohmann::json run_isolated(const Case& c, const RunOptions& opt) {
                                    WIFEXITED(status) ? WEXITSTATUS(status) : -1));
   }
   try {
-    return nlohmann::json::parse(out);
+    auto j = nlohmann::json::parse(out);
+    if (j.contains("threads_peak")) {
+      j["threads_peak"] = std::max(j["threads_peak"].get<std::int64_t>(), threads_peak);
+    }
+    return j;
   } catch (const nlohmann::json::exception& e) {
     return error_entry(fmt::format("unreadable result from the benchmark process: {}", e.what()));
   }

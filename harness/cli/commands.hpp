@@ -58,6 +58,10 @@ struct CompareOptions {
 /// Compares two result files; 1 when a benchmark regressed beyond its threshold or now fails.
 int compare(const CompareOptions& o);
 
+/// Installs the counting allocator's reader (harness/cli/counting_new.cpp), so results carry
+/// allocations per item; a no-op in sanitizer builds.
+void install_alloc_counting();
+
 /// "1,2,4" -> {1, 2, 4}. Throws UsageError naming `flag` unless every item is an integer in
 /// [min, max].
 std::vector<std::int64_t> parse_int_list(const std::string& flag, const std::string& text,

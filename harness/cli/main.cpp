@@ -42,6 +42,7 @@ std::string one_line(std::string s) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  cli::install_alloc_counting();
   int gb_argc = 1;
   benchmark::Initialize(&gb_argc, argv);
 

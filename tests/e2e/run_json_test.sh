@@ -45,6 +45,18 @@ assert own and all(e["vs_best_baseline"]["impl"] in ("std_mutex", "tbb_spin_mute
 assert not any("vs_best_baseline" in e for e in med if e["baseline"])
 assert all(isinstance(e["counters"], dict) for e in its)
 assert any("scaling" in e for e in med)
+# What each case costs: CPU, context switches, memory, threads; allocations where the counting
+# allocator is linked (not in sanitizer builds).
+cost = ["cpu_user_ns_per_item", "cpu_sys_ns_per_item", "cpu_utilization", "voluntary_csw_per_item",
+        "involuntary_csw_per_item", "peak_rss_kb", "rss_growth_kb", "threads_peak"]
+if not doc["cpbench"]["sanitizers"]:
+    cost += ["allocs_per_item", "alloc_bytes_per_item"]
+for e in its:
+    assert [k for k in cost if k not in e] == [], (e["name"], [k for k in cost if k not in e])
+    assert e["threads_peak"] >= e["threads"], e["name"]
+    assert 0 < e["cpu_utilization"] <= doc["context"]["num_cpus"] * 1.5, e["name"]
+    assert e["peak_rss_kb"] > 0
+assert all("cpu_utilization" in e and e["iterations"] == 3 for e in med)
 print(len(its), "iteration entries,", len(aggs), "aggregates")
 PY
 "$cpbench" report "$work/r.json" --html "$work/r.html" >/dev/null

@@ -1,12 +1,14 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "harness/bench/runner.hpp"
 
+#include "harness/bench/cost.hpp"
 #include "harness/core/registry.hpp"
 
 #include <benchmark/benchmark.h>
 #include <gtest/gtest.h>
 
 #include <array>
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <cstdlib>
@@ -43,6 +45,20 @@ class PerThreadCounter final : public Fixture {
     std::uint64_t n = 0;
   };
   std::array<Slot, 8> slots_{};
+};
+
+/// Stands in for the counting allocator: "allocates" 3 blocks of 16 bytes per operation.
+std::atomic<std::uint64_t> g_fake_allocs{0};
+AllocCounts fake_reader() {
+  const std::uint64_t n = g_fake_allocs.load();
+  return {n, n * 16};
+}
+class Allocates final : public Fixture {
+ public:
+  void run(benchmark::State& state, Meter& meter) override {
+    meter.loop(
+        state, [] { g_fake_allocs.fetch_add(3); }, 1);
+  }
 };
 
 /// One driver thread submits `threads` items per iteration to workers it would own.
@@ -225,6 +241,26 @@ TEST(RunHere, PinnedThreadsRecordTheirCpus) {
   bool all = true;
   for (const auto& cpu : e["placement"]) all = all && cpu.get<int>() >= 0;
   EXPECT_EQ(e["pinned"].get<bool>(), all);
+}
+
+TEST(RunHere, TheCostOfTheTrialComesPerItem) {
+  Harness h(ThreadAxis::runners({1}), 1, maker<Allocates>());
+  EXPECT_FALSE(run_here(h.c, quick_options()).contains("allocs_per_item"));  // no counter linked
+  set_alloc_reader(&fake_reader);
+  const json e = run_here(h.c, quick_options());
+  set_alloc_reader(nullptr);
+  SCOPED_TRACE(e.dump());
+  // Thread 0's snapshots bracket the trial, meter included: 3 allocations per item, give or take
+  // the handful Google Benchmark's loop makes around it.
+  EXPECT_NEAR(e["allocs_per_item"].get<double>(), 3.0, 0.01);
+  EXPECT_NEAR(e["alloc_bytes_per_item"].get<double>(), 48.0, 0.2);
+  EXPECT_GT(e["cpu_user_ns_per_item"].get<double>() + e["cpu_sys_ns_per_item"].get<double>(), 0);
+  EXPECT_GT(e["cpu_utilization"].get<double>(), 0);
+  EXPECT_LE(e["cpu_utilization"].get<double>(), 1.5);  // one busy thread
+  EXPECT_GE(e["voluntary_csw_per_item"].get<double>(), 0);
+  EXPECT_GE(e["threads_peak"].get<std::int64_t>(), 1);
+  EXPECT_GT(e["peak_rss_kb"].get<std::int64_t>(), 0);
+  EXPECT_GE(e["rss_growth_kb"].get<std::int64_t>(), 0);
 }
 
 TEST(RunHere, FailedVerificationIsAnError) {

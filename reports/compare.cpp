@@ -2,6 +2,7 @@
 #include "reports/compare.hpp"
 
 #include "harness/core/errors.hpp"
+#include "reports/html.hpp"
 
 #include <fmt/format.h>
 
@@ -369,33 +370,6 @@ json compare(const json& base, const json& next, const CompareOptions& o) {
           {"summary", std::move(summary)}};
 }
 
-namespace {
-
-std::string escape(const std::string& s) {
-  std::string out;
-  for (char c : s) {
-    switch (c) {
-      case '<':
-        out += "&lt;";
-        break;
-      case '>':
-        out += "&gt;";
-        break;
-      case '&':
-        out += "&amp;";
-        break;
-      case '"':
-        out += "&quot;";
-        break;
-      default:
-        out += c;
-    }
-  }
-  return out;
-}
-
-}  // namespace
-
 std::string format_figure(const json& side, bool rate) {
   if (!side.contains("median")) return "-";
   const double x = side["median"].get<double>();
@@ -437,17 +411,17 @@ std::string render_compare_html(const json& c) {
         "<tr class=\"{}\"><td class=\"name\">{}</td><td>{}{}</td><td>{}{}</td><td "
         "class=\"num\">{}</td><td>{}</td><td class=\"num\">{}</td><td class=\"num\">{:.0f}%</td>"
         "<td>{}</td></tr>\n",
-        escape(cls), escape(r["name"].get<std::string>()),
+        html_escape(cls), html_escape(r["name"].get<std::string>()),
         r.contains("base") ? format_figure(r["base"], rate) : "-", n(r, "base"),
         r.contains("new") ? format_figure(r["new"], rate) : "-", n(r, "new"), change, bar, p,
         r["threshold"].get<double>() * 100,
-        escape(r["regression"].get<bool>() ? "REGRESSION (" + verdict + ")" : verdict));
+        html_escape(r["regression"].get<bool>() ? "REGRESSION (" + verdict + ")" : verdict));
   }
   const auto who = [](const json& d) {
     std::string out;
     for (const auto& [k, v] : d.items()) {
-      out += fmt::format("<dt>{}</dt><dd>{}</dd>", escape(k),
-                         escape(v.is_string() ? v.get<std::string>() : v.dump()));
+      out += fmt::format("<dt>{}</dt><dd>{}</dd>", html_escape(k),
+                         html_escape(v.is_string() ? v.get<std::string>() : v.dump()));
     }
     return out;
   };

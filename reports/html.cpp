@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "reports/html.hpp"
 
+#include "reports/advice.hpp"
+
 #include <stdexcept>
 
 namespace cpb::reports {
@@ -36,6 +38,30 @@ std::string script_safe_json(const nlohmann::json& doc) {
 
 }  // namespace
 
+std::string html_escape(std::string_view s) {
+  std::string out;
+  out.reserve(s.size());
+  for (char c : s) {
+    switch (c) {
+      case '<':
+        out += "&lt;";
+        break;
+      case '>':
+        out += "&gt;";
+        break;
+      case '&':
+        out += "&amp;";
+        break;
+      case '"':
+        out += "&quot;";
+        break;
+      default:
+        out += c;
+    }
+  }
+  return out;
+}
+
 std::string render_html(const nlohmann::json& doc) {
   std::string html(kReportTemplate);
   std::string chart(kChartJs);
@@ -45,6 +71,9 @@ std::string render_html(const nlohmann::json& doc) {
   }
   // Chart.js first: the data may contain any text, the library never contains the data marker.
   replace_once(html, "/*CPB_CHARTJS*/", chart);
+  // Static, so a preview without JavaScript shows the answer.
+  replace_once(html, "<!--CPB_ADVICE-->",
+               doc.contains("advice") ? render_advice_html(doc["advice"]) : std::string());
   replace_once(html, "/*CPB_DATA*/", script_safe_json(doc));
   return html;
 }

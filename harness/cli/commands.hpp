@@ -25,6 +25,27 @@ struct RunOptions {
   std::string html;
 };
 int run(const RunOptions& o);
+/// The result file's blocks before any result: context, build, families, options.
+nlohmann::json run_document(const RunOptions& o, const std::vector<bench::Case>& cases);
+
+/// `cpbench advise`: a workload's shape, what matters, and how to run the candidates.
+struct AdviseOptions {
+  std::string workload;      ///< counter, lock, read_mostly, tasks, requests, transactions
+  std::string file;          ///< the same keys as JSON: {"workload": "counter", "threads": [1, 2]}
+  std::string threads;       ///< thread counts, e.g. 1,2,4
+  std::int64_t cpu_ns = -1;  ///< CPU work per operation or task (ns)
+  std::int64_t think_ns = -1;     ///< work outside the critical section (lock)
+  std::int64_t block_us = -1;     ///< blocking per task (tasks)
+  std::int64_t read_pct = -1;     ///< reads among operations (counter, read_mostly)
+  std::int64_t connections = -1;  ///< concurrent connections (requests)
+  std::int64_t rate = -1;         ///< arrival rate in requests/s (requests: open loop)
+  std::int64_t accounts = -1;     ///< records (transactions)
+  std::int64_t hot_pct = -1;      ///< operations on the hot records (transactions)
+  std::string goal = "throughput";
+  bool dry_run = false;
+  RunOptions run;  ///< --quick, --repetitions, --min-time, --out, --html
+};
+int advise(AdviseOptions o);
 
 struct ReportOptions {
   std::string input;

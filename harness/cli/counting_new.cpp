@@ -12,9 +12,18 @@
 #include <cstdlib>
 #include <new>
 
+// GCC names the sanitizers with macros, clang with __has_feature.
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+#define CPB_SANITIZED 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer)
+#define CPB_SANITIZED 1
+#endif
+#endif
+
 namespace cpb::cli {
 
-#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+#ifdef CPB_SANITIZED
 
 void install_alloc_counting() {}
 
@@ -85,7 +94,7 @@ void install_alloc_counting() { bench::set_alloc_reader(&read); }
 
 }  // namespace cpb::cli
 
-#if !defined(__SANITIZE_ADDRESS__) && !defined(__SANITIZE_THREAD__)
+#ifndef CPB_SANITIZED
 
 using cpb::cli::allocate;
 constexpr std::size_t kPlain = alignof(std::max_align_t);

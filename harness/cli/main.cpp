@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 /// @file
-/// `cpbench`: list, run, check, report and compare. Exit codes: 0 success, 1 a failure in what ran,
-/// 2 bad input.
+/// `cpbench`: list, run, advise, check, report and compare. Exit codes: 0 success, 1 a failure in
+/// what ran, 2 bad input.
 
 #include "harness/cli/commands.hpp"
 #include "harness/core/errors.hpp"
@@ -58,15 +58,34 @@ int main(int argc, char** argv) {
                        "families | impls | scenarios | workloads (default impls)");
   list_cmd->add_flag("--json", list.json, "Print JSON instead of a table");
 
+  /// The flags `run` and `advise` share: how long and how often to measure, where to write.
+  struct MeasureFlags {
+    std::string min_time;
+    std::string repetitions;
+    std::string timeout;
+    bool no_pin = false;
+    bool no_calibration = false;
+    bool in_process = false;
+    void add(CLI::App* cmd, cli::RunOptions& run) {
+      cmd->add_option("--repetitions", repetitions, "Repetitions of each benchmark (default 1)");
+      cmd->add_option("--min-time", min_time, "Minimum seconds per measured trial (default 0.1)");
+      cmd->add_option("--timeout", timeout,
+                      "Seconds before the watchdog kills a benchmark (default 60)");
+      cmd->add_flag("--quick", run.suite.quick, "Fewer parameter values and thread counts");
+      cmd->add_option("--seed", run.suite.seed, "Seed of the interleaving order (default 1)");
+      cmd->add_flag("--no-pin", no_pin, "Do not pin benchmark threads to CPUs");
+      cmd->add_flag("--no-calibration", no_calibration, "Skip the calibration probe");
+      cmd->add_flag("--in-process", in_process,
+                    "Run benchmarks in this process (no crash isolation or watchdog)");
+      cmd->add_option("--out", run.out, "Result file (default cpbench_results.json)");
+      cmd->add_option("--html", run.html, "Also write an HTML report here");
+    }
+  };
+
   cli::RunOptions run;
   std::string threads;
   std::vector<std::string> params;
-  std::string min_time;
-  std::string repetitions;
-  std::string timeout;
-  bool no_pin = false;
-  bool no_calibration = false;
-  bool in_process = false;
+  MeasureFlags run_flags;
   auto* run_cmd = app.add_subcommand("run", "Run benchmarks and write a JSON result file");
   run_cmd->add_option("--family", run.selection.family, "Regex matched against family names");
   run_cmd->add_option("--impl", run.selection.impl, "Regex matched against implementation names");
@@ -77,18 +96,50 @@ int main(int argc, char** argv) {
                       "Thread counts, e.g. 1,2,4 (for scenarios whose "
                       "thread count is an axis)");
   run_cmd->add_option("--param", params, "Override a parameter axis: name=v1,v2 (repeatable)");
-  run_cmd->add_option("--repetitions", repetitions, "Repetitions of each benchmark (default 1)");
-  run_cmd->add_option("--min-time", min_time, "Minimum seconds per measured trial (default 0.1)");
-  run_cmd->add_option("--timeout", timeout,
-                      "Seconds before the watchdog kills a benchmark (default 60)");
-  run_cmd->add_flag("--quick", run.suite.quick, "Fewer parameter values and thread counts");
-  run_cmd->add_option("--seed", run.suite.seed, "Seed of the interleaving order (default 1)");
-  run_cmd->add_flag("--no-pin", no_pin, "Do not pin benchmark threads to CPUs");
-  run_cmd->add_flag("--no-calibration", no_calibration, "Skip the calibration probe");
-  run_cmd->add_flag("--in-process", in_process,
-                    "Run benchmarks in this process (no crash isolation or watchdog)");
-  run_cmd->add_option("--out", run.out, "Result file (default cpbench_results.json)");
-  run_cmd->add_option("--html", run.html, "Also write an HTML report here");
+  run_flags.add(run_cmd, run);
+
+  const CLI::Validator non_negative(
+      [](std::string& v) {
+        return !v.empty() && v[0] == '-' ? "'" + v + "' is negative" : std::string();
+      },
+      "N >= 0");
+  cli::AdviseOptions advise;
+  MeasureFlags advise_flags;
+  auto* advise_cmd = app.add_subcommand(
+      "advise", "Run the candidate patterns on your workload's shape and rank them with reasons");
+  advise_cmd->add_option("--workload", advise.workload,
+                         "counter, lock, read_mostly, tasks, requests or transactions");
+  advise_cmd->add_option("--workload-file", advise.file,
+                         "The workload as JSON, keys as the flags: {\"workload\": \"counter\", "
+                         "\"threads\": [1, 2], \"read_pct\": 10}");
+  advise_cmd->add_option("--goal", advise.goal,
+                         "What matters: throughput (default), p99, fairness or memory");
+  advise_cmd->add_option("--threads", advise.threads, "Thread counts, e.g. 1,2,4");
+  advise_cmd->add_option("--cpu-ns", advise.cpu_ns, "CPU work per operation or task, in ns")
+      ->check(non_negative);
+  advise_cmd->add_option("--think-ns", advise.think_ns, "Work outside the lock, in ns (lock)")
+      ->check(non_negative);
+  advise_cmd->add_option("--block-us", advise.block_us, "Blocking per task, in us (tasks)")
+      ->check(non_negative);
+  advise_cmd
+      ->add_option("--read-pct", advise.read_pct,
+                   "Reads among the operations, in % (counter, read_mostly)")
+      ->check(non_negative);
+  advise_cmd->add_option("--connections", advise.connections, "Concurrent connections (requests)")
+      ->check(non_negative);
+  advise_cmd
+      ->add_option("--rate", advise.rate,
+                   "Arrival rate in requests/s: an open-loop load (requests)")
+      ->check(non_negative);
+  advise_cmd->add_option("--accounts", advise.accounts, "Records (transactions)")
+      ->check(non_negative);
+  advise_cmd
+      ->add_option("--hot-pct", advise.hot_pct,
+                   "Operations on the hot records, in % (transactions)")
+      ->check(non_negative);
+  advise_cmd->add_flag("--dry-run", advise.dry_run,
+                       "Print the candidates and the plan, with a time estimate; run nothing");
+  advise_flags.add(advise_cmd, advise.run);
 
   cli::CheckOptions check;
   std::string check_seed;
@@ -146,8 +197,8 @@ int main(int argc, char** argv) {
                        [&](const CLI::App* s) { return s->get_name() == name; });
   };
   if (argc > 1 && argv[1][0] != '-' && !is_command(argv[1])) {
-    return fail(
-        fmt::format("unknown command '{}' (known: list, run, check, report, compare)", argv[1]));
+    return fail(fmt::format(
+        "unknown command '{}' (known: list, run, advise, check, report, compare)", argv[1]));
   }
   try {
     app.parse(argc, argv);
@@ -176,9 +227,26 @@ int main(int argc, char** argv) {
       }
       return v;
     };
+    const auto apply = [&](const MeasureFlags& f, cli::RunOptions& r) {
+      if (!f.repetitions.empty()) {
+        r.suite.repetitions =
+            static_cast<int>(cli::parse_int_list("--repetitions", f.repetitions, 1, 1000)[0]);
+      }
+      if (!f.min_time.empty()) r.suite.run.min_time_s = parse_seconds("--min-time", f.min_time);
+      if (!f.timeout.empty()) r.suite.run.timeout_s = parse_seconds("--timeout", f.timeout);
+      if (r.suite.quick)
+        r.suite.run.warmup_s = std::min(r.suite.run.warmup_s, r.suite.run.min_time_s);
+      r.suite.run.pin = !f.no_pin;
+      r.suite.calibrate = !f.no_calibration;
+      r.suite.isolate = !f.in_process;
+    };
     if (*list_cmd) return cli::list(list);
     if (*report_cmd) return cli::report(report);
     if (*compare_cmd) return cli::compare(compare);
+    if (*advise_cmd) {
+      apply(advise_flags, advise.run);
+      return cli::advise(advise);
+    }
     if (*check_cmd) {
       if (!check_seed.empty()) {
         char* end = nullptr;
@@ -213,17 +281,7 @@ int main(int argc, char** argv) {
                                                   std::numeric_limits<std::int64_t>::max()));
     }
     sel.quick = run.suite.quick;
-    if (!repetitions.empty()) {
-      run.suite.repetitions =
-          static_cast<int>(cli::parse_int_list("--repetitions", repetitions, 1, 1000)[0]);
-    }
-    if (!min_time.empty()) run.suite.run.min_time_s = parse_seconds("--min-time", min_time);
-    if (!timeout.empty()) run.suite.run.timeout_s = parse_seconds("--timeout", timeout);
-    if (run.suite.quick)
-      run.suite.run.warmup_s = std::min(run.suite.run.warmup_s, run.suite.run.min_time_s);
-    run.suite.run.pin = !no_pin;
-    run.suite.calibrate = !no_calibration;
-    run.suite.isolate = !in_process;
+    apply(run_flags, run);
     return cli::run(run);
   } catch (const UsageError& e) {
     return fail(e.what());

@@ -10,11 +10,7 @@
 
 namespace cpb::cli {
 
-int run(const RunOptions& o) {
-  const auto cases = bench::plan(Registry::instance(), o.selection);
-  reports::check_writable(o.out);
-  if (!o.html.empty()) reports::check_writable(o.html);
-
+nlohmann::json run_document(const RunOptions& o, const std::vector<bench::Case>& cases) {
   nlohmann::json doc;
   doc["context"] = reports::machine_context();
   doc["cpbench"] = reports::build_info();
@@ -28,7 +24,14 @@ int run(const RunOptions& o) {
                                {"seed", o.suite.seed},
                                {"isolate", o.suite.isolate},
                                {"calibrate", o.suite.calibrate}};
-  reports::ResultFile file(o.out, std::move(doc));
+  return doc;
+}
+
+int run(const RunOptions& o) {
+  const auto cases = bench::plan(Registry::instance(), o.selection);
+  reports::check_writable(o.out);
+  if (!o.html.empty()) reports::check_writable(o.html);
+  reports::ResultFile file(o.out, run_document(o, cases));
 
   auto suite = o.suite;
   suite.progress = isatty(STDERR_FILENO) != 0;

@@ -160,10 +160,17 @@ Thresholds read_thresholds(const std::string& path, double fallback) {
 
 namespace {
 
+/// Throughput and fairness grow when things get better; times, latencies and costs shrink.
+bool higher_is_better(const std::string& metric) {
+  return metric == "items_per_second" || metric == "fairness" ||
+         metric.find("per_second") != std::string::npos;
+}
+
 /// What one file holds for one benchmark name.
 struct Samples {
-  std::vector<double> rate;  ///< items_per_second of each successful repetition
-  std::vector<double> time;  ///< real_time in ns of each successful repetition
+  std::vector<double> rate;    ///< items_per_second of each successful repetition
+  std::vector<double> time;    ///< real_time in ns of each successful repetition
+  std::vector<double> chosen;  ///< the figure `--metric` names, where it asked for one
   std::size_t ok = 0;
   std::size_t errors = 0;
   std::string error;       ///< the first error message
@@ -187,7 +194,7 @@ std::optional<double> to_ns(const json& e) {
   return it->get<double>() * scale;
 }
 
-void add_sample(Samples& s, const json& e) {
+void add_sample(Samples& s, const json& e, const std::optional<json::json_pointer>& metric) {
   if (e.value("error_occurred", false)) {
     if (s.errors++ == 0) s.error = e.value("error_message", "");
     return;
@@ -197,10 +204,14 @@ void add_sample(Samples& s, const json& e) {
     s.rate.push_back(it->get<double>());
   }
   if (const auto ns = to_ns(e)) s.time.push_back(*ns);
+  if (metric && e.contains(*metric) && e[*metric].is_number()) {
+    s.chosen.push_back(e[*metric].get<double>());
+  }
 }
 
 /// name -> samples, in the file's order.
-std::vector<std::pair<std::string, Samples>> collect(const json& doc) {
+std::vector<std::pair<std::string, Samples>> collect(
+    const json& doc, const std::optional<json::json_pointer>& metric) {
   std::vector<std::pair<std::string, Samples>> out;
   std::map<std::string, std::size_t> index;
   std::map<std::string, const json*> median;  // aggregates, for names with no iteration entry
@@ -218,7 +229,7 @@ std::vector<std::pair<std::string, Samples>> collect(const json& doc) {
                                  ? e["run_type"].get<std::string>()
                                  : "iteration";
     if (type == "iteration") {
-      add_sample(slot(name), e);
+      add_sample(slot(name), e, metric);
     } else if (type == "aggregate") {
       const std::string agg = e.value("aggregate_name", "");
       if (agg == "median") median.emplace(name, &e);
@@ -230,7 +241,7 @@ std::vector<std::pair<std::string, Samples>> collect(const json& doc) {
     for (const auto& [name, e] : *m) {
       if (index.contains(name)) continue;
       Samples& s = slot(name);
-      add_sample(s, *e);
+      add_sample(s, *e, metric);
       s.aggregate = true;
     }
   }
@@ -272,8 +283,14 @@ json describe(const json& doc) {
 }  // namespace
 
 json compare(const json& base, const json& next, const CompareOptions& o) {
-  const auto a = collect(base);
-  const auto b = collect(next);
+  std::optional<json::json_pointer> metric;
+  if (!o.metric.empty()) {
+    std::string ptr = "/" + o.metric;
+    std::replace(ptr.begin(), ptr.end(), '.', '/');
+    metric = json::json_pointer(ptr);
+  }
+  const auto a = collect(base, metric);
+  const auto b = collect(next, metric);
   std::map<std::string, const Samples*> in_b;
   for (const auto& [name, s] : b) in_b.emplace(name, &s);
   std::map<std::string, bool> in_a;
@@ -304,32 +321,38 @@ json compare(const json& base, const json& next, const CompareOptions& o) {
     if (sb.errors > 0 && sa.errors == 0) {
       row["verdict"] = "failed";
       row["regression"] = true;
-      row["base"] = side(sa, sa.rate.empty() ? sa.time : sa.rate);
+      row["base"] = side(sa, metric ? sa.chosen : sa.rate.empty() ? sa.time : sa.rate);
       row["new"] = side(sb, {});
       emit(std::move(row));
       continue;
     }
-    // The figure both files have for every successful repetition: throughput, else time.
-    const bool rate = sa.ok > 0 && sb.ok > 0 && sa.rate.size() == sa.ok && sb.rate.size() == sb.ok;
-    const bool time = sa.ok > 0 && sb.ok > 0 && sa.time.size() == sa.ok && sb.time.size() == sb.ok;
-    if (!rate && !time) {
+    // The figure both files have for every successful repetition: the one --metric names, else
+    // throughput, else time.
+    const auto all = [](const Samples& x, const std::vector<double>& v) {
+      return x.ok > 0 && v.size() == x.ok;
+    };
+    const bool chosen = metric.has_value();
+    const bool rate = !chosen && all(sa, sa.rate) && all(sb, sb.rate);
+    const bool time = !chosen && all(sa, sa.time) && all(sb, sb.time);
+    if (chosen ? !(all(sa, sa.chosen) && all(sb, sb.chosen)) : !rate && !time) {
       row["verdict"] = "incomparable";
       row["base"] = side(sa, {});
       row["new"] = side(sb, {});
       emit(std::move(row));
       continue;
     }
-    const auto& va = rate ? sa.rate : sa.time;
-    const auto& vb = rate ? sb.rate : sb.time;
-    row["metric"] = rate ? "items_per_second" : "real_time_ns";
-    row["higher_is_better"] = rate;
+    const auto& va = chosen ? sa.chosen : rate ? sa.rate : sa.time;
+    const auto& vb = chosen ? sb.chosen : rate ? sb.rate : sb.time;
+    const bool higher = chosen ? higher_is_better(o.metric) : rate;
+    row["metric"] = chosen ? o.metric : rate ? "items_per_second" : "real_time_ns";
+    row["higher_is_better"] = higher;
     row["base"] = side(sa, va);
     row["new"] = side(sb, vb);
     const double ma = median(va);
     const double mb = median(vb);
-    // Positive: faster. Throughput divides new by old; time per iteration, old by new.
-    const double num = rate ? mb : ma;
-    const double den = rate ? ma : mb;
+    // Positive: better. Higher-is-better figures divide new by old; the others, old by new.
+    const double num = higher ? mb : ma;
+    const double den = higher ? ma : mb;
     std::optional<double> change;
     if (den > 0) change = num / den - 1;
     row["change"] = change ? json(*change) : json(nullptr);
@@ -365,24 +388,30 @@ json compare(const json& base, const json& next, const CompareOptions& o) {
   }
   return {{"base", describe(base)},
           {"new", describe(next)},
-          {"options", {{"alpha", o.alpha}, {"threshold", o.thresholds.fallback}}},
+          {"options",
+           {{"alpha", o.alpha},
+            {"threshold", o.thresholds.fallback},
+            {"metric", o.metric.empty() ? "items_per_second, else real_time" : o.metric}}},
           {"comparisons", std::move(rows)},
           {"summary", std::move(summary)}};
 }
 
-std::string format_figure(const json& side, bool rate) {
+std::string format_figure(const json& side, const std::string& metric) {
   if (!side.contains("median")) return "-";
   const double x = side["median"].get<double>();
-  if (rate) {
+  if (metric == "items_per_second") {
     if (x >= 1e9) return fmt::format("{:.3g}G/s", x / 1e9);
     if (x >= 1e6) return fmt::format("{:.3g}M/s", x / 1e6);
     if (x >= 1e3) return fmt::format("{:.3g}k/s", x / 1e3);
     return fmt::format("{:.3g}/s", x);
   }
-  if (x >= 1e9) return fmt::format("{:.3g} s", x / 1e9);
-  if (x >= 1e6) return fmt::format("{:.3g} ms", x / 1e6);
-  if (x >= 1e3) return fmt::format("{:.3g} us", x / 1e3);
-  return fmt::format("{:.3g} ns", x);
+  if (metric == "real_time_ns") {
+    if (x >= 1e9) return fmt::format("{:.3g} s", x / 1e9);
+    if (x >= 1e6) return fmt::format("{:.3g} ms", x / 1e6);
+    if (x >= 1e3) return fmt::format("{:.3g} us", x / 1e3);
+    return fmt::format("{:.3g} ns", x);
+  }
+  return fmt::format("{:.4g}", x);
 }
 
 std::string render_compare_html(const json& c) {
@@ -390,7 +419,7 @@ std::string render_compare_html(const json& c) {
   std::string rows;
   for (const auto& r : c["comparisons"]) {
     const std::string verdict = r["verdict"].get<std::string>();
-    const bool rate = r.value("higher_is_better", true);
+    const std::string metric = r.value("metric", "");
     const std::string cls = r["regression"].get<bool>() ? "regression" : verdict;
     std::string change = "-";
     std::string bar;
@@ -412,8 +441,8 @@ std::string render_compare_html(const json& c) {
         "class=\"num\">{}</td><td>{}</td><td class=\"num\">{}</td><td class=\"num\">{:.0f}%</td>"
         "<td>{}</td></tr>\n",
         html_escape(cls), html_escape(r["name"].get<std::string>()),
-        r.contains("base") ? format_figure(r["base"], rate) : "-", n(r, "base"),
-        r.contains("new") ? format_figure(r["new"], rate) : "-", n(r, "new"), change, bar, p,
+        r.contains("base") ? format_figure(r["base"], metric) : "-", n(r, "base"),
+        r.contains("new") ? format_figure(r["new"], metric) : "-", n(r, "new"), change, bar, p,
         r["threshold"].get<double>() * 100,
         html_escape(r["regression"].get<bool>() ? "REGRESSION (" + verdict + ")" : verdict));
   }

@@ -39,6 +39,9 @@ Thresholds read_thresholds(const std::string& path, double fallback);
 struct CompareOptions {
   Thresholds thresholds;
   double alpha = 0.05;  ///< significance level of the U test
+  /// The figure to compare, a field of the entries with dots for nesting ("latency_ns.p99",
+  /// "allocs_per_item"); empty: items_per_second, else real_time.
+  std::string metric;
 };
 
 /// Compares two result documents (as read by read_result_file). The result is a JSON document
@@ -47,8 +50,9 @@ struct CompareOptions {
 nlohmann::json compare(const nlohmann::json& base, const nlohmann::json& next,
                        const CompareOptions& options);
 
-/// A side's median as text: "1.23M/s" for a throughput, "4.56 us" for a time.
-std::string format_figure(const nlohmann::json& side, bool rate);
+/// A side's median as text: "1.23M/s" for items_per_second, "4.56 us" for real_time_ns, else
+/// four significant digits.
+std::string format_figure(const nlohmann::json& side, const std::string& metric);
 
 /// Renders a comparison as one self-contained HTML page (static: it needs no JavaScript).
 std::string render_compare_html(const nlohmann::json& comparison);

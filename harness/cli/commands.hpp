@@ -72,6 +72,7 @@ struct CompareOptions {
   std::string threshold_file;  ///< JSON: {name, family or prefix: percentage}
   std::string alpha = "0.05";
   std::string filter;  ///< regex searched in benchmark names
+  std::string metric;  ///< the figure to compare ("latency_ns.p99"); default throughput
   bool all = false;    ///< print every row, not only the changes
   std::string json;    ///< also write the comparison as JSON here
   std::string html;    ///< also write the HTML diff view here

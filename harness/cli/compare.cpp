@@ -53,9 +53,10 @@ void print(const nlohmann::json& c, bool all) {
                 "change", "p", "verdict");
   }
   for (const auto* r : rows) {
-    const bool rate = r->value("higher_is_better", true);
-    const std::string base = r->contains("base") ? reports::format_figure((*r)["base"], rate) : "-";
-    const std::string next = r->contains("new") ? reports::format_figure((*r)["new"], rate) : "-";
+    const std::string metric = r->value("metric", "");
+    const std::string base =
+        r->contains("base") ? reports::format_figure((*r)["base"], metric) : "-";
+    const std::string next = r->contains("new") ? reports::format_figure((*r)["new"], metric) : "-";
     const std::string change = r->contains("change") && (*r)["change"].is_number()
                                    ? fmt::format("{:+.1f}%", (*r)["change"].get<double>() * 100)
                                    : "-";
@@ -121,6 +122,7 @@ int compare(const CompareOptions& o) {
     throw UsageError(fmt::format("--alpha: '{}' is not a number between 0 and 1", o.alpha));
   }
   opts.alpha = alpha;
+  opts.metric = o.metric;
   if (!o.json.empty()) reports::check_writable(o.json);
   if (!o.html.empty()) reports::check_writable(o.html);
   const auto base = reports::read_result_file(o.base);
@@ -130,6 +132,12 @@ int compare(const CompareOptions& o) {
   c["base"]["path"] = o.base;
   c["new"]["path"] = o.next;
   if (!o.filter.empty()) keep_matching(c, o.filter);
+  const auto& sum = c["summary"];
+  if (!o.metric.empty() && sum["incomparable"].get<int>() > 0 &&
+      sum["incomparable"].get<int>() + sum["only_base"].get<int>() + sum["only_new"].get<int>() ==
+          static_cast<int>(c["comparisons"].size())) {
+    throw UsageError(fmt::format("--metric '{}': no benchmark has it in both files", o.metric));
+  }
   warn_if_not_performance_numbers(c["base"], "BASE");
   warn_if_not_performance_numbers(c["new"], "NEW");
 

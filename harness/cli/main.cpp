@@ -186,6 +186,10 @@ int main(int argc, char** argv) {
                           "Significance level of the Mann-Whitney U test (default 0.05)");
   compare_cmd->add_option("--filter", compare.filter,
                           "Regex searched in benchmark names: compare only those");
+  compare_cmd->add_option("--metric", compare.metric,
+                          "The figure to compare, dots for nesting: latency_ns.p99, "
+                          "allocs_per_item, cpu_utilization ... (default items_per_second, "
+                          "else real_time)");
   compare_cmd->add_flag("--all", compare.all,
                         "Print every benchmark, not only the significant changes and failures");
   compare_cmd->add_option("--json", compare.json, "Also write the comparison as JSON here");

@@ -163,6 +163,25 @@ TEST(Compare, GoogleBenchmarkTimesCountLowerAsFaster) {
   EXPECT_EQ(c["base"]["format"], "google-benchmark");
 }
 
+TEST(Compare, AnyFigureCanBeTheMetric) {
+  json base = file({{"f/a/s", {100, 100, 100, 100, 100}}});
+  json next = base;
+  for (std::size_t i = 0; i < 5; ++i) {
+    base["benchmarks"][i]["latency_ns"] = {{"p99", 100.0 + static_cast<double>(i)}};
+    next["benchmarks"][i]["latency_ns"] = {{"p99", 300.0 + static_cast<double>(i)}};
+  }
+  CompareOptions o;
+  o.metric = "latency_ns.p99";
+  const json c = compare(base, next, o);
+  const json& r = c["comparisons"][0];
+  EXPECT_EQ(r["metric"], "latency_ns.p99");
+  EXPECT_FALSE(r["higher_is_better"].get<bool>());  // a longer tail is worse
+  EXPECT_EQ(r["verdict"], "slower");
+  EXPECT_TRUE(r["regression"].get<bool>());
+  o.metric = "nosuch";
+  EXPECT_EQ(compare(base, next, o)["comparisons"][0]["verdict"], "incomparable");
+}
+
 TEST(Compare, TheHtmlViewIsStaticAndEscaped) {
   const json base = file({{"f/<b>/s", {100, 101, 102, 99, 100}}});
   const json next = file({{"f/<b>/s", {50, 51, 49, 50, 52}}});

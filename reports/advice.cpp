@@ -241,21 +241,22 @@ json advise(const json& doc, const Goal& g) {
 }
 
 std::string render_advice_html(const json& a) {
+  // `at`, not `[]`: the block may come from a file, and a missing key must throw, not crash.
   std::string out = fmt::format(
       "<section id=\"advice\"><h2>Advice: {} workload, ranked by {}</h2>\n<p><b>{}</b></p>\n",
-      html_escape(a.value("workload", "")), html_escape(a["goal"].get<std::string>()),
-      html_escape(a["overall"]["summary"].get<std::string>()));
-  for (const auto& p : a["points"]) {
+      html_escape(a.value("workload", "")), html_escape(a.at("goal").get<std::string>()),
+      html_escape(a.at("overall").at("summary").get<std::string>()));
+  for (const auto& p : a.at("points")) {
     out += fmt::format("<h3>{} at {} thread(s){}</h3>\n<ol>\n",
-                       html_escape(p["scenario"].get<std::string>()), p["threads"].get<int>(),
+                       html_escape(p.at("scenario").get<std::string>()), p.at("threads").get<int>(),
                        html_escape(params_text(p)));
-    for (const auto& r : p["ranking"]) {
-      out += fmt::format("<li>{} &mdash; {}{}</li>\n", html_escape(r["impl"].get<std::string>()),
-                         html_escape(r["text"].get<std::string>()),
-                         r["baseline"].get<bool>() ? " (baseline)" : "");
+    for (const auto& r : p.at("ranking")) {
+      out += fmt::format("<li>{} &mdash; {}{}</li>\n", html_escape(r.at("impl").get<std::string>()),
+                         html_escape(r.at("text").get<std::string>()),
+                         r.at("baseline").get<bool>() ? " (baseline)" : "");
     }
     out += "</ol>\n<ul class=\"reasons\">\n";
-    for (const auto& why : p["reasons"]) {
+    for (const auto& why : p.at("reasons")) {
       out += "<li>" + html_escape(why.get<std::string>()) + "</li>\n";
     }
     out += "</ul>\n";

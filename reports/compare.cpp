@@ -136,7 +136,7 @@ Thresholds read_thresholds(const std::string& path, double fallback) {
   json doc;
   try {
     doc = json::parse(ss.str());
-  } catch (const json::parse_error& e) {
+  } catch (const json::exception& e) {
     throw UsageError(fmt::format("'{}' is not valid JSON: {}", path, e.what()));
   }
   if (!doc.is_object()) {

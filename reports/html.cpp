@@ -72,8 +72,15 @@ std::string render_html(const nlohmann::json& doc) {
   // Chart.js first: the data may contain any text, the library never contains the data marker.
   replace_once(html, "/*CPB_CHARTJS*/", chart);
   // Static, so a preview without JavaScript shows the answer.
-  replace_once(html, "<!--CPB_ADVICE-->",
-               doc.contains("advice") ? render_advice_html(doc["advice"]) : std::string());
+  std::string advice;
+  if (doc.contains("advice")) {
+    try {
+      advice = render_advice_html(doc["advice"]);
+    } catch (const nlohmann::json::exception&) {  // a file edited by hand, or damaged
+      advice = "<p class=\"err\">This file's advice block is malformed; it is not shown.</p>";
+    }
+  }
+  replace_once(html, "<!--CPB_ADVICE-->", advice);
   replace_once(html, "/*CPB_DATA*/", script_safe_json(doc));
   return html;
 }

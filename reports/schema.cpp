@@ -168,26 +168,141 @@ void check_writable(const std::string& path) {
   }
 }
 
+namespace {
+
+enum class Kind : std::uint8_t { kString, kBool, kInteger, kNumber, kNumberOrNull, kObject };
+
+/// The type every field that cpbench's readers use must have, where it is present.
+const std::map<std::string, Kind>& entry_fields() {
+  static const std::map<std::string, Kind> f = [] {
+    std::map<std::string, Kind> m;
+    for (const char* k : {"name", "run_name", "run_type", "family", "impl", "scenario", "progress",
+                          "aggregate_name", "aggregate_unit", "time_unit", "error_message"}) {
+      m[k] = Kind::kString;
+    }
+    for (const char* k : {"error_occurred", "baseline", "primary", "pinned"}) m[k] = Kind::kBool;
+    for (const char* k : {"threads", "family_index", "per_family_instance_index", "repetitions",
+                          "repetition_index", "gb_threads"}) {
+      m[k] = Kind::kInteger;
+    }
+    for (const char* k : {"iterations", "real_time", "cpu_time", "items", "items_per_second",
+                          "items_per_second_min", "items_per_second_max", "wall_time_s"}) {
+      m[k] = Kind::kNumber;
+    }
+    m["fairness"] = Kind::kNumberOrNull;
+    for (const char* k :
+         {"params", "counters", "latency_ns", "vs_reference", "vs_best_baseline", "scaling"}) {
+      m[k] = Kind::kObject;
+    }
+    return m;
+  }();
+  return f;
+}
+
+bool has_kind(const json& v, Kind k) {
+  switch (k) {
+    case Kind::kString:
+      return v.is_string();
+    case Kind::kBool:
+      return v.is_boolean();
+    case Kind::kInteger:
+      return v.is_number_integer();
+    case Kind::kNumber:
+      return v.is_number();
+    case Kind::kNumberOrNull:
+      return v.is_number() || v.is_null();
+    case Kind::kObject:
+      return v.is_object();
+  }
+  return false;
+}
+
+const char* kind_name(Kind k) {
+  switch (k) {
+    case Kind::kString:
+      return "a string";
+    case Kind::kBool:
+      return "true or false";
+    case Kind::kInteger:
+      return "an integer";
+    case Kind::kNumber:
+      return "a number";
+    case Kind::kNumberOrNull:
+      return "a number or null";
+    case Kind::kObject:
+      return "an object";
+  }
+  return "?";
+}
+
+/// Throws UsageError naming the first entry and field whose type the readers cannot use.
+void validate(const json& doc, const std::string& what) {
+  if (!doc.is_object() || !doc.contains("benchmarks") || !doc["benchmarks"].is_array()) {
+    throw UsageError(fmt::format("'{}' is not a result file: no 'benchmarks' array", what));
+  }
+  for (const char* block : {"context", "cpbench"}) {
+    if (doc.contains(block) && !doc[block].is_object()) {
+      throw UsageError(fmt::format("'{}': '{}' is not an object", what, block));
+    }
+  }
+  if (doc.contains("cpbench") && doc["cpbench"].contains("families")) {
+    const json& fams = doc["cpbench"]["families"];
+    bool ok = fams.is_object();
+    for (const auto& f : fams) {
+      ok = ok && f.is_object() && (!f.contains("reference") || f["reference"].is_string());
+    }
+    if (!ok) throw UsageError(fmt::format("'{}': cpbench.families is malformed", what));
+  }
+  if (doc.contains("checks") && !doc["checks"].is_array()) {
+    throw UsageError(fmt::format("'{}': 'checks' is not an array", what));
+  }
+  std::size_t i = 0;
+  for (const auto& e : doc["benchmarks"]) {
+    if (!e.is_object() || !e.contains("name") || !e["name"].is_string()) {
+      throw UsageError(fmt::format("'{}' is not a result file: entry {} has no 'name'", what, i));
+    }
+    for (const auto& [field, kind] : entry_fields()) {
+      if (e.contains(field) && !has_kind(e[field], kind)) {
+        throw UsageError(fmt::format("'{}': entry {} ('{}'): '{}' must be {}", what, i,
+                                     e["name"].get<std::string>(), field, kind_name(kind)));
+      }
+    }
+    for (const char* nested : {"params", "counters", "latency_ns"}) {
+      if (!e.contains(nested)) continue;
+      for (const auto& [k, v] : e[nested].items()) {
+        if (!v.is_number()) {
+          throw UsageError(fmt::format("'{}': entry {} ('{}'): '{}.{}' must be a number", what, i,
+                                       e["name"].get<std::string>(), nested, k));
+        }
+      }
+    }
+    ++i;
+  }
+}
+
+}  // namespace
+
+json parse_result(std::string_view text, const std::string& what) {
+  json doc;
+  try {
+    doc = json::parse(text);
+  } catch (const json::exception& e) {
+    // The parser quotes what it last read, which may hold line breaks: keep the message one line.
+    std::string why = e.what();
+    std::replace_if(
+        why.begin(), why.end(), [](char c) { return c == '\n' || c == '\r'; }, ' ');
+    throw UsageError(fmt::format("'{}' is not valid JSON: {}", what, why));
+  }
+  validate(doc, what);
+  return doc;
+}
+
 json read_result_file(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   if (!in) throw UsageError(fmt::format("cannot read '{}': {}", path, std::strerror(errno)));
   std::stringstream ss;
   ss << in.rdbuf();
-  json doc;
-  try {
-    doc = json::parse(ss.str());
-  } catch (const json::parse_error& e) {
-    throw UsageError(fmt::format("'{}' is not valid JSON: {}", path, e.what()));
-  }
-  if (!doc.is_object() || !doc.contains("benchmarks") || !doc["benchmarks"].is_array()) {
-    throw UsageError(fmt::format("'{}' is not a result file: no 'benchmarks' array", path));
-  }
-  for (const auto& e : doc["benchmarks"]) {
-    if (!e.is_object() || !e.contains("name") || !e["name"].is_string()) {
-      throw UsageError(fmt::format("'{}' is not a result file: an entry has no 'name'", path));
-    }
-  }
-  return doc;
+  return parse_result(ss.str(), path);
 }
 
 void finalize(json& doc) {

@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include <string>
+#include <string_view>
 
 namespace cpb::reports {
 
@@ -25,9 +26,13 @@ void write_atomically(const std::string& path, const std::string& content);
 /// Fails with UsageError (one line) when `path` cannot be written: missing folder, no permission.
 void check_writable(const std::string& path);
 
-/// Reads a result file. Throws UsageError when it is missing, is not JSON, or lacks the
-/// `benchmarks` array.
+/// Reads a result file. Throws UsageError when it is missing, is not JSON, lacks the
+/// `benchmarks` array, or has a field that cpbench reads with another type than SCHEMA.md gives
+/// (`threads` a string, `params` an array ...): one line naming the entry and the field.
 nlohmann::json read_result_file(const std::string& path);
+
+/// The same for text already in memory; `what` names it in messages.
+nlohmann::json parse_result(std::string_view text, const std::string& what);
 
 /// Adds aggregate entries (mean, median, stddev, cv over repetitions, as Google Benchmark names
 /// them) and, on the median entry of each case (or its only entry), the ratio of its throughput

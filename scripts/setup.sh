@@ -8,7 +8,7 @@ packages=(
   clang clang-format clang-tidy libclang-rt-14-dev
   libbenchmark-dev libgtest-dev libgmock-dev nlohmann-json3-dev libcli11-dev libfmt-dev
   libtbb-dev libboost-dev libabsl-dev libconcurrentqueue-dev libreaderwriterqueue-dev
-  libjs-chart.js python3 chromium
+  libjs-chart.js python3 chromium libomp-dev
   libboost-fiber-dev libboost-thread-dev libcaf-dev libuv1-dev libevent-dev liburing-dev wrk
 )
 

@@ -1,18 +1,24 @@
 #!/usr/bin/env bash
 # The test command: installs dependencies, then builds and runs every test under each preset
-# that CI runs (debug, tsan, asan-ubsan). Usage: scripts/test.sh [PRESET...]
+# that CI runs (debug, tsan, asan-ubsan), then the libFuzzer targets for 100,000 inputs each
+# (`fuzz`, ci/fuzz.sh). Usage: scripts/test.sh [PRESET...|fuzz]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
 
 presets=("$@")
-[ ${#presets[@]} -eq 0 ] && presets=(debug tsan asan-ubsan)
+[ ${#presets[@]} -eq 0 ] && presets=(debug tsan asan-ubsan fuzz)
 
 failed=()
 failed_tests=()
 for preset in "${presets[@]}"; do
-  echo "=== $preset: build"
   start=$SECONDS
+  if [ "$preset" = fuzz ]; then
+    ci/fuzz.sh || { failed+=(fuzz); failed_tests+=("fuzz: see the fuzzer's report above"); }
+    echo "=== fuzz: $((SECONDS - start)) s"
+    continue
+  fi
+  echo "=== $preset: build"
   scripts/build.sh "$preset"
   echo "=== $preset: test"
   if ! ctest --preset "$preset" --timeout 900; then

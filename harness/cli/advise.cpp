@@ -72,7 +72,7 @@ void read_workload_file(AdviseOptions& o) {
   nlohmann::json j;
   try {
     j = nlohmann::json::parse(ss.str());
-  } catch (const nlohmann::json::parse_error& e) {
+  } catch (const nlohmann::json::exception& e) {
     throw UsageError(fmt::format("'{}' is not valid JSON: {}", o.file, e.what()));
   }
   if (!j.is_object()) throw UsageError(fmt::format("'{}': expected a JSON object", o.file));

@@ -288,7 +288,7 @@ int main(int argc, char** argv) {
     apply(run_flags, run);
     return cli::run(run);
   } catch (const UsageError& e) {
-    return fail(e.what());
+    return fail(one_line(e.what()));
   } catch (const std::exception& e) {
     std::fprintf(stderr, "cpbench: %s\n", e.what());
     return 1;

@@ -416,3 +416,27 @@ TEST(MachineContext, HasGoogleBenchmarksContextFields) {
 
 }  // namespace
 }  // namespace cpb::reports
+
+TEST(ReadResult, AFieldOfTheWrongTypeIsNamedInOneLine) {
+  using cpb::reports::parse_result;
+  EXPECT_NO_THROW(parse_result(R"({"benchmarks": [{"name": "a/b/c", "threads": 2}]})", "f"));
+  const auto message = [](const char* text) {
+    try {
+      parse_result(text, "f.json");
+    } catch (const cpb::UsageError& e) {
+      return std::string(e.what());
+    }
+    return std::string("accepted");
+  };
+  EXPECT_EQ(message(R"({"benchmarks": [{"name": "a/b/c", "threads": "2"}]})"),
+            "'f.json': entry 0 ('a/b/c'): 'threads' must be an integer");
+  EXPECT_EQ(message(R"({"benchmarks": [{"name": "x", "params": {"n": "big"}}]})"),
+            "'f.json': entry 0 ('x'): 'params.n' must be a number");
+  EXPECT_EQ(message(R"({"benchmarks": [], "cpbench": {"families": {"m": {"reference": 3}}}})"),
+            "'f.json': cpbench.families is malformed");
+  EXPECT_EQ(message(R"({"benchmarks": [{"name": 5}]})"),
+            "'f.json' is not a result file: entry 0 has no 'name'");
+  const std::string broken = message("{\"benchmarks\": [\n\n");
+  EXPECT_NE(broken.find("is not valid JSON"), std::string::npos);
+  EXPECT_EQ(broken.find('\n'), std::string::npos);  // one line, whatever the input held
+}

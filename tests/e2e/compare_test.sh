@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # `cpbench compare` as a CI gate, end to end: two runs of the same build pass (exit 0); a copy of
-# a result file with one implementation made 4x slower fails (exit 1) on exactly that
+# a result file with one implementation made 10x slower fails (exit 1) on exactly that
 # implementation's benchmarks; and the same holds for a plain Google Benchmark program's JSON.
 # Usage: compare_test.sh CPBENCH GBENCH_SAMPLE WORK_DIR
 set -euo pipefail
@@ -8,15 +8,16 @@ cpbench=$1 gbench=$2 work=$3
 rm -rf "$work" && mkdir -p "$work"
 cd "$work"
 
-# Two runs of one build on a shared 2-CPU machine drift apart by tens of percent between runs
-# (the U test sees the spread within a run, not the drift between runs), so the gate here sits
-# at 50%: above that drift, well below the planted 4x.
-gate=(--threshold 50%)
+# Two runs of one build on a shared 2-CPU machine, beside other tests, drift apart by up to 3x
+# (seen under asan-ubsan: the U test sees the spread within a run, not the drift between runs),
+# so the same-build gate here sits at 80% (a 5x drop); the planted slowdowns are 10x, planted in
+# a copy of the very file they are compared with, so no drift can hide them.
+gate=(--threshold 80%)
 run() {
   "$cpbench" run --family atomic_counter --impl 'fetch_add_counter|mutex_counter' --threads 1 \
     --param read_every=1024 --repetitions 5 --min-time 0.02 --no-calibration --out "$1" >/dev/null
 }
-# slow FILE OUT NAME_REGEX: OUT is FILE with the matching benchmarks 4x slower.
+# slow FILE OUT NAME_REGEX: OUT is FILE with the matching benchmarks 10x slower.
 slow() {
   python3 - "$@" <<'PY'
 import json, re, sys
@@ -29,9 +30,9 @@ for e in doc["benchmarks"]:
     hit += 1
     for k in ("real_time", "cpu_time"):
         if k in e:
-            e[k] *= 4
+            e[k] *= 10
     if "items_per_second" in e:
-        e["items_per_second"] /= 4
+        e["items_per_second"] /= 10
 assert hit, "nothing matched " + pattern
 json.dump(doc, open(dst, "w"))
 PY
@@ -55,7 +56,7 @@ run b.json
 expect_rc 0 same.txt "$cpbench" compare a.json b.json "${gate[@]}" --all --html same.html
 grep -q "0 regression(s)" same.txt
 
-slow b.json slowed.json '/mutex_counter/'
+slow a.json slowed.json '/mutex_counter/'
 expect_rc 1 slowed.txt "$cpbench" compare a.json slowed.json "${gate[@]}" --json slowed_cmp.json \
   --html slowed.html
 grep -q "REGRESSION" slowed.txt

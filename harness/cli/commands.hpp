@@ -7,6 +7,7 @@
 #include "harness/bench/plan.hpp"
 #include "harness/bench/suite.hpp"
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -83,6 +84,9 @@ int compare(const CompareOptions& o);
 /// Installs the counting allocator's reader (harness/cli/counting_new.cpp), so results carry
 /// allocations per item; a no-op in sanitizer builds.
 void install_alloc_counting();
+
+/// The number `text` spells out whole ("0.5", "1e-3"), or nothing.
+std::optional<double> parse_double(const std::string& text);
 
 /// "1,2,4" -> {1, 2, 4}. Throws UsageError naming `flag` unless every item is an integer in
 /// [min, max].

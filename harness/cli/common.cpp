@@ -6,8 +6,22 @@
 
 #include <charconv>
 #include <cstdio>
+#include <exception>
+#include <string>
 
 namespace cpb::cli {
+
+std::optional<double> parse_double(const std::string& text) {
+  std::size_t used = 0;
+  double v = 0;
+  try {
+    v = std::stod(text, &used);
+  } catch (const std::exception&) {
+    return std::nullopt;
+  }
+  if (used != text.size()) return std::nullopt;
+  return v;
+}
 
 std::vector<std::int64_t> parse_int_list(const std::string& flag, const std::string& text,
                                          std::int64_t min, std::int64_t max) {

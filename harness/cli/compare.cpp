@@ -111,17 +111,11 @@ int compare(const CompareOptions& o) {
   const double fallback = reports::parse_percent("--threshold", o.threshold);
   opts.thresholds = o.threshold_file.empty() ? reports::Thresholds{fallback, {}}
                                              : reports::read_thresholds(o.threshold_file, fallback);
-  double alpha = 0;
-  std::size_t used = 0;
-  try {
-    alpha = std::stod(o.alpha, &used);
-  } catch (const std::exception&) {
-    used = 0;
-  }
-  if (used != o.alpha.size() || !(alpha > 0) || !(alpha < 1)) {
+  const auto alpha = parse_double(o.alpha);
+  if (!alpha || !(*alpha > 0) || !(*alpha < 1)) {
     throw UsageError(fmt::format("--alpha: '{}' is not a number between 0 and 1", o.alpha));
   }
-  opts.alpha = alpha;
+  opts.alpha = *alpha;
   opts.metric = o.metric;
   if (!o.json.empty()) reports::check_writable(o.json);
   if (!o.html.empty()) reports::check_writable(o.html);

@@ -219,17 +219,11 @@ int main(int argc, char** argv) {
   try {
     for (const auto& p : cpb::Registry::instance().problems()) return fail(p);
     const auto parse_seconds = [](const std::string& flag, const std::string& text) {
-      double v = 0;
-      std::size_t used = 0;
-      try {
-        v = std::stod(text, &used);
-      } catch (const std::exception&) {
-        used = 0;
-      }
-      if (used != text.size() || !(v > 0) || v > 86400) {
+      const auto v = cli::parse_double(text);
+      if (!v || !(*v > 0) || *v > 86400) {
         throw UsageError(fmt::format("{}: '{}' is not a positive number of seconds", flag, text));
       }
-      return v;
+      return *v;
     };
     const auto apply = [&](const MeasureFlags& f, cli::RunOptions& r) {
       if (!f.repetitions.empty()) {

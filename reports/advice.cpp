@@ -66,7 +66,17 @@ std::string fmt_value(const Goal& g, double v) {
   return fmt::format("{:.0f} KiB", v);
 }
 
-std::vector<std::string> reasons_for(const Goal& g, const std::vector<Candidate>& ranked) {
+/// The Mann-Whitney p-value of the winner against the runner-up, when both have the 4 or more
+/// repetitions a test at 0.05 needs.
+std::optional<double> margin_p(const std::vector<Candidate>& ranked) {
+  if (ranked.size() < 2 || ranked[0].samples.size() < 4 || ranked[1].samples.size() < 4) {
+    return std::nullopt;
+  }
+  return mann_whitney_p(ranked[0].samples, ranked[1].samples);
+}
+
+std::vector<std::string> reasons_for(const Goal& g, const std::vector<Candidate>& ranked,
+                                     std::optional<double> p) {
   std::vector<std::string> out;
   const Candidate& w = ranked[0];
   const double wv = *number(*w.primary, g.pointer);
@@ -77,20 +87,18 @@ std::vector<std::string> reasons_for(const Goal& g, const std::vector<Candidate>
   const Candidate& r = ranked[1];
   const double rv = *number(*r.primary, g.pointer);
   const double ratio = g.higher_is_better ? (rv > 0 ? wv / rv : 0) : (wv > 0 ? rv / wv : 0);
-  const double p = mann_whitney_p(w.samples, r.samples);
-  const bool testable = w.samples.size() >= 4 && r.samples.size() >= 4;
   std::string margin = ratio > 0 ? fmt::format("{:.2f}x better than", ratio) : "ahead of";
-  if (!testable) {
+  if (!p) {
     out.push_back(fmt::format(
         "{} {} {} on {}, median of {} and {} repetitions: too few for a significance test "
         "(run --repetitions 5)",
         w.impl, margin, r.impl, g.name, w.samples.size(), r.samples.size()));
-  } else if (p < 0.05) {
+  } else if (*p < 0.05) {
     out.push_back(fmt::format("{} {} {} on {}: significant (Mann-Whitney p = {:.3f})", w.impl,
-                              margin, r.impl, g.name, p));
+                              margin, r.impl, g.name, *p));
   } else {
     out.push_back(fmt::format("{} {} {} on {}, but not significant (p = {:.2f}): a tie", w.impl,
-                              margin, r.impl, g.name, p));
+                              margin, r.impl, g.name, *p));
   }
   if (g.name != "p99") {
     const auto wp = number(*w.primary, "/latency_ns/p99");
@@ -180,13 +188,11 @@ json advise(const json& doc, const Goal& g) {
     }
     ++wins[c[0].impl];
     const json& first = *c[0].primary;
-    std::string verdict = "the only candidate";
-    if (c.size() > 1) {
-      const bool testable = c[0].samples.size() >= 4 && c[1].samples.size() >= 4;
-      verdict = !testable ? "untested: too few repetitions"
-                : mann_whitney_p(c[0].samples, c[1].samples) < 0.05 ? "significant"
-                                                                    : "a tie with " + c[1].impl;
-    }
+    const std::optional<double> p = margin_p(c);
+    const std::string verdict = c.size() < 2 ? "the only candidate"
+                                : !p         ? "untested: too few repetitions"
+                                : *p < 0.05  ? "significant"
+                                             : "a tie with " + c[1].impl;
     point_lines.push_back(fmt::format("{} at {} thread(s){}: {} ({})", first.value("scenario", ""),
                                       first.value("threads", 0), params_text(first), c[0].impl,
                                       verdict));
@@ -196,7 +202,7 @@ json advise(const json& doc, const Goal& g) {
                           {"winner", c[0].impl},
                           {"verdict", verdict},
                           {"ranking", std::move(ranking)},
-                          {"reasons", reasons_for(g, c)}});
+                          {"reasons", reasons_for(g, c, p)}});
   }
 
   // Scaling: each implementation's speed-up from its fewest to its most threads.

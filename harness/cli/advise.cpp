@@ -63,6 +63,16 @@ std::string known_shapes() {
   return out;
 }
 
+/// The integer figures of a workload, by their name in a workload file (a flag's with '-').
+const std::vector<std::pair<std::string_view, std::int64_t AdviseOptions::*>>& figures() {
+  static const std::vector<std::pair<std::string_view, std::int64_t AdviseOptions::*>> f = {
+      {"cpu_ns", &AdviseOptions::cpu_ns},           {"think_ns", &AdviseOptions::think_ns},
+      {"block_us", &AdviseOptions::block_us},       {"read_pct", &AdviseOptions::read_pct},
+      {"connections", &AdviseOptions::connections}, {"rate", &AdviseOptions::rate},
+      {"accounts", &AdviseOptions::accounts},       {"hot_pct", &AdviseOptions::hot_pct}};
+  return f;
+}
+
 /// Fills the options the flags left unset from a workload file (the flags' names as keys).
 void read_workload_file(AdviseOptions& o) {
   std::ifstream in(o.file, std::ios::binary);
@@ -77,17 +87,18 @@ void read_workload_file(AdviseOptions& o) {
   }
   if (!j.is_object()) throw UsageError(fmt::format("'{}': expected a JSON object", o.file));
   for (const auto& [k, v] : j.items()) {
-    const auto integer = [&](std::int64_t& field) {
-      if (!v.is_number_integer()) {
-        throw UsageError(fmt::format("'{}': '{}' must be an integer", o.file, k));
-      }
-      if (field < 0) field = v.get<std::int64_t>();
-    };
     const auto text = [&](std::string& field, const std::string& fallback) {
       if (!v.is_string()) throw UsageError(fmt::format("'{}': '{}' must be a string", o.file, k));
       if (field.empty() || field == fallback) field = v.get<std::string>();
     };
-    if (k == "workload") {
+    const auto figure = std::find_if(figures().begin(), figures().end(),
+                                     [&](const auto& f) { return f.first == k; });
+    if (figure != figures().end()) {
+      if (!v.is_number_integer()) {
+        throw UsageError(fmt::format("'{}': '{}' must be an integer", o.file, k));
+      }
+      if (o.*figure->second < 0) o.*figure->second = v.get<std::int64_t>();
+    } else if (k == "workload") {
       text(o.workload, "");
     } else if (k == "goal") {
       text(o.goal, "throughput");
@@ -99,22 +110,6 @@ void read_workload_file(AdviseOptions& o) {
       } else {
         text(o.threads, "");
       }
-    } else if (k == "cpu_ns") {
-      integer(o.cpu_ns);
-    } else if (k == "think_ns") {
-      integer(o.think_ns);
-    } else if (k == "block_us") {
-      integer(o.block_us);
-    } else if (k == "read_pct") {
-      integer(o.read_pct);
-    } else if (k == "connections") {
-      integer(o.connections);
-    } else if (k == "rate") {
-      integer(o.rate);
-    } else if (k == "accounts") {
-      integer(o.accounts);
-    } else if (k == "hot_pct") {
-      integer(o.hot_pct);
     } else {
       throw UsageError(fmt::format("'{}': unknown key '{}'", o.file, k));
     }
@@ -129,16 +124,9 @@ std::string dashed(std::string_view flag) {
 
 /// The selection that runs `shape` with the user's figures.
 bench::Selection selection(const Shape& shape, const AdviseOptions& o) {
-  const std::vector<std::pair<std::string_view, std::int64_t>> given = {
-      {"cpu_ns", o.cpu_ns},
-      {"think_ns", o.think_ns},
-      {"block_us", o.block_us},
-      {"read_pct", o.read_pct},
-      {"connections", o.connections},
-      {"rate", o.rate},
-      {"accounts", o.accounts},
-      {"hot_pct", o.hot_pct},
+  std::vector<std::pair<std::string_view, std::int64_t>> given = {
       {"threads", o.threads.empty() ? -1 : 0}};
+  for (const auto& [name, field] : figures()) given.emplace_back(name, o.*field);
   for (const auto& [flag, value] : given) {
     if (value >= 0 &&
         std::find(shape.flags.begin(), shape.flags.end(), flag) == shape.flags.end()) {

@@ -24,6 +24,7 @@ struct RunOptions {
   bench::SuiteOptions suite;
   std::string out = "cpbench_results.json";
   std::string html;
+  std::string history;  ///< also keep a copy of the result file in this folder
 };
 int run(const RunOptions& o);
 /// The result file's blocks before any result: context, build, families, options.
@@ -49,7 +50,7 @@ struct AdviseOptions {
 int advise(AdviseOptions o);
 
 struct ReportOptions {
-  std::string input;
+  std::string input;  ///< a result file, or a --history folder
   std::string html;
 };
 int report(const ReportOptions& o);

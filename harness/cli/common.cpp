@@ -11,40 +11,6 @@
 
 namespace cpb::cli {
 
-std::optional<double> parse_double(const std::string& text) {
-  std::size_t used = 0;
-  double v = 0;
-  try {
-    v = std::stod(text, &used);
-  } catch (const std::exception&) {
-    return std::nullopt;
-  }
-  if (used != text.size()) return std::nullopt;
-  return v;
-}
-
-std::vector<std::int64_t> parse_int_list(const std::string& flag, const std::string& text,
-                                         std::int64_t min, std::int64_t max) {
-  std::vector<std::int64_t> out;
-  std::size_t pos = 0;
-  while (pos <= text.size()) {
-    const std::size_t comma = std::min(text.find(',', pos), text.size());
-    const std::string item = text.substr(pos, comma - pos);
-    std::int64_t v = 0;
-    const auto [end, ec] = std::from_chars(item.data(), item.data() + item.size(), v);
-    if (item.empty() || ec != std::errc() || end != item.data() + item.size()) {
-      throw UsageError(fmt::format("{}: '{}' is not an integer", flag, item));
-    }
-    if (v < min || v > max) {
-      throw UsageError(
-          fmt::format("{}: {} is out of range (allowed: {} to {})", flag, v, min, max));
-    }
-    out.push_back(v);
-    pos = comma + 1;
-  }
-  return out;
-}
-
 namespace {
 
 std::string rate(double x) {

@@ -1,0 +1,71 @@
+#!/usr/bin/env bash
+# Run history end to end: two runs with --history keep their result files in a folder; a third
+# file, a copy of the second with one implementation made 10x slower, is a planted regression.
+# `cpbench report FOLDER` must name exactly that implementation's benchmark as slower at the third
+# run, and its page must render in headless Chromium. Bad folders get one line and exit 2.
+# Usage: history_test.sh CPBENCH WORK_DIR
+set -euo pipefail
+cpbench=$1 work=$2
+rm -rf "$work" && mkdir -p "$work"
+cd "$work"
+
+for _ in 1 2; do
+  "$cpbench" run --family atomic_counter --impl 'fetch_add_counter|mutex_counter' --threads 1 \
+    --param read_every=1024 --repetitions 5 --min-time 0.02 --no-calibration --out last.json \
+    --history runs >/dev/null
+done
+[ "$(ls runs | wc -l)" -eq 2 ] || { ls runs; echo "FAIL: expected 2 files in the history"; exit 1; }
+# Sorts after the two real runs (their names begin with the date).
+python3 - runs/zz-planted.json <<'PY'
+import json, sys
+doc = json.load(open("last.json"))
+for e in doc["benchmarks"]:
+    if "/mutex_counter/" in e.get("run_name", e["name"]):
+        for k in ("real_time", "cpu_time"):
+            if k in e:
+                e[k] *= 10
+        if "items_per_second" in e:
+            e["items_per_second"] /= 10
+json.dump(doc, open(sys.argv[1], "w"))
+PY
+
+"$cpbench" report runs --html trend.html >report.txt
+cat report.txt
+grep -q "^3 runs, 2 benchmarks" report.txt || { echo "FAIL: summary line"; exit 1; }
+grep -qE "run 2 \(zz-planted.json\): atomic_counter/mutex_counter/.* slower -90\.0%" report.txt ||
+  { echo "FAIL: the planted slowdown is not reported"; exit 1; }
+! grep -qE "run 2 .*fetch_add_counter" report.txt ||
+  { echo "FAIL: an unchanged benchmark is reported as changed"; exit 1; }
+grep -q "zz-planted" trend.html  # the static table, readable without JavaScript
+
+# expect2 NEEDLE CMD...: exit code 2 with one line on stderr that names NEEDLE.
+expect2() {
+  local needle=$1
+  shift
+  set +e
+  "$@" >out.txt 2>err.txt
+  local rc=$?
+  set -e
+  if [ "$rc" -ne 2 ] || [ "$(wc -l <err.txt)" -ne 1 ] || ! grep -qF -- "$needle" err.txt; then
+    cat err.txt
+    echo "FAIL: exit $rc, expected 2 and one line naming '$needle': $*"
+    exit 1
+  fi
+}
+mkdir empty
+expect2 "holds no result files" "$cpbench" report empty --html x.html
+cp -r runs broken && echo '{"benchmarks": [' >broken/zzz-cut.json
+expect2 "zzz-cut.json" "$cpbench" report broken --html x.html
+expect2 "is a file, not a folder" "$cpbench" run --family mutex --history last.json --out y.json
+
+browser=$(command -v chromium || true)
+if [ -n "$browser" ]; then
+  timeout 120 "$browser" --headless --no-sandbox --disable-gpu --disable-dev-shm-usage \
+    --no-first-run --user-data-dir="$work/profile" --virtual-time-budget=5000 \
+    --dump-dom "file://$work/trend.html" >trend.dom 2>/dev/null
+  grep -q 'data-rendered="ok"' trend.dom || { echo "FAIL: the trend page did not render"; exit 1; }
+  ! grep -q 'data-js-error' trend.dom || { grep -o 'data-js-error="[^"]*"' trend.dom; exit 1; }
+  grep -q 'data-charts-with-data="1"' trend.dom ||
+    { grep -o 'data-charts[^ >]*' trend.dom; echo "FAIL: the changed family's chart has no data"; exit 1; }
+fi
+echo "history ok"

@@ -10,8 +10,8 @@ scripts/setup.sh
 cmake -S . -B build/fuzz -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
   -DCMAKE_C_COMPILER=clang -DCMAKE_CXX_COMPILER=clang++ -DCMAKE_CXX_COMPILER_LAUNCHER=ccache \
   -DCPB_FUZZ=ON -DCPB_BUILD_TESTS=OFF -DCPB_ENABLE_INSTALL=OFF >/dev/null
-cmake --build build/fuzz --target fuzz_result_reader -j2
-for target in result_reader; do
+cmake --build build/fuzz --target fuzz_result_reader fuzz_cli_args -j2
+for target in result_reader cli_args; do
   work=$(mktemp -d)  # new inputs go here; the committed corpus stays as it is
   start=$SECONDS
   build/fuzz/tests/fuzz/fuzz_$target -runs="$runs" -max_len=65536 -rss_limit_mb=4096 \

@@ -9,6 +9,7 @@ packages=(
   libbenchmark-dev libgtest-dev libgmock-dev nlohmann-json3-dev libcli11-dev libfmt-dev
   libtbb-dev libboost-dev libabsl-dev libconcurrentqueue-dev libreaderwriterqueue-dev
   libjs-chart.js python3 chromium libomp-dev
+  libbenchmark-tools python3-scipy
   libboost-fiber-dev libboost-thread-dev libcaf-dev libuv1-dev libevent-dev liburing-dev wrk
 )
 

@@ -78,4 +78,17 @@ slow gb.json gb_slowed.json '^BM_Sort/'
 expect_rc 1 gb_slowed.txt "$cpbench" compare gb.json gb_slowed.json "${gate[@]}"
 grep -q "BM_Sort/1024 .*REGRESSION" gb_slowed.txt
 ! grep -q "BM_Accumulate.*REGRESSION" gb_slowed.txt
+
+# Our files in Google Benchmark's own tools/compare.py (Debian's libbenchmark-tools), unchanged:
+# it must read them, pair the repetitions, and see the planted 10x as +9.0 in time with its own
+# U test. It needs Debian's python3 with scipy, not another python on the PATH.
+compare_py=/usr/share/benchmark/compare.py
+[ -f "$compare_py" ] || { echo "FAIL: $compare_py missing (scripts/setup.sh installs it)"; exit 1; }
+expect_rc 0 gbcmp.txt /usr/bin/python3 "$compare_py" --no-color benchmarks a.json slowed.json
+grep -qE "^atomic_counter/mutex_counter/[^ ]*_median +\+9\.0000 +\+9\.0000" gbcmp.txt ||
+  { cat gbcmp.txt; echo "FAIL: compare.py does not see the planted slowdown"; exit 1; }
+grep -qE "^atomic_counter/mutex_counter/[^ ]*_pvalue +0\.0079" gbcmp.txt ||
+  { cat gbcmp.txt; echo "FAIL: compare.py's U test did not run on our repetitions"; exit 1; }
+grep -qE "^atomic_counter/fetch_add_counter/[^ ]*_median +\+0\.0000" gbcmp.txt ||
+  { cat gbcmp.txt; echo "FAIL: compare.py pairs the unchanged benchmark wrongly"; exit 1; }
 echo "compare ok"

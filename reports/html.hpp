@@ -1,6 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
 /// @file
 /// The HTML report: one self-contained file (Chart.js and the data embedded) that opens offline.
+/// The answer (the meta line, the summary and the advice) is static HTML, so a preview without
+/// JavaScript shows it; the page's script adds the charts, the tables of every result and
+/// check, sorting and filtering.
 #pragma once
 
 #include <nlohmann/json.hpp>
@@ -15,6 +18,16 @@ extern const std::string_view kReportTemplate;  ///< reports/templates/report.ht
 
 /// Text made safe inside HTML elements and attribute values.
 std::string html_escape(std::string_view s);
+
+/// The line under the title: version, build, machine, case and failure counts, calibration drift.
+std::string render_meta_html(const nlohmann::json& doc);
+
+/// The static summary of a result file's primary entries: per family, how often the best own
+/// implementation beats the best baseline; per family × scenario × parameters × threads, the
+/// fastest implementation, the margin over the runner-up and whether the repetition ranges are
+/// apart, with baselines, oversubscription and unfair winners marked. Entries of the wrong
+/// shape are skipped; it throws nothing for any JSON value.
+std::string render_summary_html(const nlohmann::json& doc);
 
 /// Renders a result file. The data goes in as JSON inside a script element, escaped so that no
 /// string in it can close the element.

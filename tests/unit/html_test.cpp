@@ -5,8 +5,10 @@
 
 #include <algorithm>
 #include <cstddef>
+#include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace cpb::reports {
 namespace {
@@ -66,6 +68,145 @@ TEST(Html, DataCannotCloseItsScriptElement) {
   EXPECT_EQ(data.find('>'), std::string::npos);
   EXPECT_EQ(data.find('&'), std::string::npos);
   EXPECT_EQ(json::parse(data), doc);
+}
+
+/// The primary entry of a case, as finalize leaves it: a median with the repetitions' range.
+json primary(const std::string& impl, bool baseline, int threads, double ips, double lo, double hi,
+             std::optional<double> fairness = std::nullopt) {
+  json e = {
+      {"name", "fake/" + impl + "/count/size:1/threads:" + std::to_string(threads) + "_median"},
+      {"run_name", "fake/" + impl + "/count/size:1/threads:" + std::to_string(threads)},
+      {"run_type", "aggregate"},
+      {"aggregate_name", "median"},
+      {"primary", true},
+      {"family", "fake"},
+      {"impl", impl},
+      {"baseline", baseline},
+      {"scenario", "count"},
+      {"params", {{"size", 1}}},
+      {"threads", threads},
+      {"items_per_second", ips},
+      {"items_per_second_min", lo},
+      {"items_per_second_max", hi}};
+  if (fairness) e["fairness"] = *fairness;
+  return e;
+}
+
+/// Own alpha against baseline beta at 2 threads (alpha 3x, ranges apart) and at 4 threads on a
+/// 2-CPU machine (beta ahead, ranges overlapping, alpha unfair).
+json two_point_doc() {
+  json doc;
+  doc["context"] = {{"num_cpus", 2}};
+  doc["cpbench"] = {{"schema_version", 1}};
+  doc["benchmarks"] = json::array({primary("alpha", false, 2, 300, 290, 310, 0.99),
+                                   primary("beta", true, 2, 100, 90, 110, 0.98),
+                                   primary("alpha", false, 4, 100, 80, 130, 0.98),
+                                   primary("beta", true, 4, 120, 100, 140, 0.5)});
+  doc["checks"] = json::array();
+  return doc;
+}
+
+/// The page without its scripts: what a preview with JavaScript off shows.
+std::string static_part(const std::string& html) {
+  std::string out;
+  std::size_t from = 0;
+  for (auto at = html.find("<script", from); at != std::string::npos;
+       at = html.find("<script", from)) {
+    out += html.substr(from, at - from);
+    from = html.find("</script>", at);
+    if (from == std::string::npos) return out;
+    from += 9;
+  }
+  return out + html.substr(from);
+}
+
+TEST(Html, SummaryIsStaticWithWinnerMarginAndSignificance) {
+  const std::string page = static_part(render_html(two_point_doc()));
+  // 2 threads: alpha wins by 3x, its slowest repetition beat beta's fastest.
+  EXPECT_NE(page.find("<b>alpha</b>"), std::string::npos);
+  EXPECT_NE(page.find(">3.00x<"), std::string::npos);
+  EXPECT_NE(page.find(">yes<"), std::string::npos);
+  EXPECT_NE(page.find(">alpha 3.00x beta<"), std::string::npos);
+  // 4 threads: beta, a baseline, wins by 1.2x; the ranges overlap; 4 threads on 2 CPUs.
+  EXPECT_NE(page.find("<b>beta</b> <i>(baseline)</i>"), std::string::npos);
+  EXPECT_NE(page.find(">1.20x<"), std::string::npos);
+  EXPECT_NE(page.find(">no (overlap)<"), std::string::npos);
+  EXPECT_NE(page.find("&gt; 2 CPUs"), std::string::npos);
+  // beta wins while starving threads (fairness 0.5 against alpha's 0.98).
+  EXPECT_NE(page.find("unfair 0.50"), std::string::npos);
+  // The roll-up: own beats baseline at one point of two; median ratio (3 + 0.833) / 2.
+  EXPECT_NE(page.find("at 1 of 2 points"), std::string::npos);
+  EXPECT_NE(page.find(">1.92x<"), std::string::npos);
+  // The meta line: two cases, no failures, no calibration.
+  EXPECT_NE(page.find("4 cases"), std::string::npos);
+  EXPECT_NE(page.find("Not calibrated"), std::string::npos);
+}
+
+TEST(Html, SummaryRowsCarryWhatTheFiltersRead) {
+  const std::string s = render_summary_html(two_point_doc());
+  EXPECT_NE(s.find(R"(data-family="fake" data-scenario="count" data-impls=" alpha beta ")"),
+            std::string::npos);
+  EXPECT_NE(s.find("class=\"sortable\""), std::string::npos);
+}
+
+TEST(Html, OneRepetitionHasNoSignificance) {
+  json doc = two_point_doc();
+  for (auto& e : doc["benchmarks"]) {
+    e.erase("items_per_second_min");
+    e.erase("items_per_second_max");
+  }
+  const std::string s = render_summary_html(doc);
+  EXPECT_NE(s.find(">one repetition<"), std::string::npos);
+  EXPECT_EQ(s.find(">yes<"), std::string::npos);
+}
+
+TEST(Html, MetaShowsTheDriftAlways) {
+  json doc = two_point_doc();
+  doc["cpbench"]["calibration"] = {{"start", {{"atomic_rtt_ns", 100.0}}},
+                                   {"end", {{"atomic_rtt_ns", 110.0}}},
+                                   {"drift_ratio", 1.1},
+                                   {"drifted", false}};
+  const std::string meta = render_meta_html(doc);
+  EXPECT_NE(meta.find("100 ns at the start and 110 ns at the end, drift 1.10x."),
+            std::string::npos);
+  EXPECT_EQ(meta.find("changed under the run"), std::string::npos);
+  doc["cpbench"]["calibration"]["drifted"] = true;
+  EXPECT_NE(render_meta_html(doc).find("changed under the run"), std::string::npos);
+}
+
+TEST(Html, SummaryEscapesNames) {
+  json doc = two_point_doc();
+  doc["benchmarks"][0]["impl"] = kHostile;
+  doc["benchmarks"][0]["family"] = "<b>\"";
+  const std::string s = render_summary_html(doc);
+  EXPECT_EQ(s.find("<script"), std::string::npos);
+  EXPECT_EQ(s.find("<b>\""), std::string::npos);
+  EXPECT_NE(s.find("&lt;b&gt;&quot;"), std::string::npos);
+}
+
+TEST(Html, MalformedFilesRenderWithoutThrowing) {
+  // Hand-edited files: every field of the wrong type, in turn.
+  std::vector<json> docs = {json::array(), json(nullptr), json{{"benchmarks", 3}},
+                            json{{"benchmarks", json::array({1, "x", nullptr})}},
+                            json{{"cpbench", "x"}, {"context", 7}, {"benchmarks", json::array()}}};
+  const json good = primary("alpha", false, 2, 300, 290, 310, 0.9);
+  for (const char* key :
+       {"family", "impl", "scenario", "params", "threads", "items_per_second",
+        "items_per_second_min", "items_per_second_max", "fairness", "baseline", "primary"}) {
+    for (const json& bad : {json("x"), json(nullptr), json::array({1}), json::object(), json(-1)}) {
+      json e = good;
+      e[key] = bad;
+      docs.push_back(
+          {{"context", {{"num_cpus", "two"}}},
+           {"cpbench", {{"calibration", {{"start", {{"cpus", 5}}}, {"drift_ratio", "x"}}}}},
+           {"benchmarks", json::array({e, good, primary("beta", true, 2, 0, 0, 0)})}});
+    }
+  }
+  for (const auto& doc : docs) {
+    EXPECT_NO_THROW((void)render_summary_html(doc)) << doc.dump();
+    EXPECT_NO_THROW((void)render_meta_html(doc)) << doc.dump();
+    EXPECT_NO_THROW((void)render_html(doc)) << doc.dump();
+  }
 }
 
 TEST(Html, InvalidUtf8DoesNotThrow) {

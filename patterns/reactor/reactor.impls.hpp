@@ -10,9 +10,11 @@
 #include "patterns/reactor/libevent_server.hpp"
 #include "patterns/reactor/libuv_server.hpp"
 #include "patterns/reactor/multi_reactor.hpp"
+#include "patterns/reactor/thread_per_connection.hpp"
 
 namespace cpb::patterns::reactor {
 
-using Impls = TypeList<EpollReactor, MultiReactor, LibuvServer, LibeventServer, AsioServer>;
+using Impls = TypeList<EpollReactor, MultiReactor, LibuvServer, LibeventServer, AsioServer,
+                       ThreadPerConnection>;
 
 }  // namespace cpb::patterns::reactor

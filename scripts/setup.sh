@@ -11,6 +11,7 @@ packages=(
   libjs-chart.js python3 chromium libomp-dev
   libbenchmark-tools python3-scipy
   libboost-fiber-dev libboost-thread-dev libcaf-dev libuv1-dev libevent-dev liburing-dev wrk
+  redis-server libhiredis-dev etcd-server etcd-client zookeeperd libzookeeper-mt-dev
 )
 
 missing=()

@@ -1,0 +1,196 @@
+// SPDX-License-Identifier: Apache-2.0
+/// @file
+/// The `distributed_lock` family: lock services on real servers started on loopback by the
+/// fixtures in servers.hpp (Redis, etcd, ZooKeeper), each client in a fenced and an unfenced
+/// variant (lock.hpp is the concept). Every operation of every scenario is a whole critical
+/// section: acquire, one write to the protected resource (fenced_store.hpp) with the grant's
+/// token, release. `verify()` runs the safety checker over the recorded history, so a
+/// benchmark whose lock let two holders write at once fails.
+///
+/// Scenarios (each benchmark thread has its own client: connection, lease or session):
+///   one_lock    every thread takes the same lock: grants/s and the latency of a critical
+///               section under contention (1 thread: the uncontended round trips);
+///   many_locks  each operation takes one of `locks` locks at random: grants/s with little
+///               contention.
+/// Counters: `engine_version` (major*10000 + minor*100 + patch, as the server reports it),
+/// `grants`, `rejected_writes` (0 without faults), `lease_ms`.
+/// The check `pause` runs the pause fault (pause_fault.hpp): fenced variants pass with 0
+/// violations, unfenced ones fail with the overlap named.
+/// No model check: the code under test is the servers' (DESIGN §2).
+#pragma once
+
+#include "harness/core/registry.hpp"
+#include "harness/stress/result.hpp"
+#include "patterns/distributed_lock/etcd_lock.hpp"
+#include "patterns/distributed_lock/fenced_store.hpp"
+#include "patterns/distributed_lock/lock.hpp"
+#include "patterns/distributed_lock/pause_fault.hpp"
+#include "patterns/distributed_lock/redis_lock.hpp"
+#include "patterns/distributed_lock/zookeeper_lock.hpp"
+
+#include <benchmark/benchmark.h>
+#include <fmt/format.h>
+
+#include <chrono>
+#include <memory>
+#include <optional>
+#include <random>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+namespace cpb::patterns::distributed_lock {
+
+namespace detail {
+
+/// Starts `L`'s server for the life of the benchmark process, opens one client per benchmark
+/// thread, and runs critical sections against a store that records the history.
+template <LockClient L>
+class Contention final : public Fixture {
+ public:
+  Contention(const Point& p, std::int64_t locks)
+      : store_(L::kFenced), locks_(locks), lease_(p.get("lease_ms")) {
+    if (const std::string why = L::unavailable(); !why.empty()) {
+      throw ServerError(fmt::format("{} is unavailable here: {}", L::kName, why));
+    }
+    server_.emplace();
+    LockOptions lo;
+    lo.ttl = Millis(lease_);
+    for (int i = 0; i < p.threads; ++i) clients_.push_back(std::make_unique<L>(*server_, lo));
+    for (std::int64_t i = 0; i < locks_; ++i) names_.push_back(fmt::format("bench-{}", i));
+  }
+  ~Contention() override {
+    clients_.clear();  // sessions and leases first, then the server
+    server_.reset();
+  }
+
+  void run(benchmark::State& state, bench::Meter& meter) override {
+    const int i = state.thread_index();
+    L& client = *clients_[static_cast<std::size_t>(i)];
+    std::minstd_rand rng(static_cast<unsigned>(i) * 7919U + 1U);
+    std::uniform_int_distribution<std::size_t> pick(0, names_.size() - 1);
+    meter.loop(state, [&] {
+      const std::string& name = names_[names_.size() == 1 ? 0 : pick(rng)];
+      const std::uint64_t invoked = steady_ns();
+      const Grant g = client.acquire(name);
+      const std::uint64_t id = store_.granted(i, g.token, invoked, steady_ns());
+      store_.write(id, g.token);
+      store_.released(id, client.release(g), steady_ns());
+    });
+    if (i == 0) {
+      state.counters["engine_version"] = static_cast<double>(server_->version_number());
+      state.counters["lease_ms"] = static_cast<double>(lease_);
+    }
+    state.counters["grants"] = benchmark::Counter(static_cast<double>(meter.ops()));
+  }
+
+  std::string verify() override {
+    const Safety s = check(store_.history());
+    if (s.violations() > 0)
+      return fmt::format("{} safety violation(s): {}", s.violations(), s.first());
+    if (s.grants == 0) return "no lock was granted";
+    return {};
+  }
+
+ private:
+  std::optional<typename L::Server> server_;
+  std::vector<std::unique_ptr<L>> clients_;
+  FencedStore store_;
+  std::int64_t locks_;
+  std::int64_t lease_;
+  std::vector<std::string> names_;
+};
+
+inline ParamAxis lease_axis() {
+  return {"lease_ms",
+          "the lock's lease: Redis PX, etcd lease TTL (whole seconds), ZooKeeper session "
+          "timeout (the fixture's server allows 400..4000 ms)",
+          {4000},
+          {},
+          400,
+          4000};
+}
+
+template <LockClient L>
+std::vector<Scenario> scenarios() {
+  std::vector<Scenario> out;
+  out.push_back({"one_lock",
+                 "every thread takes the same lock; one item = one critical section (acquire, "
+                 "one fenced write, release)",
+                 {lease_axis()},
+                 ThreadAxis::runners({1, 2, 4, 8, 16}, {1, 4}),
+                 1,
+                 [](const Point& p) -> std::unique_ptr<Fixture> {
+                   return std::make_unique<Contention<L>>(p, 1);
+                 }});
+  out.push_back({"many_locks",
+                 "each critical section takes one of `locks` locks at random; one item = one "
+                 "critical section",
+                 {lease_axis(), {"locks", "distinct locks", {64}, {}, 1, 100000}},
+                 ThreadAxis::runners({1, 4, 16}, {4}),
+                 1,
+                 [](const Point& p) -> std::unique_ptr<Fixture> {
+                   return std::make_unique<Contention<L>>(p, p.get("locks"));
+                 }});
+  return out;
+}
+
+/// The pause fault as a stress check: pass = 0 safety violations.
+template <LockClient L>
+Check pause_check() {
+  return {
+      "pause",
+      "holder A (a child process) takes the lock and writes, is SIGSTOPped past its 1 s "
+      "lease while B takes the lock, writes and releases, then resumes and writes with its "
+      "old token; passes when the store accepted no overlapping or stale write",
+      [](const CheckConfig& c) {
+        stress::CheckResult r;
+        r.kind = "mutual_exclusion";
+        r.seed = c.seed;
+        const auto t0 = std::chrono::steady_clock::now();
+        try {
+          typename L::Server server;
+          const PauseResult p = pause_holder<L>(server);
+          r.samples = p.safety.writes;
+          r.stats = {{"engine_version", server.version_number()},
+                     {"grants", static_cast<std::int64_t>(p.safety.grants)},
+                     {"accepted_writes", static_cast<std::int64_t>(p.safety.accepted)},
+                     {"rejected_writes", static_cast<std::int64_t>(p.safety.rejected)},
+                     {"violations", static_cast<std::int64_t>(p.safety.violations())},
+                     {"unavailable_ms", static_cast<std::int64_t>(p.unavailable_ns / 1'000'000)}};
+          r.details =
+              fmt::format("{} {}; fenced: {}; A's write after the pause {}; A's release said {}",
+                          server.engine(), server.version(), L::kFenced ? "yes" : "no",
+                          p.a_second_write_accepted ? "accepted" : "rejected",
+                          p.a_release_ok ? "still held" : "not held");
+          for (const auto& line : p.safety.problems) r.details += "\n" + line;
+          if (p.safety.violations() > 0) {
+            r.verdict = stress::Verdict::kFail;
+            r.failure = p.safety.first();
+          }
+        } catch (const std::exception& e) {
+          r.verdict = stress::Verdict::kError;
+          r.failure = e.what();
+        }
+        r.elapsed_ms =
+            std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0)
+                .count();
+        return r;
+      },
+      {}};
+}
+
+}  // namespace detail
+
+template <LockClient L>
+struct Family {
+  static constexpr std::string_view kName = "distributed_lock";
+  static constexpr std::string_view kDescription =
+      "lock services on real servers started on loopback: Redis SET NX PX, an etcd lease with "
+      "its lock API, the ZooKeeper ephemeral-sequential recipe; fenced and unfenced";
+  static constexpr std::string_view kReference = "redis_fenced";
+  static std::vector<Scenario> scenarios() { return detail::scenarios<L>(); }
+  static std::vector<Check> checks() { return {detail::pause_check<L>()}; }
+};
+
+}  // namespace cpb::patterns::distributed_lock

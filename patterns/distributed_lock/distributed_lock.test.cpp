@@ -1,0 +1,182 @@
+// SPDX-License-Identifier: Apache-2.0
+// Unit tests without servers: the safety checker on hand-written histories (so that a checker
+// bug cannot pass for a safe lock), the fenced store's rule, base64, and the process plumbing.
+#include "patterns/distributed_lock/etcd_lock.hpp"
+#include "patterns/distributed_lock/fenced_store.hpp"
+#include "patterns/distributed_lock/process.hpp"
+#include "patterns/distributed_lock/servers.hpp"
+
+#include <gtest/gtest.h>
+
+#include <arpa/inet.h>
+#include <chrono>
+#include <fstream>
+#include <netinet/in.h>
+#include <string>
+#include <sys/socket.h>
+#include <thread>
+#include <unistd.h>
+
+namespace dl = cpb::patterns::distributed_lock;
+
+namespace {
+
+constexpr std::uint64_t kS = 1'000'000'000;  // one second in ns
+
+/// A history built by hand: times in seconds from the store's origin.
+struct Script {
+  dl::FencedStore store;
+  std::uint64_t t0;
+  explicit Script(bool fenced) : store(fenced), t0(store.history().origin_ns) {}
+  std::uint64_t at(double s) const { return t0 + static_cast<std::uint64_t>(s * kS); }
+};
+
+TEST(Checker, SerialHoldersPass) {
+  for (const bool fenced : {true, false}) {
+    Script s(fenced);
+    const auto a = s.store.granted(0, fenced ? 1 : 0, s.at(0), s.at(0.1));
+    EXPECT_TRUE(s.store.write(a, fenced ? 1 : 0));
+    s.store.released(a, true, s.at(0.2));
+    const auto b = s.store.granted(1, fenced ? 2 : 0, s.at(0.1), s.at(0.3));
+    EXPECT_TRUE(s.store.write(b, fenced ? 2 : 0));
+    EXPECT_TRUE(s.store.write(b, fenced ? 2 : 0));
+    s.store.released(b, true, s.at(0.4));
+    const auto v = dl::check(s.store.history());
+    EXPECT_EQ(v.violations(), 0U) << v.first();
+    EXPECT_EQ(v.accepted, 3U);
+  }
+}
+
+TEST(Checker, UnfencedPausedHolderIsCaughtWithTheInterval) {
+  Script s(false);
+  const auto a = s.store.granted(0, 0, s.at(0), s.at(0.1));
+  EXPECT_TRUE(s.store.write(a, 0));
+  const auto b = s.store.granted(1, 0, s.at(0.2), s.at(1.1));
+  EXPECT_TRUE(s.store.write(b, 0));
+  s.store.released(b, true, s.at(1.3));
+  EXPECT_TRUE(s.store.write(a, 0));  // A, resumed, still believes it holds the lock
+  s.store.released(a, false, s.at(3.0));
+  const auto v = dl::check(s.store.history());
+  EXPECT_EQ(v.overlaps, 1U);
+  EXPECT_EQ(v.violations(), 1U);
+  EXPECT_NE(v.first().find("overlap: client 0"), std::string::npos) << v.first();
+  EXPECT_NE(v.first().find("client 1"), std::string::npos) << v.first();
+  // The held intervals' intersection: B's 1.100..1.300 s inside A's 0.100..3.000 s.
+  EXPECT_NE(v.first().find("both held the lock in 1.100..1.300 s"), std::string::npos) << v.first();
+}
+
+TEST(Checker, FencedStoreRejectsTheStaleWrite) {
+  Script s(true);
+  const auto a = s.store.granted(0, 5, s.at(0), s.at(0.1));
+  EXPECT_TRUE(s.store.write(a, 5));
+  const auto b = s.store.granted(1, 6, s.at(0.2), s.at(1.1));
+  EXPECT_TRUE(s.store.write(b, 6));
+  s.store.released(b, true, s.at(1.3));
+  EXPECT_FALSE(s.store.write(a, 5));  // token 5 < 6: rejected
+  s.store.released(a, false, s.at(3.0));
+  const auto v = dl::check(s.store.history());
+  EXPECT_EQ(v.violations(), 0U) << v.first();
+  EXPECT_EQ(v.rejected, 1U);
+}
+
+TEST(Checker, AStaleWriteThatAStoreAcceptedIsCaught) {
+  // The checker does not trust the store: the same history with fencing recorded, but the
+  // stale write marked accepted (a broken store), is a violation of both kinds.
+  dl::History h;
+  h.fenced = true;
+  h.origin_ns = 1;
+  h.grants = {{1, 0, 5, 1, 2, 9 * kS, false}, {2, 1, 6, 3, 4, 5}};
+  h.writes = {{1, 1, 5, 2, true}, {2, 2, 6, 4, true}, {3, 1, 5, 6, true}};
+  const auto v = dl::check(h);
+  EXPECT_EQ(v.stale_accepted, 1U);
+  EXPECT_EQ(v.overlaps, 1U);
+  EXPECT_NE(v.first().find("stale write accepted: write #3 with token 5 after token 6"),
+            std::string::npos)
+      << v.first();
+}
+
+TEST(Checker, TokensThatDoNotIncreaseAreCaught) {
+  dl::History h;
+  h.fenced = true;
+  h.origin_ns = 1;
+  // Grant 2 starts after grant 1 was released, yet got a smaller token.
+  h.grants = {{1, 0, 7, 10, 20, 30, true}, {2, 1, 3, 40, 50, 60, true}};
+  const auto v = dl::check(h);
+  EXPECT_EQ(v.token_order, 1U);
+  EXPECT_NE(v.first().find("token did not increase: client 1 got token 3"), std::string::npos)
+      << v.first();
+}
+
+TEST(Base64, RoundTripsAndMatchesRfc4648) {
+  EXPECT_EQ(dl::base64_encode(""), "");
+  EXPECT_EQ(dl::base64_encode("f"), "Zg==");
+  EXPECT_EQ(dl::base64_encode("fo"), "Zm8=");
+  EXPECT_EQ(dl::base64_encode("foo"), "Zm9v");
+  EXPECT_EQ(dl::base64_encode("foobar"), "Zm9vYmFy");
+  const std::string bytes = std::string("\x00\xff\x10 lock/\x7f", 9);
+  EXPECT_EQ(dl::base64_decode(dl::base64_encode(bytes)), bytes);
+}
+
+TEST(Resp, EncodesArgumentsWithTheirLengths) {
+  EXPECT_EQ(dl::resp_command({"PING"}), "*1\r\n$4\r\nPING\r\n");
+  EXPECT_EQ(dl::resp_command({"GET", "a b"}), "*2\r\n$3\r\nGET\r\n$3\r\na b\r\n");
+}
+
+TEST(Process, MissingBinaryIsOneLineNamingIt) {
+  dl::TempDir dir("cpb-test");
+  try {
+    dl::Process p("fake-server", {"/nonexistent/fake-server"}, dir.path() + "/log");
+    FAIL() << "no exception";
+  } catch (const dl::ServerError& e) {
+    const std::string m = e.what();
+    EXPECT_EQ(m.find('\n'), std::string::npos);
+    EXPECT_NE(m.find("fake-server: cannot run /nonexistent/fake-server: No such file"),
+              std::string::npos)
+        << m;
+  }
+}
+
+TEST(Process, StopKillsTheWholeGroupEvenWhenTermIsIgnored) {
+  dl::TempDir dir("cpb-test");
+  const std::string pidfile = dir.path() + "/child.pid";
+  pid_t leader;
+  pid_t child = 0;
+  {
+    // The leader ignores SIGTERM and has a child: stop() must escalate and reach both.
+    dl::Process p("stubborn",
+                  {"/bin/sh", "-c", "trap '' TERM; sleep 60 & echo $! > " + pidfile + "; wait"},
+                  dir.path() + "/log");
+    leader = p.pid();
+    for (int i = 0; i < 200 && child == 0; ++i) {
+      std::ifstream in(pidfile);
+      in >> child;
+      if (child == 0) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    ASSERT_GT(child, 0);
+    EXPECT_TRUE(dl::process_alive(leader));
+    EXPECT_TRUE(dl::process_alive(child));
+    p.stop(std::chrono::milliseconds(200));
+  }
+  EXPECT_FALSE(dl::process_alive(leader));
+  for (int i = 0; i < 100 && dl::process_alive(child); ++i) {  // reaped by init, not by us
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  EXPECT_FALSE(dl::process_alive(child));
+}
+
+TEST(Ports, AFreePortIsFreeAndAListenerMakesItInUse) {
+  const auto port = dl::free_port();
+  EXPECT_GT(port, 0);
+  EXPECT_FALSE(dl::port_in_use(port));
+  const int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_port = htons(port);
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a), 0);
+  ASSERT_EQ(listen(fd, 1), 0);
+  EXPECT_TRUE(dl::port_in_use(port));
+  close(fd);
+}
+
+}  // namespace

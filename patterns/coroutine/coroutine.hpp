@@ -17,6 +17,8 @@
 #include "harness/core/progress.hpp"
 #include "harness/core/registry.hpp"
 #include "patterns/coroutine/async_sync.hpp"
+#include "patterns/reactor/reactor.hpp"
+#include "patterns/reactor/server.hpp"
 
 #include <benchmark/benchmark.h>
 #include <fmt/format.h>
@@ -207,17 +209,37 @@ check::TestCase semaphore_model(std::string name, std::size_t units, int threads
 
 }  // namespace detail
 
-template <SwitchRuntime R>
+/// A runtime, or a request-serving server built on one (`reactor::Server`: it gets the
+/// reactors' echo / http / http_open scenarios and churn check, so it is ranked beside them).
+template <class R>
+requires SwitchRuntime<R> || reactor::Server<R>
 struct Family {
   static constexpr std::string_view kName = "coroutine";
   static constexpr std::string_view kDescription =
-      "async/await: await chains, many coroutines waiting on timers, and the switch cost "
-      "beside a futex hand-off between threads";
+      "async/await: await chains, many coroutines waiting on timers, the switch cost beside a "
+      "futex hand-off between threads, and a coroutine per connection serving HTTP";
   /// Asio's awaitables on an io_context: the industrial stackless baseline. futex_handoff is
   /// the reference of the switch aim (README).
   static constexpr std::string_view kReference = "asio_awaitable";
 
   static std::vector<Scenario> scenarios() {
+    if constexpr (reactor::Server<R>) {
+      return reactor::detail::scenarios<R>();
+    } else {
+      return runtime_scenarios();
+    }
+  }
+
+  static std::vector<Check> checks() {
+    if constexpr (reactor::Server<R>) {
+      return {reactor::detail::churn_check<R>()};
+    } else {
+      return runtime_checks();
+    }
+  }
+
+ private:
+  static std::vector<Scenario> runtime_scenarios() {
     const auto workers = R::kMultiWorker ? ThreadAxis::owned({1, 2}, {1}) : ThreadAxis::owned({1});
     std::vector<Scenario> out;
     if constexpr (AwaitRuntime<R>) {
@@ -260,7 +282,7 @@ struct Family {
     return out;
   }
 
-  static std::vector<Check> checks() {
+  static std::vector<Check> runtime_checks() {
     if constexpr (requires { typename R::template semaphore_on<check::Sync>; }) {
       using Sem = typename R::template semaphore_on<check::Sync>;
       return {{"model_async_mutex",

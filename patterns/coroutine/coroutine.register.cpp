@@ -4,3 +4,4 @@
 #include "patterns/coroutine/coroutine.impls.hpp"
 
 CPB_REGISTER_IMPLS(coroutine, cpb::patterns::coroutine::Impls);
+CPB_REGISTER_IMPLS(coroutine, cpb::patterns::coroutine::Servers);

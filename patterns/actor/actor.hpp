@@ -23,6 +23,8 @@
 #include "patterns/actor/mailbox.hpp"
 #include "patterns/actor/message.hpp"
 #include "patterns/actor/runtime.hpp"
+#include "patterns/reactor/reactor.hpp"
+#include "patterns/reactor/server.hpp"
 
 #include <benchmark/benchmark.h>
 #include <fmt/format.h>
@@ -612,15 +614,21 @@ check::TestCase handoff_model(std::string name) {
 
 }  // namespace detail
 
-template <Runtime P>
+/// A runtime, or a request-serving server built on one (`reactor::Server`: it gets the
+/// reactors' echo / http / http_open scenarios and churn check, so it is ranked beside them).
+template <class P>
+requires Runtime<P> || reactor::Server<P>
 struct Family {
   static constexpr std::string_view kName = "actor";
   static constexpr std::string_view kDescription =
-      "actors: Savina's message-passing benchmarks and supervised restarts under faults";
+      "actors: Savina's message-passing benchmarks, supervised restarts under faults, and an "
+      "actor per connection serving HTTP";
   static constexpr std::string_view kReference = "caf_actor";
 
   static std::vector<Check> checks() {
-    if constexpr (sync::sync_templated<P>) {
+    if constexpr (reactor::Server<P>) {
+      return {reactor::detail::churn_check<P>()};
+    } else if constexpr (sync::sync_templated<P>) {
       return {{"mailbox_handoff",
                "two senders and a finishing batch race on an actor's schedule: it runs at most "
                "once at a time, and no message is left with nobody scheduled",
@@ -634,6 +642,15 @@ struct Family {
   }
 
   static std::vector<Scenario> scenarios() {
+    if constexpr (reactor::Server<P>) {
+      return reactor::detail::scenarios<P>();
+    } else {
+      return runtime_scenarios();
+    }
+  }
+
+ private:
+  static std::vector<Scenario> runtime_scenarios() {
     const auto threads = ThreadAxis::owned({1, 2, 4}, {2});
     using detail::to_count;
     std::vector<Scenario> out{

@@ -4,3 +4,4 @@
 #include "patterns/actor/actor.impls.hpp"
 
 CPB_REGISTER_IMPLS(actor, cpb::patterns::actor::Tested);
+CPB_REGISTER_IMPLS(actor, cpb::patterns::actor::Servers);

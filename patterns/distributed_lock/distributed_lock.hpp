@@ -48,8 +48,7 @@ namespace detail {
 template <LockClient L>
 class Contention final : public Fixture {
  public:
-  Contention(const Point& p, std::int64_t locks)
-      : store_(L::kFenced), locks_(locks), lease_(p.get("lease_ms")) {
+  Contention(const Point& p, std::int64_t locks) : locks_(locks), lease_(p.get("lease_ms")) {
     if (const std::string why = L::unavailable(); !why.empty()) {
       throw ServerError(fmt::format("{} is unavailable here: {}", L::kName, why));
     }
@@ -57,7 +56,13 @@ class Contention final : public Fixture {
     LockOptions lo;
     lo.ttl = Millis(lease_);
     for (int i = 0; i < p.threads; ++i) clients_.push_back(std::make_unique<L>(*server_, lo));
-    for (std::int64_t i = 0; i < locks_; ++i) names_.push_back(fmt::format("bench-{}", i));
+    for (std::int64_t i = 0; i < locks_; ++i) {
+      names_.push_back(fmt::format("bench-{}", i));
+      // One protected resource per lock: each lock's tokens are ordered only among its grants
+      // (Redis counts per lock; etcd revisions and ZooKeeper zxids are global, still fine).
+      stores_.push_back(std::make_unique<FencedStore>(
+          L::kFenced, kMaxRecords / static_cast<std::size_t>(locks_) + 1));
+    }
   }
   ~Contention() override {
     clients_.clear();  // sessions and leases first, then the server
@@ -70,12 +75,13 @@ class Contention final : public Fixture {
     std::minstd_rand rng(static_cast<unsigned>(i) * 7919U + 1U);
     std::uniform_int_distribution<std::size_t> pick(0, names_.size() - 1);
     meter.loop(state, [&] {
-      const std::string& name = names_[names_.size() == 1 ? 0 : pick(rng)];
+      const std::size_t k = names_.size() == 1 ? 0 : pick(rng);
+      FencedStore& store = *stores_[k];
       const std::uint64_t invoked = steady_ns();
-      const Grant g = client.acquire(name);
-      const std::uint64_t id = store_.granted(i, g.token, invoked, steady_ns());
-      store_.write(id, g.token);
-      store_.released(id, client.release(g), steady_ns());
+      const Grant g = client.acquire(names_[k]);
+      const std::uint64_t id = store.granted(i, g.token, invoked, steady_ns());
+      store.write(id, g.token);
+      store.released(id, client.release(g), steady_ns());
     });
     if (i == 0) {
       state.counters["engine_version"] = static_cast<double>(server_->version_number());
@@ -85,17 +91,24 @@ class Contention final : public Fixture {
   }
 
   std::string verify() override {
-    const Safety s = check(store_.history());
-    if (s.violations() > 0)
-      return fmt::format("{} safety violation(s): {}", s.violations(), s.first());
-    if (s.grants == 0) return "no lock was granted";
+    std::uint64_t grants = 0;
+    for (std::size_t k = 0; k < stores_.size(); ++k) {
+      const Safety s = check(stores_[k]->history());
+      grants += s.grants;
+      if (s.violations() > 0) {
+        return fmt::format("lock {}: {} safety violation(s): {}", names_[k], s.violations(),
+                           s.first());
+      }
+    }
+    if (grants == 0) return "no lock was granted";
     return {};
   }
 
  private:
   std::optional<typename L::Server> server_;
   std::vector<std::unique_ptr<L>> clients_;
-  FencedStore store_;
+  static constexpr std::size_t kMaxRecords = 4'000'000;  ///< all stores' records together
+  std::vector<std::unique_ptr<FencedStore>> stores_;
   std::int64_t locks_;
   std::int64_t lease_;
   std::vector<std::string> names_;

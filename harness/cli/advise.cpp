@@ -46,8 +46,9 @@ const std::vector<Shape>& shapes() {
        "thread_pool",
        {"threads", "cpu_ns", "block_us"}},
       {"requests",
-       "HTTP/1.1 requests over loopback TCP: an event loop against completions",
-       "reactor|proactor",
+       "HTTP/1.1 requests over loopback TCP: event loops, completions (io_uring), a thread per "
+       "connection, a coroutine per connection, an actor per connection",
+       "reactor|proactor|coroutine|actor",
        {"connections", "rate"}},
       {"transactions",
        "transfers between accounts, hot_pct of them on a few hot accounts",

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# `cpbench advise` end to end: a CPU-bound counter workload and an I/O-bound request workload are
-# run on their candidates and ranked with reasons, in the JSON (an `advice` block beside the
-# results) and in the HTML (a static section); a workload file and --dry-run plan without running.
+# `cpbench advise` end to end: a CPU-bound counter workload and an I/O-bound request workload
+# (event loops, a thread, a coroutine or an actor per connection) are run on their candidates and
+# ranked with reasons, in the JSON (an `advice` block beside the results) and in the HTML (a
+# static section); a workload file and --dry-run plan without running.
 # Usage: advise_test.sh CPBENCH WORK_DIR
 set -euo pipefail
 cpbench=$1 work=$2
@@ -38,8 +39,13 @@ grep -q '<section id="advice">' counter.html
 
 "$cpbench" advise --workload requests --connections 64 --quick --repetitions 3 --min-time 0.05 \
   --no-calibration --out requests.json --html requests.html >requests.txt
-check requests.json '^(reactor|proactor)/' 4
+check requests.json '^(reactor|proactor|coroutine|actor)/' 4
 grep -q "^http connections:64 threads:1$" requests.txt
+# Request handling across patterns: the event loops, a thread per connection, coroutines, actors.
+for impl in reactor/epoll_reactor reactor/thread_per_connection coroutine/coroutine_server \
+  actor/actor_server; do
+  grep -q "$impl" requests.txt || { cat requests.txt; echo "FAIL: $impl is not ranked"; exit 1; }
+done
 
 echo '{"workload": "counter", "threads": [1], "read_pct": 50, "goal": "p99"}' >w.json
 "$cpbench" advise --workload-file w.json --dry-run >plan.txt

@@ -286,6 +286,59 @@ std::string point_row(const Point& p, std::optional<double> cpus) {
 
 }  // namespace
 
+json page_data(const json& doc) {
+  const json* benchmarks = field(doc, "benchmarks");
+  if (benchmarks == nullptr || !benchmarks->is_array()) return doc;
+  // Per case: its successful repetitions, and its stddev and cv aggregates.
+  std::map<std::string, std::vector<const json*>> reps;
+  std::map<std::string, const json*> stddev, cv;
+  for (const auto& e : *benchmarks) {
+    const std::string run = text(e, "run_name");
+    if (run.empty()) continue;
+    if (text(e, "run_type") == "aggregate") {
+      const std::string agg = text(e, "aggregate_name");
+      if (agg == "stddev") stddev[run] = &e;
+      if (agg == "cv") cv[run] = &e;
+    } else if (!is_true(e, "error_occurred") && number(e, "items_per_second") &&
+               array_size(e, "per_thread_items") > 0) {
+      reps[run].push_back(&e);
+    }
+  }
+  json kept = json::array();
+  for (const auto& e : *benchmarks) {
+    if (!is_true(e, "primary")) {
+      if (is_true(e, "error_occurred")) kept.push_back(e);
+      continue;
+    }
+    json entry = e;
+    json page = json::object();
+    const std::string run = text(e, "run_name");
+    if (const auto it = stddev.find(run); it != stddev.end()) {
+      if (const auto v = number(*it->second, "items_per_second"))
+        page["items_per_second_stddev"] = *v;
+    }
+    if (const auto it = cv.find(run); it != cv.end()) {
+      if (const auto v = number(*it->second, "items_per_second")) page["items_per_second_cv"] = *v;
+    }
+    if (auto it = reps.find(run); it != reps.end() && field(e, "per_thread_items") == nullptr) {
+      // The per-thread items of the median repetition (the lower one of an even count).
+      auto& rs = it->second;
+      std::stable_sort(rs.begin(), rs.end(), [](const json* a, const json* b) {
+        return *number(*a, "items_per_second") < *number(*b, "items_per_second");
+      });
+      page["per_thread_items"] = rs[(rs.size() - 1) / 2]->at("per_thread_items");
+    }
+    if (!page.empty()) entry["page"] = std::move(page);
+    kept.push_back(std::move(entry));
+  }
+  json out = json::object();
+  for (const auto& [k, v] : doc.items()) {
+    if (k != "benchmarks") out[k] = v;
+  }
+  out["benchmarks"] = std::move(kept);
+  return out;
+}
+
 std::string html_escape(std::string_view s) {
   std::string out;
   out.reserve(s.size());
@@ -395,7 +448,7 @@ std::string render_html(const nlohmann::json& doc) {
   // comes after the static blocks: they may hold any text of the file (a host name of
   // "/*CPB_DATA*/"), the data holds no '<' and so no static block's marker.
   replace_once(html, "/*CPB_CHARTJS*/", chart);
-  replace_once(html, "/*CPB_DATA*/", script_safe_json(doc));
+  replace_once(html, "/*CPB_DATA*/", script_safe_json(page_data(doc)));
   // Static, so a preview without JavaScript shows the answer.
   std::string advice;
   if (doc.contains("advice")) {

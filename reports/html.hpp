@@ -29,6 +29,13 @@ std::string render_meta_html(const nlohmann::json& doc);
 /// shape are skipped; it throws nothing for any JSON value.
 std::string render_summary_html(const nlohmann::json& doc);
 
+/// What the page embeds of a result file: everything but the benchmarks array, of which it keeps
+/// the primary entries and the failed runs. Each primary entry gets a `page` object with what
+/// the page shows from the entries left out: `items_per_second_stddev` and `_cv` (the case's
+/// aggregates) and `per_thread_items` (its median repetition's). With three repetitions this is
+/// a seventh of the entries. A document without a benchmarks array is returned as it is.
+nlohmann::json page_data(const nlohmann::json& doc);
+
 /// Renders a result file. The data goes in as JSON inside a script element, escaped so that no
 /// string in it can close the element.
 std::string render_html(const nlohmann::json& doc);

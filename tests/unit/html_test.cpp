@@ -209,6 +209,50 @@ TEST(Html, MalformedFilesRenderWithoutThrowing) {
   }
 }
 
+TEST(Html, PageKeepsPrimariesAndFailuresWithWhatItShowsOfTheRest) {
+  // One case with three repetitions (per-thread items 1:1, 1:3, 2:2 at rising throughput) and
+  // its aggregates, and a failed run of another.
+  json doc = two_point_doc();
+  json& b = doc["benchmarks"];
+  b.erase(b.begin() + 1, b.end());
+  const std::string run = b[0]["run_name"];
+  const std::vector<json> per_thread = {{1, 1}, {1, 3}, {2, 2}};
+  for (int i = 0; i < 3; ++i) {
+    b.push_back({{"name", run},
+                 {"run_name", run},
+                 {"run_type", "iteration"},
+                 {"error_occurred", false},
+                 {"items_per_second", 100 * (i + 1)},
+                 {"per_thread_items", per_thread[i]}});
+  }
+  for (const auto& [agg, v] : {std::pair{"stddev", 20.0}, std::pair{"cv", 0.1}}) {
+    b.push_back({{"name", run + "_" + agg},
+                 {"run_name", run},
+                 {"run_type", "aggregate"},
+                 {"aggregate_name", agg},
+                 {"items_per_second", v}});
+  }
+  b.push_back({{"name", "fake/beta/count/size:1/threads:2"},
+               {"run_type", "iteration"},
+               {"error_occurred", true},
+               {"error_message", "crashed"}});
+  const json page = page_data(doc);
+  ASSERT_EQ(page["benchmarks"].size(), 2U);
+  const json& p = page["benchmarks"][0];
+  EXPECT_EQ(p["name"], b[0]["name"]);
+  EXPECT_EQ(p["page"]["per_thread_items"], json({1, 3}));  // the median repetition's
+  EXPECT_EQ(p["page"]["items_per_second_stddev"], 20.0);
+  EXPECT_EQ(p["page"]["items_per_second_cv"], 0.1);
+  EXPECT_EQ(page["benchmarks"][1]["error_message"], "crashed");
+  EXPECT_EQ(page["context"], doc["context"]);
+  EXPECT_EQ(page["cpbench"], doc["cpbench"]);
+  // The page embeds that (no '<', '>' or '&' to escape in it), once.
+  const std::string html = render_html(doc);
+  EXPECT_NE(html.find(page.dump()), std::string::npos);
+  EXPECT_EQ(count(html, R"("per_thread_items":[1,3])"), 1U);
+  EXPECT_EQ(html.find(R"("per_thread_items":[2,2])"), std::string::npos);
+}
+
 TEST(Html, InvalidUtf8DoesNotThrow) {
   json doc = {{"benchmarks", json::array()}, {"context", {{"host_name", "bad \xff byte"}}}};
   EXPECT_NO_THROW((void)render_html(doc));

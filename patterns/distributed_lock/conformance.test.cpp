@@ -5,6 +5,7 @@
 // server per engine for the whole binary (ZooKeeper's JVM starts slowly), started on first use
 // and stopped at exit.
 #include "patterns/distributed_lock/distributed_lock.hpp"
+#include "patterns/distributed_lock/server_testing.hpp"
 
 #include <gtest/gtest.h>
 
@@ -18,20 +19,12 @@ using std::chrono::milliseconds;
 
 namespace {
 
-template <class S>
-S* shared_server() {
-  static std::unique_ptr<S> server = [] {
-    return S::unavailable().empty() ? std::make_unique<S>() : nullptr;
-  }();
-  return server.get();
-}
-
 template <class L>
 class LockConformance : public ::testing::Test {
  protected:
   void SetUp() override {
     if (const auto why = L::unavailable(); !why.empty()) GTEST_SKIP() << why;
-    server_ = shared_server<typename L::Server>();
+    server_ = dl::testing::shared_server<typename L::Server>();
     ASSERT_NE(server_, nullptr);
   }
   /// A lock name of this test alone (the server is shared by every test of the binary).
@@ -62,7 +55,7 @@ TYPED_TEST_SUITE(LockConformance, Impls, ImplName);
 
 TYPED_TEST(LockConformance, MutualExclusionWithTheHistoryChecked) {
   constexpr int kThreads = 4;
-  constexpr int kRounds = 12;
+  constexpr int kRounds = 6;
   dl::FencedStore store(TypeParam::kFenced);
   std::atomic<int> inside{0};
   std::atomic<int> most{0};

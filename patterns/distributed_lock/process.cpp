@@ -129,6 +129,17 @@ void Process::stop(Millis grace) {
   pid_ = -1;
 }
 
+void Process::kill_group() {
+  if (pid_ <= 0) return;
+  kill(-pid_, SIGKILL);
+  if (!reaped_) {
+    while (waitpid(pid_, &status_, 0) < 0 && errno == EINTR) {
+    }
+    reaped_ = true;
+  }
+  pid_ = -1;
+}
+
 bool process_alive(pid_t pid) {
   if (pid <= 0 || kill(pid, 0) != 0) return false;
   std::ifstream stat(fmt::format("/proc/{}/stat", pid));

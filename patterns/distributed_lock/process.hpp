@@ -57,6 +57,8 @@ class Process {
   /// SIGCONT (a stopped group ignores SIGTERM) and SIGTERM to the whole group, up to `grace`
   /// for the leader to exit, then SIGKILL to the group; reaps the leader. Idempotent.
   void stop(Millis grace = Millis(3000));
+  /// SIGKILL to the whole group at once (the crash fault); reaps the leader.
+  void kill_group();
   /// Sends `sig` to the whole process group (SIGSTOP/SIGCONT for the pause fault).
   void signal_group(int sig) const;
 

@@ -109,55 +109,64 @@ void Server::resume() const {
   if (process_) process_->signal_group(SIGCONT);
 }
 
-template <class MakeArgv, class Probe>
-void Server::start(const ServerOptions& opt, MakeArgv make_argv, Probe probe) {
+void Server::start(const ServerOptions& opt, ArgvFn make_argv, ProbeFn probe) {
+  make_argv_ = std::move(make_argv);
+  probe_ = std::move(probe);
+  ready_timeout_ = opt.ready_timeout;
   if (opt.port != 0 && port_in_use(opt.port)) {
     throw ServerError(fmt::format("{}: port {} on 127.0.0.1 is in use", engine_, opt.port));
   }
-  const std::string log = dir_.path() + "/server.log";
   constexpr int kAttempts = 3;  // a picked port taken by someone else before the server bound it
   for (int attempt = 1;; ++attempt) {
     port_ = opt.port != 0 ? opt.port : free_port();
-    process_ = std::make_unique<Process>(engine_, make_argv(port_), log);
-    const auto start = std::chrono::steady_clock::now();
-    const auto deadline = start + opt.ready_timeout;
-    Millis backoff(5);
-    std::string last_error;
-    for (;;) {
-      if (!process_->running()) {
-        process_->stop();
-        const std::string line = last_log_line(log);
-        const bool clash =
-            lower(line).find("address already in use") != std::string::npos || port_in_use(port_);
-        if (opt.port == 0 && attempt < kAttempts && clash) {
-          break;  // retry on a new port
-        }
-        process_.reset();
-        if (clash) {
-          throw ServerError(fmt::format("{}: port {} on 127.0.0.1 is in use (last log line: {})",
-                                        engine_, port_, line));
-        }
-        throw ServerError(fmt::format("{}: exited before it was ready (last log line: {})", engine_,
-                                      line.empty() ? "none" : line));
-      }
-      try {
-        version_ = probe(port_);
-        return;
-      } catch (const ServerError& e) {
-        last_error = e.what();
-      }
-      if (std::chrono::steady_clock::now() >= deadline) {
-        process_->stop();
-        process_.reset();
-        const std::string line = last_log_line(log);
-        throw ServerError(
-            fmt::format("{}: not ready within {} ms (last probe: {}; last log line: {})", engine_,
-                        opt.ready_timeout.count(), last_error, line.empty() ? "none" : line));
-      }
-      std::this_thread::sleep_for(backoff);
-      backoff = std::min(backoff * 2, Millis(100));
-    }
+    if (launch(opt.port == 0 && attempt < kAttempts)) return;
   }
+}
+
+bool Server::launch(bool may_retry) {
+  const std::string log = dir_.path() + "/server.log";
+  process_ = std::make_unique<Process>(engine_, make_argv_(port_), log);
+  const auto deadline = std::chrono::steady_clock::now() + ready_timeout_;
+  Millis backoff(5);
+  std::string last_error;
+  for (;;) {
+    if (!process_->running()) {
+      process_->stop();
+      const std::string line = last_log_line(log);
+      const bool clash =
+          lower(line).find("address already in use") != std::string::npos || port_in_use(port_);
+      process_.reset();
+      if (may_retry && clash) return false;  // retry on a new port
+      if (clash) {
+        throw ServerError(fmt::format("{}: port {} on 127.0.0.1 is in use (last log line: {})",
+                                      engine_, port_, line));
+      }
+      throw ServerError(fmt::format("{}: exited before it was ready (last log line: {})", engine_,
+                                    line.empty() ? "none" : line));
+    }
+    try {
+      version_ = probe_(port_);
+      return true;
+    } catch (const ServerError& e) {
+      last_error = e.what();
+    }
+    if (std::chrono::steady_clock::now() >= deadline) {
+      process_->stop();
+      process_.reset();
+      const std::string line = last_log_line(log);
+      throw ServerError(
+          fmt::format("{}: not ready within {} ms (last probe: {}; last log line: {})", engine_,
+                      ready_timeout_.count(), last_error, line.empty() ? "none" : line));
+    }
+    std::this_thread::sleep_for(backoff);
+    backoff = std::min(backoff * 2, Millis(100));
+  }
+}
+
+void Server::kill_and_restart() {
+  if (process_) process_->kill_group();
+  process_.reset();
+  launch(false);
 }
 
 // --- Redis ------------------------------------------------------------------------------------
@@ -173,7 +182,7 @@ RedisServer::RedisServer(const ServerOptions& opt) : Server("redis-server", "cpb
   const std::string bin = opt.binary.empty() ? redis_binary() : opt.binary;
   start(
       opt,
-      [&](std::uint16_t port) {
+      [this, bin](std::uint16_t port) {
         return std::vector<std::string>{bin,
                                         "--port",
                                         std::to_string(port),
@@ -192,7 +201,7 @@ RedisServer::RedisServer(const ServerOptions& opt) : Server("redis-server", "cpb
                                         "--maxclients",
                                         "1000"};
       },
-      [&](std::uint16_t port) {
+      [](std::uint16_t port) {
         Conn c("redis-server", port, Millis(1000));
         c.send_all(resp_command({"PING"}));
         std::string reply;
@@ -228,9 +237,13 @@ EtcdServer::EtcdServer(const ServerOptions& opt) : Server("etcd", "cpb-etcd") {
   const std::string bin = opt.binary.empty() ? etcd_binary() : opt.binary;
   start(
       opt,
-      [&](std::uint16_t port) {
-        peer_port_ = free_port();
-        if (peer_port_ == port) peer_port_ = free_port();
+      [this, bin](std::uint16_t port) {
+        // A restart on the same client port keeps its peer port (the data dir records it).
+        if (peer_port_ == 0 || peer_of_ != port) {
+          peer_port_ = free_port();
+          if (peer_port_ == port) peer_port_ = free_port();
+          peer_of_ = port;
+        }
         const std::string client = fmt::format("http://127.0.0.1:{}", port);
         const std::string peer = fmt::format("http://127.0.0.1:{}", peer_port_);
         // A fresh data dir and a unique cluster token per start (distributed-anchors §2.4);
@@ -263,7 +276,7 @@ EtcdServer::EtcdServer(const ServerOptions& opt) : Server("etcd", "cpb-etcd") {
                                         "--log-outputs",
                                         "stderr"};
       },
-      [&](std::uint16_t port) {
+      [](std::uint16_t port) {
         const std::string health = http_get("etcd", port, "/health", Millis(1000));
         if (health.find("\"health\":\"true\"") == std::string::npos) {
           throw ServerError("etcd: /health is not true yet");
@@ -298,7 +311,7 @@ ZooKeeperServer::ZooKeeperServer(const ServerOptions& opt) : Server("zookeeper",
   if (access(kSlf4jSimple, R_OK) == 0) cp += std::string(":") + kSlf4jSimple;
   start(
       opt,
-      [&](std::uint16_t port) {
+      [this, bin, cp, extra = opt.zookeeper_config](std::uint16_t port) {
         const std::string cfg = dir_.path() + "/zoo.cfg";
         std::ofstream out(cfg, std::ios::trunc);
         out << "tickTime=" << kTickMs << "\n"
@@ -308,7 +321,7 @@ ZooKeeperServer::ZooKeeperServer(const ServerOptions& opt) : Server("zookeeper",
             << "maxClientCnxns=0\n"
             << "admin.enableServer=false\n"
             << "4lw.commands.whitelist=srvr,ruok\n"
-            << opt.zookeeper_config << "\n";
+            << extra << "\n";
         out.close();
         if (!out) throw ServerError(fmt::format("zookeeper: cannot write {}", cfg));
         // The JVM is exec'd directly (no zkServer.sh), so the death signal reaches it; small
@@ -325,7 +338,7 @@ ZooKeeperServer::ZooKeeperServer(const ServerOptions& opt) : Server("zookeeper",
                                         "org.apache.zookeeper.server.ZooKeeperServerMain",
                                         cfg};
       },
-      [&](std::uint16_t port) {
+      [](std::uint16_t port) {
         Conn c("zookeeper", port, Millis(1000));
         c.send_all("srvr");
         const std::string reply = c.read_to_eof();

@@ -25,10 +25,12 @@
 #include "patterns/distributed_lock/process.hpp"
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace cpb::patterns::distributed_lock {
 
@@ -64,21 +66,32 @@ class Server {
   /// The pause fault: SIGSTOP / SIGCONT to the server's whole process group.
   void pause() const;
   void resume() const;
+  /// The crash fault: SIGKILL to the whole group, then the same server again on the same port
+  /// and data directory, waited for as at first (what survives is what the engine persisted:
+  /// etcd and ZooKeeper their data; our Redis nothing, it runs without RDB and AOF).
+  void kill_and_restart();
 
  protected:
   Server(std::string engine, std::string_view dir_prefix)
       : engine_(std::move(engine)), dir_(dir_prefix) {}
+  using ArgvFn = std::function<std::vector<std::string>(std::uint16_t port)>;
+  using ProbeFn = std::function<std::string(std::uint16_t port)>;
   /// Starts `argv` (built by `make_argv` for a client port) and probes it with `probe` until
   /// it answers or `opt.ready_timeout` passes; `probe` returns the version, or throws
-  /// ServerError while the server is not ready.
-  template <class MakeArgv, class Probe>
-  void start(const ServerOptions& opt, MakeArgv make_argv, Probe probe);
+  /// ServerError while the server is not ready. Both are kept for kill_and_restart().
+  void start(const ServerOptions& opt, ArgvFn make_argv, ProbeFn probe);
+  /// One start on port_: true when ready; false when it exited because the port was taken and
+  /// `may_retry`; throws ServerError otherwise.
+  bool launch(bool may_retry);
 
   std::string engine_;
   TempDir dir_;
   std::uint16_t port_ = 0;
   std::string version_;
   std::unique_ptr<Process> process_;
+  ArgvFn make_argv_;
+  ProbeFn probe_;
+  Millis ready_timeout_{20000};
 };
 
 class RedisServer final : public Server {
@@ -96,6 +109,7 @@ class EtcdServer final : public Server {
 
  private:
   std::uint16_t peer_port_ = 0;
+  std::uint16_t peer_of_ = 0;  ///< the client port peer_port_ was picked for
 };
 
 /// A standalone ZooKeeper (ZooKeeperServerMain) with tickTime 200 ms, so sessions may time out

@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <thread>
 #include <vector>
 // The synchronous API (zoo_create, zoo_wexists ...) exists in libzookeeper_mt only, and its
 // header declares it only with THREADED.
@@ -133,7 +134,14 @@ Grant ZooKeeperLockClient::acquire(std::string_view name) {
 
 bool ZooKeeperLockClient::release(const Grant& g) {
   if (g.handle.empty()) return false;
-  const int rc = zoo_delete(zh_, g.handle.c_str(), -1);
+  // While the client reconnects (a restarted server), retry until the session answers.
+  const auto deadline = std::chrono::steady_clock::now() + opt_.io_timeout;
+  int rc = zoo_delete(zh_, g.handle.c_str(), -1);
+  while ((rc == ZCONNECTIONLOSS || rc == ZOPERATIONTIMEOUT) &&
+         std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    rc = zoo_delete(zh_, g.handle.c_str(), -1);
+  }
   if (rc == ZOK) return true;
   // ZNONODE: the session expired and the server deleted the node; ZSESSIONEXPIRED or
   // ZINVALIDSTATE: the client found out. Either way we no longer held it.

@@ -1,0 +1,109 @@
+// SPDX-License-Identifier: Apache-2.0
+/// @file
+/// Faults of the server rather than of the holder:
+///   restart  SIGKILL of the server's whole process group, then the same server on the same
+///            port and data directory (what survives is what the engine persisted);
+///   pause    SIGSTOP of the server for longer than the lease, then SIGCONT.
+/// The run: holder A acquires and writes; the fault; client B (a thread, a fresh client) tries
+/// to acquire, write and release; 300 ms later A, which still believes it holds the lock,
+/// writes again and releases (retrying once across the reconnect), then closes its client.
+/// The same checker as the pause fault judges the history. What each engine does is reported,
+/// not assumed: e.g. Redis without persistence forgets both the lock and the fence counter on
+/// a restart, so even its fenced variant hands out a token that was already used.
+#pragma once
+
+#include "patterns/distributed_lock/fenced_store.hpp"
+#include "patterns/distributed_lock/lock.hpp"
+
+#include <chrono>
+#include <optional>
+#include <string>
+#include <thread>
+
+namespace cpb::patterns::distributed_lock {
+
+enum class ServerFault { kRestart, kPause };
+
+struct ServerFaultOptions {
+  Millis ttl{4000};         ///< the clients' lease
+  Millis pause{6000};       ///< how long a paused server stays stopped (kPause)
+  Millis b_timeout{15000};  ///< B gives up acquiring after this
+  std::string lock = "server-fault";
+};
+
+struct ServerFaultResult {
+  History history;
+  Safety safety;
+  std::uint64_t outage_ns = 0;  ///< the fault: restart until ready again, or the pause
+  std::uint64_t b_wait_ns = 0;  ///< from the fault's end to B's grant (or its giving up)
+  bool b_granted = false;
+  bool b_write_accepted = false;
+  bool a_release_ok = false;
+  std::string b_error;  ///< why B got no grant, if it did not
+};
+
+template <LockClient L>
+ServerFaultResult server_fault(typename L::Server& server, ServerFault fault,
+                               const ServerFaultOptions& opt = {}) {
+  FencedStore store(L::kFenced);
+  ServerFaultResult res;
+  LockOptions lo;
+  lo.ttl = opt.ttl;
+  std::optional<L> a(std::in_place, server, lo);
+  const std::uint64_t a_invoked = steady_ns();
+  const Grant ga = a->acquire(opt.lock);
+  const std::uint64_t grant_a = store.granted(0, ga.token, a_invoked, steady_ns());
+  store.write(grant_a, ga.token);
+
+  const std::uint64_t t0 = steady_ns();
+  if (fault == ServerFault::kRestart) {
+    server.kill_and_restart();
+  } else {
+    server.pause();
+    std::this_thread::sleep_for(opt.pause);
+    server.resume();
+  }
+  const std::uint64_t back = steady_ns();
+  res.outage_ns = back - t0;
+
+  std::thread b([&] {
+    try {
+      LockOptions blo = lo;
+      blo.acquire_timeout = opt.b_timeout;
+      L client(server, blo);
+      const std::uint64_t invoked = steady_ns();
+      const Grant g = client.acquire(opt.lock);
+      const std::uint64_t granted = steady_ns();
+      res.b_wait_ns = granted - back;
+      res.b_granted = true;
+      const std::uint64_t id = store.granted(1, g.token, invoked, granted);
+      res.b_write_accepted = store.write(id, g.token);
+      store.released(id, client.release(g), steady_ns());
+    } catch (const std::exception& e) {
+      res.b_wait_ns = steady_ns() - back;
+      res.b_error = e.what();
+    }
+  });
+  std::this_thread::sleep_for(Millis(300));
+  store.write(grant_a, ga.token);  // A still believes it holds the lock
+  bool ok = false;
+  for (int attempt = 0; attempt < 2; ++attempt) {  // the first request may meet the old socket
+    try {
+      ok = a->release(ga);
+      break;
+    } catch (const ServerError&) {
+    }
+  }
+  res.a_release_ok = ok;
+  store.released(grant_a, ok, steady_ns());
+  try {
+    a.reset();  // closes A's session or revokes its lease: B is not left waiting on it
+  } catch (...) {
+  }
+  b.join();
+  res.history = store.history();
+  res.safety = check(res.history);
+  return res;
+}
+
+}  // namespace cpb::patterns::distributed_lock

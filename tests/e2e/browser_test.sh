@@ -93,8 +93,9 @@ if [ -n "$page" ]; then
   timeout 120 "$browser" --headless --no-sandbox --disable-gpu --disable-dev-shm-usage --no-first-run \
     --user-data-dir="$work/profile" --window-size=1400,2400 --screenshot="$work/page.png" \
     "file://$page" >/dev/null 2>&1
+  drawn=$(attr page.dom charts-drawn)
   echo "page ok: $(attr page.dom shown-results) results, $(attr page.dom charts) charts" \
-    "($(attr page.dom charts-drawn) drawn on opening); screenshot $work/page.png"
+    "($(( drawn < 0 ? 0 : drawn )) drawn on opening), script $(attr page.dom render-ms) ms; screenshot $work/page.png"
   exit 0
 fi
 

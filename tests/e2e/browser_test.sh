@@ -3,9 +3,10 @@
 # `advise` and `compare`. Each renders with no uncaught script error; the run report has its
 # contents bar, its summary as static HTML (what a preview without JavaScript shows), every chart
 # with data (throughput, speed-up, fairness and latency charts among them), filters that hide
-# what they should, and each result as a multiple of the calibrated primitives; a check's seed
-# shows in hex (JavaScript would round the 64-bit number) and an outcome check its histogram. A
-# screenshot of the run report is kept beside the test's files (report.png).
+# what they should, and each result as a multiple of the calibrated primitives; a hand-edited
+# file with blocks of the wrong types renders; a check's seed shows in hex (JavaScript would
+# round the 64-bit number) and an outcome check its histogram. A screenshot of the run report
+# is kept beside the test's files (report.png).
 # Usage: browser_test.sh CPBENCH WORK_DIR
 #        browser_test.sh --page FILE.html WORK_DIR   checks one existing report, e.g. the output
 #                                                     of scripts/run.sh (reports/out/latest.html)
@@ -139,6 +140,27 @@ rendered calibrated.dom
 grep -q '>× RTT<' calibrated.dom && grep -q '>× futex<' calibrated.dom ||
   { echo "FAIL: no result as a multiple of the calibrated round trip and hand-off"; exit 1; }
 grep -q 'drift 1.30x' calibrated.html || { echo "FAIL: the static meta line lacks the drift"; exit 1; }
+
+# A hand-edited file: the blocks the reader does not check hold the wrong types. It renders.
+python3 - <<'EOF'
+import json
+d = json.load(open("calibrated.json"))
+cal = d["cpbench"]["calibration"]
+cal["start"].update(atomic_rtt_ns="fast", timer_ns=[3])
+cal.update(end=5, drift_ratio="x")
+d["cpbench"]["skipped"] = [1, {"family": None}]
+d["checks"] = [{"name": None, "histogram": [1, {"grade": 3, "count": "x"}], "stats": 4,
+                "details": 7}, "x", {"histogram": "no"}]
+d["context"]["num_cpus"] = "two"
+d["advice"] = {"goal": 3}
+json.dump(d, open("edited.json", "w"))
+EOF
+"$cpbench" report edited.json --html edited.html >/dev/null
+dom edited.html edited.dom
+rendered edited.dom
+[ "$(attr edited.dom shown-checks)" -eq 3 ] ||
+  { echo "FAIL: edited.html shows $(attr edited.dom shown-checks) of 3 checks"; exit 1; }
+grep -q "advice block is malformed" edited.html
 
 "$cpbench" check --family mutex --impl ticket_lock --litmus --mode stress --budget 0.02 \
   --out check.json --html check.html >/dev/null

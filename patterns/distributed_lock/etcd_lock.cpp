@@ -169,7 +169,7 @@ EtcdLockClient::~EtcdLockClient() {
   cv_.notify_all();
   keepalive_.join();
   try {
-    http_.post("/v3/lease/revoke", {{"ID", std::to_string(lease_)}});
+    http_.post("/v3/lease/revoke", {{"ID", std::to_string(lease_.load())}});
   } catch (const ServerError&) {
     // The lease may be gone already (it ran out) or the server stopped: it expires by itself.
   }
@@ -182,7 +182,7 @@ void EtcdLockClient::keepalive_loop() {
   while (!cv_.wait_for(lock, period, [this] { return stop_; })) {
     lock.unlock();
     try {
-      http.post("/v3/lease/keepalive", {{"ID", std::to_string(lease_)}});
+      http.post("/v3/lease/keepalive", {{"ID", std::to_string(lease_.load())}});
     } catch (const ServerError&) {
       // The server is paused or gone: the lease runs out, which the next acquire reports.
     }
@@ -196,9 +196,21 @@ Grant EtcdLockClient::acquire(std::string_view name) {
   nlohmann::json r;
   try {
     r = http_.post("/v3/lock/lock", {{"name", base64_encode(fmt::format("cpb/lock/{}", name))},
-                                     {"lease", std::to_string(lease_)}});
+                                     {"lease", std::to_string(lease_.load())}});
   } catch (...) {
     http_.set_timeout(opt_.io_timeout);
+    // A lock request that timed out can still be granted later, in the server: revoke the
+    // lease, which deletes any key it holds, and go on with a new one (jepsen-io/etcd).
+    try {
+      http_.post("/v3/lease/revoke", {{"ID", std::to_string(lease_.load())}});
+    } catch (const ServerError&) {
+      // Gone already (it ran out) or the server is unreachable: it expires by itself.
+    }
+    try {
+      lease_ = i64(http_.post("/v3/lease/grant", {{"TTL", ttl_s_}}), "ID");
+    } catch (const ServerError&) {
+      // The next acquire fails with the old lease and tries again.
+    }
     throw;
   }
   http_.set_timeout(opt_.io_timeout);

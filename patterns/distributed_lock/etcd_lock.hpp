@@ -61,7 +61,7 @@ class EtcdLockClient {
 
   Grant acquire(std::string_view name);
   bool release(const Grant& g);
-  [[nodiscard]] std::int64_t lease() const { return lease_; }
+  [[nodiscard]] std::int64_t lease() const { return lease_.load(); }
 
  private:
   void keepalive_loop();
@@ -70,7 +70,9 @@ class EtcdLockClient {
   bool fenced_;
   std::int64_t ttl_s_;
   EtcdHttp http_;
-  std::int64_t lease_ = 0;
+  /// Read by the keep-alive thread, replaced by acquire() after a failed lock request (seq_cst:
+  /// no ordering with other data is needed, the lease ID is the whole message).
+  std::atomic<std::int64_t> lease_{0};
   std::mutex mutex_;  ///< guards stop_ for the keep-alive thread's timed wait
   std::condition_variable cv_;
   bool stop_ = false;

@@ -119,6 +119,15 @@ dom run.html filtered.dom "?impl=ttas_spinlock"
 rendered filtered.dom
 [ "$(attr filtered.dom shown-results)" -eq 2 ] && [ "$(attr run.dom shown-results)" -eq 4 ] ||
   { echo "FAIL: the implementation filter shows $(attr filtered.dom shown-results) of 4 results, not 2"; exit 1; }
+# Sorting, from the URL too: the slowest case first, then the fastest (one of them is not the
+# first case unsorted).
+for dir in asc desc; do
+  dom run.html sorted.dom "?sort=items%2Fs&dir=$dir"
+  first=$(python3 -c 'import json, sys; print(sorted((e for e in json.load(open("run.json"))["benchmarks"]
+    if e.get("primary")), key=lambda e: e["items_per_second"], reverse=sys.argv[1] == "desc")[0]["run_name"])' $dir)
+  grep -q "data-results-first=\"$first\"" sorted.dom ||
+    { echo "FAIL: sorting by items/s ($dir) does not put $first first"; exit 1; }
+done
 timeout 120 "$browser" --headless --no-sandbox --disable-gpu --disable-dev-shm-usage --no-first-run \
   --user-data-dir="$work/profile" --window-size=1400,2400 --screenshot="$work/report.png" \
   "file://$work/run.html" >/dev/null 2>&1

@@ -68,6 +68,14 @@ int serve(std::string_view impl, const ServerOptions& o, std::int64_t seconds,
   return rc;
 }
 
+/// "a, b, c": the servers of a list, each name after `prefix`.
+template <class... S>
+std::string names(cpb::TypeList<S...> /*list*/, std::string_view prefix) {
+  std::string out;
+  ((out += fmt::format("{}{}{}", out.empty() ? "" : ", ", prefix, S::kName)), ...);
+  return out;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -117,10 +125,9 @@ int main(int argc, char** argv) {
     int rc = proactor_only ? -1 : serve(name, o, seconds, cpb::patterns::reactor::Impls{});
     if (rc == -1) rc = serve(name, o, seconds, cpb::patterns::proactor::Impls{});
     if (rc == -1) {
-      throw UsageError(fmt::format(
-          "--impl: unknown server '{}' (known: epoll_reactor, multi_reactor, libuv, libevent, "
-          "asio, io_uring, proactor/asio)",
-          impl));
+      throw UsageError(fmt::format("--impl: unknown server '{}' (known: {}; {})", impl,
+                                   names(cpb::patterns::reactor::Impls{}, ""),
+                                   names(cpb::patterns::proactor::Impls{}, "proactor/")));
     }
     return rc;
   } catch (const UsageError& e) {

@@ -25,98 +25,14 @@
 namespace cpb::patterns::consensus {
 namespace {
 
-using Cluster = RaftCluster<sync::Real>;
-
-std::string faulty_round(std::mt19937_64& rng) {
-  const int n = rng() % 2 == 0 ? 3 : 5;
-  Cluster c(n, CommitRule::kCurrentTerm);
-  c.start();
-  std::atomic<bool> done{false};
-  std::atomic<Command> proposed{0};
-  std::thread client([&] {
-    Command next = 1'000'000;
-    while (!done.load()) {
-      const int l = c.leader();
-      if (l >= 0 && c.node(l).propose(++next) != 0) proposed.fetch_add(1);
-      std::this_thread::yield();
-    }
-  });
-  const std::uint64_t fault_seed = rng();
-  std::thread faults([&] {
-    std::mt19937_64 r(fault_seed);
-    const auto until = std::chrono::steady_clock::now() + std::chrono::milliseconds(20);
-    while (std::chrono::steady_clock::now() < until) {
-      const int who = static_cast<int>(r() % static_cast<unsigned>(n));
-      switch (r() % 8) {
-        case 0:
-          c.node(who).campaign();
-          break;
-        case 1:
-          c.node(who).crash();
-          break;
-        case 2:
-          c.node(who).restart();
-          break;
-        case 3:
-          c.net().drop_any(who);
-          break;
-        case 4:
-          c.net().reorder_any(who);
-          break;
-        default:
-          c.node(who).heartbeat();
-          break;
-      }
-      std::this_thread::sleep_for(std::chrono::microseconds(r() % 200));
-    }
-  });
-  faults.join();
-  done.store(true);
-  client.join();
-  // Calm: everyone up, then until all nodes apply a final command of a leader's term: elect
-  // (a node whose stale log cannot win may still depose a leader with its higher term, as
-  // Raft without PreVote allows, so a lost leadership means another election), propose,
-  // heartbeat.
-  for (int i = 0; i < n; ++i) c.node(i).restart();
-  Command final_cmd = 0;
-  bool settled = false;
-  int campaigns = 0;
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
-  while (!settled && std::chrono::steady_clock::now() < deadline) {
-    const int leader = c.leader();
-    if (leader < 0) {
-      c.node(campaigns++ % n).campaign();
-      detail::await([&] { return c.leader() >= 0; }, 0.05);
-      continue;
-    }
-    const Index last = c.node(leader).propose(++final_cmd);
-    if (last == 0) continue;
-    settled = detail::await(
-        [&] {
-          c.node(leader).heartbeat();
-          for (int i = 0; i < n; ++i) {
-            if (c.node(i).view().applied.size() < last) return false;
-          }
-          return true;
-        },
-        0.2);
-  }
-  c.stop();
-  if (const std::string v = c.oracle().violation(); !v.empty()) return v;
-  if (!settled) {
-    return fmt::format("the nodes did not all apply a final command within 10 s ({} campaigns)",
-                       campaigns);
-  }
-  const std::vector<Command> want = c.node(0).view().applied;
-  for (int i = 0; i < n; ++i) {
-    if (c.node(i).view().applied != want) return "S" + std::to_string(i + 1) + " applied otherwise";
-  }
-  if (want.empty() || want.back() != final_cmd) return "the final command is not the last applied";
-  return {};
+TEST(RaftStress, SafeAndConvergentUnderFaultsOnRealThreads) {
+  testing::repeat_rounds(detail::faulty_round<OwnRaft<>>);
 }
 
-TEST(RaftStress, SafeAndConvergentUnderFaultsOnRealThreads) {
-  testing::repeat_rounds(faulty_round);
+TEST(RaftStress, RegisteredStressCheckPasses) {
+  EXPECT_EQ(testing::expect_registered_checks_pass<Family<OwnRaft<>>>(&Check::stress,
+                                                                      testing::stress_config()),
+            1);
 }
 
 TEST(RaftStress, CommitFixtureUnderContendedThreads) {

@@ -18,12 +18,16 @@
 #include <benchmark/benchmark.h>
 #include <fmt/format.h>
 
+#include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <concepts>
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
+#include <random>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -133,6 +137,103 @@ class CommitBench final : public Fixture {
   std::string error_;
 };
 
+// -- stress check ---------------------------------------------------------------------------------
+
+/// One round of the `faults` stress check on real threads: a fault thread takes random steps
+/// for 20 ms (election timeouts at random nodes, heartbeats, drops, reorders, crashes,
+/// restarts) while a client proposes to whichever node leads; then calm: every node restarts,
+/// a leader is elected (again if deposed) and a final command of its term must be applied by
+/// every node, every node must have applied the same commands, and the oracle must be silent.
+/// Returns what went wrong, or an empty string.
+template <ConsensusImpl T>
+std::string faulty_round(std::mt19937_64& rng) {
+  const int n = rng() % 2 == 0 ? 3 : 5;
+  typename T::Cluster c(n, T::kRule);
+  c.start();
+  std::atomic<bool> done{false};
+  std::atomic<Command> proposed{0};
+  std::thread client([&] {
+    Command next = 1'000'000;
+    while (!done.load()) {
+      const int l = c.leader();
+      if (l >= 0 && c.node(l).propose(++next) != 0) proposed.fetch_add(1);
+      std::this_thread::yield();
+    }
+  });
+  const std::uint64_t fault_seed = rng();
+  std::thread faults([&] {
+    std::mt19937_64 r(fault_seed);
+    const auto until = std::chrono::steady_clock::now() + std::chrono::milliseconds(20);
+    while (std::chrono::steady_clock::now() < until) {
+      const int who = static_cast<int>(r() % static_cast<unsigned>(n));
+      switch (r() % 8) {
+        case 0:
+          c.node(who).campaign();
+          break;
+        case 1:
+          c.node(who).crash();
+          break;
+        case 2:
+          c.node(who).restart();
+          break;
+        case 3:
+          c.net().drop_any(who);
+          break;
+        case 4:
+          c.net().reorder_any(who);
+          break;
+        default:
+          c.node(who).heartbeat();
+          break;
+      }
+      std::this_thread::sleep_for(std::chrono::microseconds(r() % 200));
+    }
+  });
+  faults.join();
+  done.store(true);
+  client.join();
+  // Calm: everyone up, then until all nodes apply a final command of a leader's term: elect
+  // (a node whose stale log cannot win may still depose a leader with its higher term, as
+  // Raft without PreVote allows, so a lost leadership means another election), propose,
+  // heartbeat.
+  for (int i = 0; i < n; ++i) c.node(i).restart();
+  Command final_cmd = 0;
+  bool settled = false;
+  int campaigns = 0;
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (!settled && std::chrono::steady_clock::now() < deadline) {
+    const int leader = c.leader();
+    if (leader < 0) {
+      c.node(campaigns++ % n).campaign();
+      await([&] { return c.leader() >= 0; }, 0.05);
+      continue;
+    }
+    const Index last = c.node(leader).propose(++final_cmd);
+    if (last == 0) continue;
+    settled = await(
+        [&] {
+          c.node(leader).heartbeat();
+          for (int i = 0; i < n; ++i) {
+            if (c.node(i).view().applied.size() < last) return false;
+          }
+          return true;
+        },
+        0.2);
+  }
+  c.stop();
+  if (const std::string v = c.oracle().violation(); !v.empty()) return v;
+  if (!settled) {
+    return fmt::format("the nodes did not all apply a final command within 10 s ({} campaigns)",
+                       campaigns);
+  }
+  const std::vector<Command> want = c.node(0).view().applied;
+  for (int i = 0; i < n; ++i) {
+    if (c.node(i).view().applied != want) return "S" + std::to_string(i + 1) + " applied otherwise";
+  }
+  if (want.empty() || want.back() != final_cmd) return "the final command is not the last applied";
+  return {};
+}
+
 // -- model check ----------------------------------------------------------------------------------
 
 /// Builds Figure 8's starting state on a 3-node cluster (S1, S2, S3 = nodes 0, 1, 2) with the
@@ -186,38 +287,42 @@ void figure8_prefix(Cluster& c) {
 /// no violation. With the counting-replicas rule, S1 commits command 2 in term 4 and S3 still
 /// wins term 5 without it: caught.
 template <ConsensusImpl M>
-check::TestCase figure8_model(std::string name) {
+check::TestCase figure8_model(std::string name, bool reversed = false) {
   using S = check::Sync;
-  return check::TestCase{std::move(name), [] {
+  return check::TestCase{std::move(name), [reversed] {
                            std::optional<typename M::Cluster> cluster(std::in_place, 3, M::kRule);
                            auto& c = *cluster;
                            figure8_prefix(c);
-                           S::thread s1([&c] {
-                             c.node(0).campaign();
-                             for (int k = 0; k < 3; ++k) {
-                               c.deliver_one(1);
-                               c.deliver_one(0);
-                             }
-                           });
-                           S::thread client([&c] { c.node(0).propose(4); });
-                           S::thread s3([&c] {
-                             c.node(0).crash();
-                             c.node(2).restart();
-                             c.node(2).campaign();
-                             c.node(2).campaign();
-                             for (int k = 0; k < 4; ++k) {
-                               c.deliver_one(1);
-                               c.deliver_one(2);
-                             }
-                           });
-                           S::thread adversary([&c] {
-                             c.net().drop_any(1);
-                             c.net().reorder_any(1);
-                           });
-                           s1.join();
-                           client.join();
-                           s3.join();
-                           adversary.join();
+                           std::vector<std::function<void()>> sides = {
+                               [&c] {  // S1's side
+                                 c.node(0).campaign();
+                                 for (int k = 0; k < 3; ++k) {
+                                   c.deliver_one(1);
+                                   c.deliver_one(0);
+                                 }
+                               },
+                               [&c] { c.node(0).propose(4); },  // the client
+                               [&c] {                           // S3's side
+                                 c.node(0).crash();
+                                 c.node(2).restart();
+                                 c.node(2).campaign();
+                                 c.node(2).campaign();
+                                 for (int k = 0; k < 4; ++k) {
+                                   c.deliver_one(1);
+                                   c.deliver_one(2);
+                                 }
+                               },
+                               [&c] {  // the adversary
+                                 c.net().drop_any(1);
+                                 c.net().reorder_any(1);
+                               }};
+                           // `reversed` spawns them in the opposite order (a search must not depend
+                           // on it).
+                           if (reversed) std::reverse(sides.begin(), sides.end());
+                           std::vector<S::thread> threads;
+                           threads.reserve(sides.size());
+                           for (const auto& f : sides) threads.emplace_back(f);
+                           for (auto& t : threads) t.join();
                            const std::string v = c.oracle().violation();
                            check::require(v.empty(), v);
                            const check::NoThrow no_throw;
@@ -256,21 +361,50 @@ struct Family {
   }
 
   static std::vector<Check> checks() {
+    std::vector<Check> checks = {
+        {"faults",
+         "stress on real threads: random elections, heartbeats, message drops and reorders, "
+         "crashes and restarts while a client proposes; then calm, and every node must apply "
+         "the same commands with no safety violation (election safety, leader completeness, "
+         "state machine safety)",
+         [](const CheckConfig& c) {
+           stress::CheckResult r;
+           r.name = fmt::format("consensus/{}/faults", T::kName);
+           r.kind = "invariant";
+           r.seed = c.seed != 0 ? c.seed : std::random_device{}();
+           const auto budget = c.budget.count() > 0 ? c.budget : std::chrono::milliseconds(1000);
+           r.budget_ms = budget.count();
+           std::mt19937_64 rng(r.seed);
+           const auto start = std::chrono::steady_clock::now();
+           do {
+             const std::string wrong = detail::faulty_round<T>(rng);
+             ++r.samples;
+             if (!wrong.empty()) {
+               r.verdict = stress::Verdict::kFail;
+               r.failure = fmt::format("round {}: {}", r.samples, wrong);
+               break;
+             }
+           } while (std::chrono::steady_clock::now() - start < budget);
+           r.elapsed_ms =
+               std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start)
+                   .count();
+           return r;
+         },
+         {}}};
     if constexpr (sync::sync_templated<T>) {
       using M = sync::rebind_t<T, check::Sync>;
-      return {{"model_figure8",
-               "model check: Raft's Figure 8 on 3 nodes (S1 re-elected in term 4 replicates its "
-               "term-2 entry while S3 may win term 5 and overwrite it; a client, message drops "
-               "and reorders race): no two leaders of a term, every committed entry in every "
-               "later leader's log, no two nodes apply different entries at an index",
-               {},
-               check::model_mode([] {
-                 return detail::figure8_model<M>(
-                     fmt::format("consensus/{}/model_figure8", T::kName));
-               })}};
-    } else {
-      return {};
+      checks.push_back(
+          {"model_figure8",
+           "model check: Raft's Figure 8 on 3 nodes (S1 re-elected in term 4 replicates its "
+           "term-2 entry while S3 may win term 5 and overwrite it; a client, message drops "
+           "and reorders race): no two leaders of a term, every committed entry in every "
+           "later leader's log, no two nodes apply different entries at an index",
+           {},
+           check::model_mode([] {
+             return detail::figure8_model<M>(fmt::format("consensus/{}/model_figure8", T::kName));
+           })});
     }
+    return checks;
   }
 };
 

@@ -123,7 +123,6 @@ class Network {
     if (q.empty()) return false;
     q.pop_front();
     --in.count;
-    ++dropped_;
     return true;
   }
 
@@ -183,16 +182,6 @@ class Network {
     }
   }
 
-  /// Messages in flight (a snapshot).
-  std::size_t in_flight() {
-    std::size_t n = 0;
-    for (auto& in : inboxes_) {
-      const std::lock_guard<typename S::mutex> lk(in->m);
-      n += in->count;
-    }
-    return n;
-  }
-
  private:
   struct Inbox {
     explicit Inbox(int nodes) : links(static_cast<std::size_t>(nodes)) {}
@@ -221,7 +210,6 @@ class Network {
 
   int n_;
   std::vector<std::unique_ptr<Inbox>> inboxes_;
-  std::size_t dropped_ = 0;  // statistics only, guarded by the inbox mutexes in turn
 };
 
 /// The safety oracle, outside the model: every node reports to it, and it keeps the first
@@ -250,7 +238,6 @@ class Oracle {
 
   void on_commit(int node, Term term, Index index, const Entry& e) {
     const std::lock_guard<std::mutex> lk(m_);
-    ++commits_;
     auto [it, fresh] = committed_.try_emplace(index, Committed{e, term, node});
     if (!fresh) {
       if (it->second.entry != e) {
@@ -267,7 +254,6 @@ class Oracle {
 
   void on_apply(int node, Index index, const Entry& e) {
     const std::lock_guard<std::mutex> lk(m_);
-    ++applies_;
     const auto [it, fresh] = applied_.try_emplace(index, std::make_pair(e, node));
     if (!fresh && it->second.first != e) {
       fail(fmt::format(
@@ -320,8 +306,6 @@ class Oracle {
   std::map<Index, Committed> committed_;
   std::map<Index, std::pair<Entry, int>> applied_;
   std::string violation_;
-  std::uint64_t commits_ = 0;
-  std::uint64_t applies_ = 0;
 };
 
 /// What a test may look at of a node (a copy, taken under its lock).

@@ -3,6 +3,7 @@
 // bug cannot pass for a safe lock), the fenced store's rule, base64, and the process plumbing.
 #include "patterns/distributed_lock/etcd_lock.hpp"
 #include "patterns/distributed_lock/fenced_store.hpp"
+#include "patterns/distributed_lock/link_proxy.hpp"
 #include "patterns/distributed_lock/process.hpp"
 #include "patterns/distributed_lock/servers.hpp"
 
@@ -177,6 +178,71 @@ TEST(Ports, AFreePortIsFreeAndAListenerMakesItInUse) {
   ASSERT_EQ(listen(fd, 1), 0);
   EXPECT_TRUE(dl::port_in_use(port));
   close(fd);
+}
+
+/// A listening socket on a free loopback port, for the proxy's target.
+struct Listener {
+  int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  std::uint16_t port = 0;
+  Listener() {
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t len = sizeof a;
+    EXPECT_EQ(bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a), 0);
+    EXPECT_EQ(listen(fd, 8), 0);
+    getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
+    port = ntohs(a.sin_port);
+  }
+  ~Listener() { close(fd); }
+};
+
+TEST(LinkProxy, PassesHoldsInOrderAndCuts) {
+  Listener target;
+  dl::LinkProxy proxy(target.port);
+  dl::Conn client("client", proxy.port(), std::chrono::milliseconds(2000));
+  const int server = accept(target.fd, nullptr, nullptr);
+  ASSERT_GE(server, 0);
+  auto server_reads = [&](std::size_t n) {
+    std::string got;
+    char buf[256];
+    while (got.size() < n) {
+      const ssize_t r = recv(server, buf, sizeof buf, 0);
+      if (r <= 0) break;
+      got.append(buf, static_cast<std::size_t>(r));
+    }
+    return got;
+  };
+  client.send_all("ping");
+  EXPECT_EQ(server_reads(4), "ping");
+  ASSERT_EQ(send(server, "pong", 4, 0), 4);
+  std::string reply;
+  while (reply.size() < 4 && client.read_some(reply) > 0) {
+  }
+  EXPECT_EQ(reply, "pong");
+
+  // Held: nothing arrives; after the heal, everything arrives in order.
+  proxy.set_mode(dl::LinkProxy::Mode::kHold);
+  client.send_all("one,");
+  client.send_all("two");
+  timeval tv{0, 200'000};
+  setsockopt(server, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  char buf[16];
+  EXPECT_LT(recv(server, buf, sizeof buf, 0), 0) << "bytes crossed a held link";
+  proxy.set_mode(dl::LinkProxy::Mode::kPass);
+  tv = {2, 0};
+  setsockopt(server, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  EXPECT_EQ(server_reads(7), "one,two");
+
+  // Cut: the connection is closed, and a new one is closed at once.
+  proxy.set_mode(dl::LinkProxy::Mode::kCut);
+  EXPECT_EQ(recv(server, buf, sizeof buf, 0), 0);
+  std::string rest;
+  EXPECT_EQ(client.read_some(rest), 0U);
+  dl::Conn again("client", proxy.port(), std::chrono::milliseconds(2000));
+  EXPECT_EQ(again.read_some(rest), 0U);
+  EXPECT_EQ(proxy.accepted(), 2U);
+  close(server);
 }
 
 }  // namespace

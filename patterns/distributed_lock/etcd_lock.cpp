@@ -154,8 +154,8 @@ EtcdLockClient::EtcdLockClient(const EtcdServer& server, const LockOptions& opt,
     : opt_(opt),
       fenced_(fenced),
       ttl_s_(std::max<std::int64_t>(1, (opt.ttl.count() + 999) / 1000)),
-      http_(server.port(), opt.io_timeout),
-      port_(server.port()) {
+      http_(opt.port != 0 ? opt.port : server.port(), opt.io_timeout),
+      port_(opt.port != 0 ? opt.port : server.port()) {
   lease_ = i64(http_.post("/v3/lease/grant", {{"TTL", ttl_s_}}), "ID");
   if (lease_ == 0) throw ServerError("etcd: /v3/lease/grant returned no lease ID");
   keepalive_ = std::thread([this] { keepalive_loop(); });

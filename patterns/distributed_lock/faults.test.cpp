@@ -30,14 +30,16 @@ class ServerFaults : public ::testing::Test {
     if (f == dl::ServerFault::kPause) {
       o.ttl = milliseconds(1000);  // etcd's smallest TTL; ZooKeeper allows 400 ms here
       o.pause = milliseconds(1500);
+    } else if (f == dl::ServerFault::kPartition) {
+      o.ttl = milliseconds(1000);
+      o.pause = milliseconds(2000);  // etcd checks for expired leases every 500 ms
     }
-    o.lock = fmt::format("{}-{}", f == dl::ServerFault::kRestart ? "restart" : "pause", L::kName);
+    o.lock = fmt::format("{}-{}", name(f), L::kName);
     auto r = dl::server_fault<L>(*server_, f, o);
     std::printf(
         "%s %s: grants %llu, accepted %llu, rejected %llu, violations %llu, outage %.0f ms, B "
         "%s after %.0f ms%s, A's release %s\n",
-        std::string(L::kName).c_str(), f == dl::ServerFault::kRestart ? "restart" : "pause",
-        static_cast<unsigned long long>(r.safety.grants),
+        std::string(L::kName).c_str(), name(f), static_cast<unsigned long long>(r.safety.grants),
         static_cast<unsigned long long>(r.safety.accepted),
         static_cast<unsigned long long>(r.safety.rejected),
         static_cast<unsigned long long>(r.safety.violations()), r.outage_ns / 1e6,
@@ -46,6 +48,10 @@ class ServerFaults : public ::testing::Test {
         r.a_release_ok ? "ok" : "failed");
     for (const auto& p : r.safety.problems) std::printf("  %s\n", p.c_str());
     return r;
+  }
+  static const char* name(dl::ServerFault f) {
+    if (f == dl::ServerFault::kRestart) return "restart";
+    return f == dl::ServerFault::kPause ? "pause" : "partition";
   }
   typename L::Server* server_ = nullptr;
 };
@@ -99,6 +105,23 @@ TYPED_TEST(ServerFaults, PausePastTheLease) {
   }
   if (TypeParam::kEngine == "redis") {
     EXPECT_FALSE(r.a_release_ok);  // Redis expires by the clock
+  }
+}
+
+// A partition of the holder: its traffic to the server is held by the link proxy past the
+// lease, while it keeps running and writes. Every engine expires the lease or session (A cannot
+// renew it), B gets the lock, and A's write during the partition is rejected when fenced and
+// caught as an overlap when not.
+TYPED_TEST(ServerFaults, PartitionOfTheHolder) {
+  const auto r = this->run(dl::ServerFault::kPartition);
+  EXPECT_TRUE(r.b_granted) << r.b_error;
+  EXPECT_EQ(r.safety.grants, 2U);
+  EXPECT_FALSE(r.a_release_ok);
+  if (TypeParam::kFenced) {
+    EXPECT_EQ(r.safety.violations(), 0U) << r.safety.first();
+    EXPECT_EQ(r.safety.rejected, 1U);
+  } else {
+    EXPECT_EQ(r.safety.overlaps, 1U);
   }
 }
 

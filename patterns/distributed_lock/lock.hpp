@@ -33,6 +33,7 @@ struct LockOptions {
   Millis ttl{4000};
   Millis io_timeout{10000};       ///< one request's round trip
   Millis acquire_timeout{30000};  ///< acquire() gives up (ServerError) after this
+  std::uint16_t port = 0;  ///< 0: the server's port; else connect here (a LinkProxy before it)
 };
 
 template <class L>

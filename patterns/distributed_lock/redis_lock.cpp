@@ -37,13 +37,14 @@ using Reply = std::unique_ptr<redisReply, ReplyDeleter>;
 
 RedisLockClient::RedisLockClient(const RedisServer& server, const LockOptions& opt, bool fenced)
     : opt_(opt), fenced_(fenced), rng_(std::random_device{}()) {
-  ctx_ = redisConnectWithTimeout("127.0.0.1", server.port(), to_timeval(opt.io_timeout));
+  const std::uint16_t port = opt.port != 0 ? opt.port : server.port();
+  ctx_ = redisConnectWithTimeout("127.0.0.1", port, to_timeval(opt.io_timeout));
   if (ctx_ == nullptr) throw ServerError("redis-server: cannot allocate a hiredis context");
   if (ctx_->err != 0) {
     const std::string why = ctx_->errstr;
     redisFree(ctx_);
     ctx_ = nullptr;
-    throw ServerError(fmt::format("redis-server: connect to 127.0.0.1:{}: {}", server.port(), why));
+    throw ServerError(fmt::format("redis-server: connect to 127.0.0.1:{}: {}", port, why));
   }
   redisSetTimeout(ctx_, to_timeval(opt.io_timeout));
 }

@@ -3,16 +3,21 @@
 /// Faults of the server rather than of the holder:
 ///   restart  SIGKILL of the server's whole process group, then the same server on the same
 ///            port and data directory (what survives is what the engine persisted);
-///   pause    SIGSTOP of the server for longer than the lease, then SIGCONT.
+///   pause    SIGSTOP of the server for longer than the lease, then SIGCONT;
+///   partition  A reaches the server through a LinkProxy, which holds all of A's traffic for
+///            longer than the lease (A keeps running, B connects directly); the link heals
+///            after A's second write.
 /// The run: holder A acquires and writes; the fault; client B (a thread, a fresh client) tries
 /// to acquire, write and release; 300 ms later A, which still believes it holds the lock,
 /// writes again and releases (retrying once across the reconnect), then closes its client.
+/// A partition lasts until after A's second write: A writes while it is cut off.
 /// The same checker as the pause fault judges the history. What each engine does is reported,
 /// not assumed: e.g. Redis without persistence forgets both the lock and the fence counter on
 /// a restart, so even its fenced variant hands out a token that was already used.
 #pragma once
 
 #include "patterns/distributed_lock/fenced_store.hpp"
+#include "patterns/distributed_lock/link_proxy.hpp"
 #include "patterns/distributed_lock/lock.hpp"
 
 #include <chrono>
@@ -22,11 +27,11 @@
 
 namespace cpb::patterns::distributed_lock {
 
-enum class ServerFault { kRestart, kPause };
+enum class ServerFault { kRestart, kPause, kPartition };
 
 struct ServerFaultOptions {
   Millis ttl{4000};         ///< the clients' lease
-  Millis pause{6000};       ///< how long a paused server stays stopped (kPause)
+  Millis pause{6000};       ///< how long a pause or a partition lasts before B starts
   Millis b_timeout{15000};  ///< B gives up acquiring after this
   std::string lock = "server-fault";
 };
@@ -49,7 +54,13 @@ ServerFaultResult server_fault(typename L::Server& server, ServerFault fault,
   ServerFaultResult res;
   LockOptions lo;
   lo.ttl = opt.ttl;
-  std::optional<L> a(std::in_place, server, lo);
+  std::optional<LinkProxy> link;  // A's link to the server, for the partition
+  LockOptions alo = lo;
+  if (fault == ServerFault::kPartition) {
+    link.emplace(server.port());
+    alo.port = link->port();
+  }
+  std::optional<L> a(std::in_place, server, alo);
   const std::uint64_t a_invoked = steady_ns();
   const Grant ga = a->acquire(opt.lock);
   const std::uint64_t grant_a = store.granted(0, ga.token, a_invoked, steady_ns());
@@ -58,10 +69,13 @@ ServerFaultResult server_fault(typename L::Server& server, ServerFault fault,
   const std::uint64_t t0 = steady_ns();
   if (fault == ServerFault::kRestart) {
     server.kill_and_restart();
-  } else {
+  } else if (fault == ServerFault::kPause) {
     server.pause();
     std::this_thread::sleep_for(opt.pause);
     server.resume();
+  } else {
+    link->set_mode(LinkProxy::Mode::kHold);
+    std::this_thread::sleep_for(opt.pause);
   }
   const std::uint64_t back = steady_ns();
   res.outage_ns = back - t0;
@@ -85,7 +99,8 @@ ServerFaultResult server_fault(typename L::Server& server, ServerFault fault,
     }
   });
   std::this_thread::sleep_for(Millis(300));
-  store.write(grant_a, ga.token);  // A still believes it holds the lock
+  store.write(grant_a, ga.token);                    // A still believes it holds the lock
+  if (link) link->set_mode(LinkProxy::Mode::kPass);  // the partition heals
   bool ok = false;
   for (int attempt = 0; attempt < 2; ++attempt) {  // the first request may meet the old socket
     try {

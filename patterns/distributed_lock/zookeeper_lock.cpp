@@ -52,7 +52,7 @@ ZooKeeperLockClient::ZooKeeperLockClient(const ZooKeeperServer& server, const Lo
                                          bool fenced)
     : opt_(opt), fenced_(fenced) {
   zoo_set_debug_level(ZOO_LOG_LEVEL_ERROR);
-  const std::string host = fmt::format("127.0.0.1:{}", server.port());
+  const std::string host = fmt::format("127.0.0.1:{}", opt.port != 0 ? opt.port : server.port());
   zh_ =
       zookeeper_init(host.c_str(), zk_watcher, static_cast<int>(opt.ttl.count()), nullptr, this, 0);
   if (zh_ == nullptr) throw ServerError(fmt::format("zookeeper: zookeeper_init({}) failed", host));

@@ -77,6 +77,8 @@ class CommitBench final : public Fixture {
     }
   }
   ~CommitBench() override { cluster_.stop(); }
+  CommitBench(const CommitBench&) = delete;
+  CommitBench& operator=(const CommitBench&) = delete;
 
   void run(benchmark::State& state, bench::Meter& meter) override {
     meter.begin();

@@ -159,7 +159,9 @@ cal["start"].update(atomic_rtt_ns="fast", timer_ns=[3])
 cal.update(end=5, drift_ratio="x")
 d["cpbench"]["skipped"] = [1, {"family": None}]
 d["checks"] = [{"name": None, "histogram": [1, {"grade": 3, "count": "x"}], "stats": 4,
-                "details": 7}, "x", {"histogram": "no"}]
+                "details": 7}, "x", {"histogram": "no"},
+               {"name": "mutex/tas_spinlock/mutual_exclusion", "mode": "model", "verdict": "fail",
+                "details": "data race\nreplay: cpb2:abc\ntrace"}]
 d["context"]["num_cpus"] = "two"
 d["advice"] = {"goal": 3}
 json.dump(d, open("edited.json", "w"))
@@ -167,8 +169,10 @@ EOF
 "$cpbench" report edited.json --html edited.html >/dev/null
 dom edited.html edited.dom
 rendered edited.dom
-[ "$(attr edited.dom shown-checks)" -eq 3 ] ||
-  { echo "FAIL: edited.html shows $(attr edited.dom shown-checks) of 3 checks"; exit 1; }
+[ "$(attr edited.dom shown-checks)" -eq 4 ] ||
+  { echo "FAIL: edited.html shows $(attr edited.dom shown-checks) of 4 checks"; exit 1; }
+grep -q 'cpbench check --mode model --family mutex --impl tas_spinlock --replay cpb2:abc' edited.dom ||
+  { echo "FAIL: a model failure's replay command is not shown"; exit 1; }
 grep -q "advice block is malformed" edited.html
 
 "$cpbench" check --family mutex --impl ticket_lock --litmus --mode stress --budget 0.02 \

@@ -131,7 +131,7 @@ std::vector<Scenario> scenarios() {
                  "every thread takes the same lock; one item = one critical section (acquire, "
                  "one fenced write, release)",
                  {lease_axis()},
-                 ThreadAxis::runners({1, 2, 4, 8, 16}, {1, 4}),
+                 ThreadAxis::runners({1, 4, 16}, {1, 4}),
                  1,
                  [](const Point& p) -> std::unique_ptr<Fixture> {
                    return std::make_unique<Contention<L>>(p, 1);
@@ -140,7 +140,7 @@ std::vector<Scenario> scenarios() {
                  "each critical section takes one of `locks` locks at random; one item = one "
                  "critical section",
                  {lease_axis(), {"locks", "distinct locks", {64}, {}, 1, 100000}},
-                 ThreadAxis::runners({1, 4, 16}, {4}),
+                 ThreadAxis::runners({4, 16}, {4}),
                  1,
                  [](const Point& p) -> std::unique_ptr<Fixture> {
                    return std::make_unique<Contention<L>>(p, p.get("locks"));

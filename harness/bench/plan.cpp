@@ -11,15 +11,6 @@
 namespace cpb::bench {
 namespace {
 
-std::regex compile(const std::string& what, const std::string& re) {
-  try {
-    return std::regex(re, std::regex::ECMAScript);
-  } catch (const std::regex_error& e) {
-    throw UsageError(
-        fmt::format("--{}: '{}' is not a valid regular expression ({})", what, re, e.what()));
-  }
-}
-
 template <class Names>
 std::string join(const Names& names) {
   std::vector<std::string> v(names.begin(), names.end());
@@ -68,6 +59,15 @@ std::vector<int> thread_counts(const Scenario& s, const Selection& sel) {
 
 }  // namespace
 
+std::regex compile_regex(const std::string& what, const std::string& re) {
+  try {
+    return std::regex(re, std::regex::ECMAScript);
+  } catch (const std::regex_error& e) {
+    throw UsageError(
+        fmt::format("--{}: '{}' is not a valid regular expression ({})", what, re, e.what()));
+  }
+}
+
 std::string case_name(const ImplInfo& impl, const Scenario& s, const Point& p) {
   std::string name = fmt::format("{}/{}/{}", impl.family, impl.name, s.name);
   for (const auto& [k, v] : p.params) name += fmt::format("/{}:{}", k, v);
@@ -76,8 +76,8 @@ std::string case_name(const ImplInfo& impl, const Scenario& s, const Point& p) {
 
 std::vector<const ImplInfo*> select_impls(const Registry& reg, const std::string& family_re,
                                           const std::string& impl_re) {
-  const auto fam = compile("family", family_re);
-  const auto imp = compile("impl", impl_re);
+  const auto fam = compile_regex("family", family_re);
+  const auto imp = compile_regex("impl", impl_re);
   std::vector<std::string> families;
   for (const auto& f : reg.families()) families.push_back(f.name);
   const auto family_matches = [&](const std::string& f) { return std::regex_match(f, fam); };
@@ -103,8 +103,9 @@ std::vector<const ImplInfo*> select_impls(const Registry& reg, const std::string
 
 std::vector<Case> plan(const Registry& reg, const Selection& sel) {
   const auto impls = select_impls(reg, sel.family, sel.impl);
-  const auto scen_re = compile("scenario", sel.scenario);
-  const auto filter_re = compile("filter", sel.filter.empty() ? std::string(".*") : sel.filter);
+  const auto scen_re = compile_regex("scenario", sel.scenario);
+  const auto filter_re =
+      compile_regex("filter", sel.filter.empty() ? std::string(".*") : sel.filter);
   std::vector<std::string> scenario_names;
   for (const auto& [name, values] : sel.params) {
     if (values.empty()) throw UsageError(fmt::format("--param {}: no values given", name));

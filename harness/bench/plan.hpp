@@ -6,6 +6,7 @@
 #include "harness/core/registry.hpp"
 
 #include <optional>
+#include <regex>
 #include <string>
 #include <vector>
 
@@ -35,6 +36,9 @@ struct Case {
 /// The cases `sel` selects, in registry order. Throws UsageError when a regex is malformed or
 /// matches nothing, naming what is known.
 std::vector<Case> plan(const Registry& reg, const Selection& sel);
+
+/// `re` compiled (ECMAScript); throws UsageError naming the flag `--<what>` when it is malformed.
+std::regex compile_regex(const std::string& what, const std::string& re);
 
 /// The registered implementations whose family and name fully match the regexes. Throws
 /// UsageError when a regex is malformed or either matches nothing, naming what is known.

@@ -210,6 +210,9 @@ Invocation parse_args(int argc, const char* const* argv, std::ostream& out, std:
                         "model and one selected check");
   check_cmd->add_option("--family", check.family, "Regex matched against family names");
   check_cmd->add_option("--impl", check.impl, "Regex matched against implementation names");
+  check_cmd->add_option("--check", check.check,
+                        "Regex matched against check names (`cpbench list impls --json` lists "
+                        "them), e.g. pause");
   check_cmd->add_flag("--litmus", check.litmus,
                       "Also run the litmus suite (MP, SB, LB, IRIW, 2+2W, CoRR over std::atomic)");
   check_cmd->add_option("--seed", check_seed,

@@ -9,7 +9,10 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cstdio>
+#include <regex>
+#include <set>
 
 namespace cpb::cli {
 namespace {
@@ -50,15 +53,30 @@ int check(const CheckOptions& o) {
     throw UsageError(fmt::format("--tier: unknown tier '{}' (known: sc, tso)", o.config.tier));
   }
   const auto impls = bench::select_impls(Registry::instance(), o.family, o.impl);
+  const auto check_re = bench::compile_regex("check", o.check);
+  const auto selected = [&](const Check& c) { return std::regex_match(c.name, check_re); };
+  std::set<std::string> known;
+  for (const ImplInfo* impl : impls) {
+    for (const auto& c : impl->checks) known.insert(c.name);
+  }
+  if (!known.empty() && std::none_of(known.begin(), known.end(), [&](const std::string& n) {
+        return std::regex_match(n, check_re);
+      })) {
+    std::string names;
+    for (const auto& n : known) names += (names.empty() ? "" : ", ") + n;
+    throw UsageError(
+        fmt::format("--check '{}' matches no check of the selected implementations (known: {})",
+                    o.check, names));
+  }
   if (!o.config.replay.empty()) {
     std::size_t n = 0;
     for (const ImplInfo* impl : impls) {
-      for (const auto& c : impl->checks) n += c.model ? 1 : 0;
+      for (const auto& c : impl->checks) n += c.model && selected(c) ? 1 : 0;
     }
     if (o.mode != "model" || n != 1) {
       throw UsageError(fmt::format(
           "--replay: needs --mode model and exactly one model check selected ({} selected; "
-          "narrow it with --family and --impl)",
+          "narrow it with --family, --impl and --check)",
           n));
     }
   }
@@ -83,13 +101,15 @@ int check(const CheckOptions& o) {
   };
   nlohmann::json skipped = nlohmann::json::array();
   for (const ImplInfo* impl : impls) {
-    if (const auto why = impl->why_unavailable(); !why.empty() && !impl->checks.empty()) {
+    const bool any = std::any_of(impl->checks.begin(), impl->checks.end(), selected);
+    if (const auto why = impl->why_unavailable(); !why.empty() && any) {
       std::printf("SKIP  %s/%s: unavailable here: %s\n", impl->family.c_str(), impl->name.c_str(),
                   why.c_str());
       skipped.push_back({{"family", impl->family}, {"impl", impl->name}, {"reason", why}});
       continue;
     }
     for (const auto& c : impl->checks) {
+      if (!selected(c)) continue;
       const auto name = fmt::format("{}/{}/{}", impl->family, impl->name, c.name);
       if (stress && c.stress) {
         auto r = c.stress(o.config);

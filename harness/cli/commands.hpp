@@ -59,7 +59,8 @@ struct CheckOptions {
   std::string mode = "all";  ///< stress, model or all
   std::string family = ".*";
   std::string impl = ".*";
-  bool litmus = false;  ///< also run the litmus suite (MP, SB, LB, IRIW, 2+2W, CoRR)
+  std::string check = ".*";  ///< regex matched against the whole check name ("pause")
+  bool litmus = false;       ///< also run the litmus suite (MP, SB, LB, IRIW, 2+2W, CoRR)
   CheckConfig config;
   std::string out = "cpbench_checks.json";
   std::string html;  ///< also render an HTML report here

@@ -201,8 +201,10 @@ std::string render_trend_html(const json& t) {
   }
   std::string page(kTrendTemplate);
   embed_chartjs(page);
-  replace_once(page, "<!--CPB_CHANGES-->", block);
+  // The data before the static block: the block may hold any text of the files (a benchmark
+  // named "/*CPB_DATA*/"); the data holds no '<', so no marker of the block.
   replace_once(page, "/*CPB_DATA*/", script_safe_json(t));
+  replace_once(page, "<!--CPB_CHANGES-->", block);
   return page;
 }
 

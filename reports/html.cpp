@@ -2,6 +2,7 @@
 #include "reports/html.hpp"
 
 #include "reports/advice.hpp"
+#include "reports/page.hpp"
 
 #include <fmt/format.h>
 
@@ -10,41 +11,12 @@
 #include <cstddef>
 #include <map>
 #include <optional>
-#include <stdexcept>
 #include <vector>
 
 namespace cpb::reports {
 namespace {
 
 using nlohmann::json;
-
-void replace_once(std::string& s, std::string_view marker, std::string_view with) {
-  const auto at = s.find(marker);
-  if (at == std::string::npos) {
-    throw std::logic_error("report template lacks " + std::string(marker));
-  }
-  s.replace(at, marker.size(), with);
-}
-
-/// JSON that is safe inside <script>: '<', '>' and '&' become \u escapes, which JSON.parse reads
-/// back unchanged.
-std::string script_safe_json(const nlohmann::json& doc) {
-  const std::string raw = doc.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
-  std::string out;
-  out.reserve(raw.size());
-  for (char c : raw) {
-    if (c == '<') {
-      out += "\\u003c";
-    } else if (c == '>') {
-      out += "\\u003e";
-    } else if (c == '&') {
-      out += "\\u0026";
-    } else {
-      out += c;
-    }
-  }
-  return out;
-}
 
 // Readers that never throw: a result file may be edited by hand, so every field may be absent
 // or of another type, and the report shows what it can.
@@ -439,15 +411,10 @@ std::string render_summary_html(const json& doc) {
 
 std::string render_html(const nlohmann::json& doc) {
   std::string html(kReportTemplate);
-  std::string chart(kChartJs);
-  // The library must not end its own script element early.
-  for (auto at = chart.find("</script"); at != std::string::npos; at = chart.find("</script", at)) {
-    chart.replace(at, 2, "<\\/");
-  }
   // Chart.js first: it comes before every other marker, and contains none. Then the data, which
   // comes after the static blocks: they may hold any text of the file (a host name of
   // "/*CPB_DATA*/"), the data holds no '<' and so no static block's marker.
-  replace_once(html, "/*CPB_CHARTJS*/", chart);
+  embed_chartjs(html);
   replace_once(html, "/*CPB_DATA*/", script_safe_json(page_data(doc)));
   // Static, so a preview without JavaScript shows the answer.
   std::string advice;

@@ -6,6 +6,8 @@
 /// check, sorting and filtering.
 #pragma once
 
+#include "reports/page.hpp"
+
 #include <nlohmann/json.hpp>
 
 #include <string>
@@ -13,7 +15,6 @@
 
 namespace cpb::reports {
 
-extern const std::string_view kChartJs;         ///< Debian's chart.min.js, embedded at build time
 extern const std::string_view kReportTemplate;  ///< reports/templates/report.html
 
 /// Text made safe inside HTML elements and attribute values.

@@ -11,7 +11,7 @@
 
 namespace cpb::reports {
 
-extern const std::string_view kChartJs;
+extern const std::string_view kChartJs;  ///< Debian's chart.min.js, embedded at build time
 
 /// Replaces the one occurrence of `marker` in `page`; throws std::logic_error when the template
 /// lacks it.

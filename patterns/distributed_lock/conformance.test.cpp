@@ -4,7 +4,9 @@
 // that fails, and the pause fault, which also shows that lease expiry frees the lock. One
 // server per engine for the whole binary (ZooKeeper's JVM starts slowly), started on first use
 // and stopped at exit.
+#include "harness/testing.hpp"
 #include "patterns/distributed_lock/distributed_lock.hpp"
+#include "patterns/distributed_lock/distributed_lock.impls.hpp"
 #include "patterns/distributed_lock/server_testing.hpp"
 
 #include <gtest/gtest.h>
@@ -41,17 +43,7 @@ class LockConformance : public ::testing::Test {
   typename L::Server* server_ = nullptr;
 };
 
-using Impls =
-    ::testing::Types<dl::RedisLock<true>, dl::RedisLock<false>, dl::EtcdLock<true>,
-                     dl::EtcdLock<false>, dl::ZooKeeperLock<true>, dl::ZooKeeperLock<false>>;
-
-struct ImplName {
-  template <class L>
-  static std::string GetName(int) {
-    return std::string(L::kName);
-  }
-};
-TYPED_TEST_SUITE(LockConformance, Impls, ImplName);
+TYPED_TEST_SUITE(LockConformance, cpb::testing::ToGTest<dl::Impls>, cpb::testing::ImplName);
 
 TYPED_TEST(LockConformance, MutualExclusionWithTheHistoryChecked) {
   constexpr int kThreads = 4;

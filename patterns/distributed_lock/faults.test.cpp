@@ -2,7 +2,9 @@
 // The server faults (server_fault.hpp) against every client: a crash and restart of the server,
 // and a pause of the server past the lease. Each run prints its grants, violations and
 // unavailability; the assertions are what each engine's design implies (see the README).
+#include "harness/testing.hpp"
 #include "patterns/distributed_lock/distributed_lock.hpp"
+#include "patterns/distributed_lock/distributed_lock.impls.hpp"
 #include "patterns/distributed_lock/server_fault.hpp"
 #include "patterns/distributed_lock/server_testing.hpp"
 
@@ -56,16 +58,7 @@ class ServerFaults : public ::testing::Test {
   typename L::Server* server_ = nullptr;
 };
 
-using Impls =
-    ::testing::Types<dl::RedisLock<true>, dl::RedisLock<false>, dl::EtcdLock<true>,
-                     dl::EtcdLock<false>, dl::ZooKeeperLock<true>, dl::ZooKeeperLock<false>>;
-struct ImplName {
-  template <class L>
-  static std::string GetName(int) {
-    return std::string(L::kName);
-  }
-};
-TYPED_TEST_SUITE(ServerFaults, Impls, ImplName);
+TYPED_TEST_SUITE(ServerFaults, cpb::testing::ToGTest<dl::Impls>, cpb::testing::ImplName);
 
 // A crash and restart: etcd and ZooKeeper persist the lock (the key and its lease, the node and
 // its session), so B waits for A's release: no violation. Our Redis persists nothing: the lock

@@ -11,17 +11,7 @@
 
 namespace cpb::patterns::reactor::testing {
 
-#if defined(__SANITIZE_THREAD__)
-// GCC 12's ThreadSanitizer spends 5-15 ms of page faults initialising each new thread on this
-// VM, so thread_per_connection's 512 threads in ServesManyConnectionsEcho overrun the load
-// generator's 10 s budget in about a third of the runs under load. Under TSan it runs the
-// rest of the suite in thread_per_connection.test.cpp, and the churn check as every reactor.
-using Conformed = TypeList<EpollReactor, MultiReactor, LibuvServer, LibeventServer, AsioServer>;
-#else
-using Conformed = Impls;
-#endif
-
-INSTANTIATE_TYPED_TEST_SUITE_P(Reactor, ServerConformance, cpb::testing::ToGTest<Conformed>,
+INSTANTIATE_TYPED_TEST_SUITE_P(Reactor, ServerConformance, cpb::testing::ToGTest<Impls>,
                                cpb::testing::ImplName);
 
 namespace {

@@ -1,13 +1,10 @@
 // SPDX-License-Identifier: Apache-2.0
-// thread_per_connection beyond the shared conformance suite (which reactor.test.cpp runs on it
-// outside ThreadSanitizer): under TSan, the suite's cases on fewer connections (a thread per
-// connection costs TSan 5-15 ms to create, see reactor.test.cpp); in every build, that the
-// threads of closed connections are joined as new ones come, and that the stop wakes threads
-// blocked in recv and in send.
+// thread_per_connection beyond the shared conformance suite (reactor.test.cpp): the threads of
+// closed connections are joined as new ones come, and the stop wakes threads blocked in recv and
+// in send.
 #include "patterns/reactor/thread_per_connection.hpp"
 
 #include "patterns/reactor/server_testing.hpp"
-#include "workloads/io/loadgen.hpp"
 
 #include <gtest/gtest.h>
 
@@ -29,32 +26,6 @@ std::size_t threads_now() {
     ::closedir(d);
   }
   return n;
-}
-
-TEST(ThreadPerConnection, AnswersHttpPipelinedAndKeepsTheConnection) {
-  S s(ServerOptions{Protocol::kHttp, 0, 0});
-  Fd c = dial(s.port());
-  send_all(c.get(), kHttpRequest);
-  EXPECT_EQ(recv_n(c.get(), kHttpResponse.size()), kHttpResponse);
-  send_all(c.get(), repeat(kHttpRequest, 10), 3);
-  EXPECT_EQ(recv_n(c.get(), 10 * kHttpResponse.size(), 7), repeat(kHttpResponse, 10));
-}
-
-TEST(ThreadPerConnection, HalfClosedPeerGetsItsRepliesThenTheClose) {
-  S s(ServerOptions{Protocol::kHttp, 0, 0});
-  Fd c = dial(s.port());
-  send_all(c.get(), repeat(kHttpRequest, 3));
-  ASSERT_EQ(::shutdown(c.get(), SHUT_WR), 0);
-  bool closed = false;
-  EXPECT_EQ(recv_to_eof(c.get(), closed), repeat(kHttpResponse, 3));
-  EXPECT_TRUE(closed);
-}
-
-TEST(ThreadPerConnection, ServesTheLoadGeneratorOn64Connections) {
-  S s(ServerOptions{Protocol::kEcho, 0, 0});
-  workloads::io::LoadGen gen({s.port(), Protocol::kEcho, 64, 100});
-  EXPECT_EQ(gen.closed(512).requests, 512U);
-  EXPECT_EQ(gen.open(200, 20'000).requests, 200U);
 }
 
 TEST(ThreadPerConnection, JoinsTheThreadsOfClosedConnections) {

@@ -191,29 +191,21 @@ bool port_in_use(std::uint16_t port) {
 
 Conn::Conn(std::string what, std::uint16_t port, Millis timeout)
     : what_(std::move(what)), timeout_(timeout) {
-  fd_ = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-  if (fd_ < 0) fail("socket", errno);
+  fd_.reset(socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0));
+  if (!fd_) fail("socket", errno);
   const int one = 1;
-  setsockopt(fd_, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+  setsockopt(fd_.get(), IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
   sockaddr_in a = loopback(port);
-  if (connect(fd_, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) {
+  if (connect(fd_.get(), reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) {
     if (errno != EINPROGRESS) fail(fmt::format("connect to 127.0.0.1:{}", port), errno);
-    pollfd p{fd_, POLLOUT, 0};
+    pollfd p{fd_.get(), POLLOUT, 0};
     const int r = poll(&p, 1, static_cast<int>(timeout_.count()));
     if (r == 0) fail(fmt::format("connect to 127.0.0.1:{}", port), ETIMEDOUT);
     int err = 0;
     socklen_t len = sizeof err;
-    getsockopt(fd_, SOL_SOCKET, SO_ERROR, &err, &len);
+    getsockopt(fd_.get(), SOL_SOCKET, SO_ERROR, &err, &len);
     if (r < 0 || err != 0) fail(fmt::format("connect to 127.0.0.1:{}", port), r < 0 ? errno : err);
   }
-}
-
-Conn::~Conn() {
-  if (fd_ >= 0) close(fd_);
-}
-
-Conn::Conn(Conn&& o) noexcept : what_(std::move(o.what_)), fd_(o.fd_), timeout_(o.timeout_) {
-  o.fd_ = -1;
 }
 
 void Conn::fail(std::string_view doing, int err) const {
@@ -223,7 +215,7 @@ void Conn::fail(std::string_view doing, int err) const {
 void Conn::send_all(std::string_view bytes) {
   const auto deadline = std::chrono::steady_clock::now() + timeout_;
   while (!bytes.empty()) {
-    const ssize_t n = send(fd_, bytes.data(), bytes.size(), MSG_NOSIGNAL);
+    const ssize_t n = send(fd_.get(), bytes.data(), bytes.size(), MSG_NOSIGNAL);
     if (n > 0) {
       bytes.remove_prefix(static_cast<std::size_t>(n));
       continue;
@@ -232,7 +224,7 @@ void Conn::send_all(std::string_view bytes) {
     if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
       const auto left =
           std::chrono::duration_cast<Millis>(deadline - std::chrono::steady_clock::now());
-      pollfd p{fd_, POLLOUT, 0};
+      pollfd p{fd_.get(), POLLOUT, 0};
       if (left.count() <= 0 || poll(&p, 1, static_cast<int>(left.count())) == 0) {
         fail("send", ETIMEDOUT);
       }
@@ -246,7 +238,7 @@ std::size_t Conn::read_some(std::string& buf) {
   const auto deadline = std::chrono::steady_clock::now() + timeout_;
   char tmp[16384];
   for (;;) {
-    const ssize_t n = recv(fd_, tmp, sizeof tmp, 0);
+    const ssize_t n = recv(fd_.get(), tmp, sizeof tmp, 0);
     if (n >= 0) {
       buf.append(tmp, static_cast<std::size_t>(n));
       return static_cast<std::size_t>(n);
@@ -255,7 +247,7 @@ std::size_t Conn::read_some(std::string& buf) {
     if (errno != EAGAIN && errno != EWOULDBLOCK) fail("receive", errno);
     const auto left =
         std::chrono::duration_cast<Millis>(deadline - std::chrono::steady_clock::now());
-    pollfd p{fd_, POLLIN, 0};
+    pollfd p{fd_.get(), POLLIN, 0};
     if (left.count() <= 0 || poll(&p, 1, static_cast<int>(left.count())) == 0) {
       fail("receive", ETIMEDOUT);
     }

@@ -6,6 +6,8 @@
 /// `Conn`, which the lock clients use for their requests.
 #pragma once
 
+#include "workloads/io/net.hpp"
+
 #include <chrono>
 #include <cstdint>
 #include <stdexcept>
@@ -84,11 +86,6 @@ bool port_in_use(std::uint16_t port);
 class Conn {
  public:
   Conn(std::string what, std::uint16_t port, Millis timeout);
-  ~Conn();
-  Conn(Conn&& o) noexcept;
-  Conn& operator=(Conn&&) = delete;
-  Conn(const Conn&) = delete;
-  Conn& operator=(const Conn&) = delete;
 
   void send_all(std::string_view bytes);
   /// Reads what is there (at least one byte) into `buf`; returns 0 at end of stream.
@@ -96,12 +93,12 @@ class Conn {
   /// Reads until end of stream (4-letter words answer and close).
   std::string read_to_eof();
   void set_timeout(Millis t) { timeout_ = t; }
-  [[nodiscard]] int fd() const { return fd_; }
+  [[nodiscard]] int fd() const { return fd_.get(); }
 
  private:
   [[noreturn]] void fail(std::string_view doing, int err) const;
   std::string what_;
-  int fd_ = -1;
+  workloads::io::Fd fd_;
   Millis timeout_;
 };
 

@@ -64,16 +64,6 @@ std::string known_shapes() {
   return out;
 }
 
-/// The integer figures of a workload, by their name in a workload file (a flag's with '-').
-const std::vector<std::pair<std::string_view, std::int64_t AdviseOptions::*>>& figures() {
-  static const std::vector<std::pair<std::string_view, std::int64_t AdviseOptions::*>> f = {
-      {"cpu_ns", &AdviseOptions::cpu_ns},           {"think_ns", &AdviseOptions::think_ns},
-      {"block_us", &AdviseOptions::block_us},       {"read_pct", &AdviseOptions::read_pct},
-      {"connections", &AdviseOptions::connections}, {"rate", &AdviseOptions::rate},
-      {"accounts", &AdviseOptions::accounts},       {"hot_pct", &AdviseOptions::hot_pct}};
-  return f;
-}
-
 /// Fills the options the flags left unset from a workload file (the flags' names as keys).
 void read_workload_file(AdviseOptions& o) {
   std::ifstream in(o.file, std::ios::binary);
@@ -92,13 +82,14 @@ void read_workload_file(AdviseOptions& o) {
       if (!v.is_string()) throw UsageError(fmt::format("'{}': '{}' must be a string", o.file, k));
       if (field.empty() || field == fallback) field = v.get<std::string>();
     };
-    const auto figure = std::find_if(figures().begin(), figures().end(),
-                                     [&](const auto& f) { return f.first == k; });
-    if (figure != figures().end()) {
+    const auto& figures = advise_figures();
+    const auto figure =
+        std::find_if(figures.begin(), figures.end(), [&](const auto& f) { return f.name == k; });
+    if (figure != figures.end()) {
       if (!v.is_number_integer()) {
         throw UsageError(fmt::format("'{}': '{}' must be an integer", o.file, k));
       }
-      if (o.*figure->second < 0) o.*figure->second = v.get<std::int64_t>();
+      if (o.*figure->field < 0) o.*figure->field = v.get<std::int64_t>();
     } else if (k == "workload") {
       text(o.workload, "");
     } else if (k == "goal") {
@@ -127,7 +118,7 @@ std::string dashed(std::string_view flag) {
 bench::Selection selection(const Shape& shape, const AdviseOptions& o) {
   std::vector<std::pair<std::string_view, std::int64_t>> given = {
       {"threads", o.threads.empty() ? -1 : 0}};
-  for (const auto& [name, field] : figures()) given.emplace_back(name, o.*field);
+  for (const auto& f : advise_figures()) given.emplace_back(f.name, o.*f.field);
   for (const auto& [flag, value] : given) {
     if (value >= 0 &&
         std::find(shape.flags.begin(), shape.flags.end(), flag) == shape.flags.end()) {

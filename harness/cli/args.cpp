@@ -85,6 +85,20 @@ void parse_selection(const std::string& threads, const std::vector<std::string>&
 
 }  // namespace
 
+const std::vector<AdviseFigure>& advise_figures() {
+  static const std::vector<AdviseFigure> f = {
+      {"cpu_ns", &AdviseOptions::cpu_ns, "CPU work per operation or task, in ns"},
+      {"think_ns", &AdviseOptions::think_ns, "Work outside the lock, in ns (lock)"},
+      {"block_us", &AdviseOptions::block_us, "Blocking per task, in us (tasks)"},
+      {"read_pct", &AdviseOptions::read_pct,
+       "Reads among the operations, in % (counter, read_mostly)"},
+      {"connections", &AdviseOptions::connections, "Concurrent connections (requests)"},
+      {"rate", &AdviseOptions::rate, "Arrival rate in requests/s: an open-loop load (requests)"},
+      {"accounts", &AdviseOptions::accounts, "Records (transactions)"},
+      {"hot_pct", &AdviseOptions::hot_pct, "Operations on the hot records, in % (transactions)"}};
+  return f;
+}
+
 std::string one_line(std::string s) {
   for (auto& ch : s) {
     if (ch == '\n') ch = ' ';
@@ -167,28 +181,11 @@ Invocation parse_args(int argc, const char* const* argv, std::ostream& out, std:
   advise_cmd->add_option("--goal", advise.goal,
                          "What matters: throughput (default), p99, fairness or memory");
   advise_cmd->add_option("--threads", advise.threads, "Thread counts, e.g. 1,2,4");
-  advise_cmd->add_option("--cpu-ns", advise.cpu_ns, "CPU work per operation or task, in ns")
-      ->check(non_negative);
-  advise_cmd->add_option("--think-ns", advise.think_ns, "Work outside the lock, in ns (lock)")
-      ->check(non_negative);
-  advise_cmd->add_option("--block-us", advise.block_us, "Blocking per task, in us (tasks)")
-      ->check(non_negative);
-  advise_cmd
-      ->add_option("--read-pct", advise.read_pct,
-                   "Reads among the operations, in % (counter, read_mostly)")
-      ->check(non_negative);
-  advise_cmd->add_option("--connections", advise.connections, "Concurrent connections (requests)")
-      ->check(non_negative);
-  advise_cmd
-      ->add_option("--rate", advise.rate,
-                   "Arrival rate in requests/s: an open-loop load (requests)")
-      ->check(non_negative);
-  advise_cmd->add_option("--accounts", advise.accounts, "Records (transactions)")
-      ->check(non_negative);
-  advise_cmd
-      ->add_option("--hot-pct", advise.hot_pct,
-                   "Operations on the hot records, in % (transactions)")
-      ->check(non_negative);
+  for (const auto& f : advise_figures()) {
+    std::string flag = "--" + std::string(f.name);
+    std::replace(flag.begin(), flag.end(), '_', '-');
+    advise_cmd->add_option(flag, advise.*f.field, std::string(f.help))->check(non_negative);
+  }
   advise_cmd->add_flag("--dry-run", advise.dry_run,
                        "Print the candidates and the plan, with a time estimate; run nothing");
   advise_flags.add(advise_cmd, advise.run);

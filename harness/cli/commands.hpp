@@ -9,6 +9,7 @@
 
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace cpb::cli {
@@ -48,6 +49,15 @@ struct AdviseOptions {
   RunOptions run;  ///< --quick, --repetitions, --min-time, --out, --html
 };
 int advise(AdviseOptions o);
+
+/// An integer figure of a workload: its key in a workload file (the flag is `--` and the key
+/// with '-' for '_'), where it goes, and its help text.
+struct AdviseFigure {
+  std::string_view name;
+  std::int64_t AdviseOptions::*field;
+  std::string_view help;
+};
+const std::vector<AdviseFigure>& advise_figures();
 
 struct ReportOptions {
   std::string input;  ///< a result file, or a --history folder

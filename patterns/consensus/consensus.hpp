@@ -5,6 +5,7 @@
 /// on threads of their own; commits/s and commit latency), and the model check of Raft's
 /// Figure 8 (raft.hpp's nodes, network and crashes under the model checker: the fixed commit
 /// rule passes, the twin that commits a previous term's entry by counting replicas is caught).
+/// The reference, a real etcd cluster, brings its own scenarios (etcd_cluster.hpp).
 #pragma once
 
 #include "harness/check/explore.hpp"
@@ -46,6 +47,16 @@ concept ConsensusImpl = requires {
   { T::kRule } -> std::convertible_to<CommitRule>;
   { T::kName } -> std::convertible_to<std::string_view>;
   { T::kProgress } -> std::convertible_to<Progress>;
+};
+
+/// An implementation that runs on servers outside this process (etcd_cluster.hpp): no
+/// in-process cluster to benchmark or model-check, so it brings its own scenarios, with the
+/// family's scenario names where they mean the same thing (`commit`), and no checks.
+template <class T>
+concept ServerConsensus = requires {
+  { T::kName } -> std::convertible_to<std::string_view>;
+  { T::kProgress } -> std::convertible_to<Progress>;
+  { T::scenarios() } -> std::same_as<std::vector<Scenario>>;
 };
 
 namespace detail {
@@ -334,17 +345,35 @@ check::TestCase figure8_model(std::string name, bool reversed = false) {
 
 }  // namespace detail
 
-template <ConsensusImpl T>
+template <class T>
+requires ConsensusImpl<T> || ServerConsensus<T>
 struct Family {
   static constexpr std::string_view kName = "consensus";
   static constexpr std::string_view kDescription =
       "consensus on a replicated log: a client's commands committed by a majority and applied "
       "in the same order on every node";
-  /// The etcd cluster (issue 14) is the intended reference; it is not registered yet, and a
-  /// reference that is not registered only leaves the ratios out (reports/schema.cpp).
+  /// The etcd cluster (etcd_cluster.hpp). Where etcd is not installed it is not run, and a
+  /// reference without results only leaves the ratios out (reports/schema.cpp).
   static constexpr std::string_view kReference = "etcd_cluster";
 
   static std::vector<Scenario> scenarios() {
+    if constexpr (ServerConsensus<T>) {
+      return T::scenarios();
+    } else {
+      return in_process_scenarios();
+    }
+  }
+
+  static std::vector<Check> checks() {
+    if constexpr (ServerConsensus<T>) {
+      return {};
+    } else {
+      return in_process_checks();
+    }
+  }
+
+ private:
+  static std::vector<Scenario> in_process_scenarios() {
     return {
         {"commit",
          "node 0 of a `nodes`-node in-process cluster (one thread per node, messages through "
@@ -362,7 +391,7 @@ struct Family {
     };
   }
 
-  static std::vector<Check> checks() {
+  static std::vector<Check> in_process_checks() {
     std::vector<Check> checks = {
         {"faults",
          "stress on real threads: random elections, heartbeats, message drops and reorders, "

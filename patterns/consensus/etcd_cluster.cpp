@@ -1,0 +1,697 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "patterns/consensus/etcd_cluster.hpp"
+
+#include "patterns/distributed_lock/etcd_lock.hpp"
+#include "patterns/distributed_lock/servers.hpp"
+
+#include <benchmark/benchmark.h>
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cctype>
+#include <chrono>
+#include <cstdlib>
+#include <linux/magic.h>
+#include <map>
+#include <set>
+#include <stdexcept>
+#include <sys/vfs.h>
+#include <thread>
+#include <unistd.h>
+#include <utility>
+
+namespace cpb::patterns::consensus {
+
+namespace dl = distributed_lock;
+using Clock = std::chrono::steady_clock;
+
+namespace {
+
+std::string lower(std::string_view s) {
+  std::string out(s);
+  std::transform(out.begin(), out.end(), out.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  return out;
+}
+
+std::uint64_t u64(const nlohmann::json& j, std::string_view key) {
+  const auto it = j.find(key);
+  if (it == j.end()) return 0;
+  if (it->is_string()) return std::strtoull(it->get<std::string>().c_str(), nullptr, 10);
+  if (it->is_number_unsigned()) return it->get<std::uint64_t>();
+  return 0;
+}
+
+nlohmann::json put_body(std::string_view key, std::string_view value) {
+  return {{"key", dl::base64_encode(key)}, {"value", dl::base64_encode(value)}};
+}
+
+/// A serializable (local) read of every key in [prefix, prefix with its last byte + 1).
+nlohmann::json range_body(std::string_view prefix) {
+  std::string end(prefix);
+  end.back() = static_cast<char>(end.back() + 1);
+  return {{"key", dl::base64_encode(prefix)},
+          {"range_end", dl::base64_encode(end)},
+          {"serializable", true}};
+}
+
+/// Reads `prefix` from member i's own endpoint (serializable) once its state reaches
+/// `revision`, waiting up to 10 s; returns key → (value, mod_revision).
+std::map<std::string, std::pair<std::string, std::int64_t>> read_member(const EtcdCluster& c, int i,
+                                                                        std::string_view prefix,
+                                                                        std::int64_t revision) {
+  Gateway g(c.client_port(i), Millis(2000));
+  const auto deadline = Clock::now() + std::chrono::seconds(10);
+  for (;;) {
+    const nlohmann::json r = g.post("/v3/kv/range", range_body(prefix));
+    const std::int64_t at = json_i64(r.value("header", nlohmann::json::object()), "revision");
+    if (at >= revision) {
+      std::map<std::string, std::pair<std::string, std::int64_t>> out;
+      for (const auto& kv : r.value("kvs", nlohmann::json::array())) {
+        out[dl::base64_decode(kv.value("key", ""))] = {dl::base64_decode(kv.value("value", "")),
+                                                       json_i64(kv, "mod_revision")};
+      }
+      return out;
+    }
+    if (Clock::now() > deadline) {
+      throw ServerError(fmt::format("etcd: member m{} is at revision {} after 10 s, not {}", i + 1,
+                                    at, revision));
+    }
+    std::this_thread::sleep_for(Millis(5));
+  }
+}
+
+std::string label_of(const EtcdCluster& c) { return "etcd " + c.version(); }
+
+}  // namespace
+
+std::int64_t json_i64(const nlohmann::json& j, std::string_view key) {
+  const auto it = j.find(key);
+  if (it == j.end()) return 0;
+  if (it->is_string()) return std::strtoll(it->get<std::string>().c_str(), nullptr, 10);
+  if (it->is_number_integer()) return it->get<std::int64_t>();
+  return 0;
+}
+
+// --- Gateway ------------------------------------------------------------------------------------
+
+void Gateway::send(std::string_view path, const nlohmann::json& body) {
+  const std::string payload = body.dump();
+  path_ = std::string(path);
+  try {
+    if (!conn_) {
+      conn_.emplace(fmt::format("etcd 127.0.0.1:{}", port_), port_, timeout_);
+      buf_.clear();
+    }
+    conn_->send_all(
+        fmt::format("POST {} HTTP/1.1\r\nHost: 127.0.0.1:{}\r\nContent-Type: application/json\r\n"
+                    "Content-Length: {}\r\n\r\n{}",
+                    path, port_, payload.size(), payload));
+  } catch (const ServerError&) {
+    conn_.reset();
+    throw;
+  }
+}
+
+nlohmann::json Gateway::receive() {
+  try {
+    return receive_unchecked();
+  } catch (const ServerError&) {
+    conn_.reset();  // the next request reconnects
+    throw;
+  }
+}
+
+nlohmann::json Gateway::receive_unchecked() {
+  if (!conn_) throw ServerError(fmt::format("etcd: {}: no request in flight", path_));
+  const auto more = [&] {
+    if (conn_->read_some(buf_) == 0) {
+      throw ServerError(fmt::format("etcd 127.0.0.1:{}: {}: connection closed", port_, path_));
+    }
+  };
+  std::size_t head_end;
+  while ((head_end = buf_.find("\r\n\r\n")) == std::string::npos) more();
+  const std::string head = lower(std::string_view(buf_).substr(0, head_end));
+  buf_.erase(0, head_end + 4);
+  const int status = head.size() > 12 ? std::atoi(head.c_str() + 9) : 0;
+  std::string content;
+  if (head.find("transfer-encoding: chunked") != std::string::npos) {
+    for (;;) {
+      std::size_t eol;
+      while ((eol = buf_.find("\r\n")) == std::string::npos) more();
+      const std::size_t size = std::strtoul(buf_.c_str(), nullptr, 16);
+      while (buf_.size() < eol + 2 + size + 2) more();
+      content.append(buf_, eol + 2, size);
+      buf_.erase(0, eol + 2 + size + 2);
+      if (size == 0) break;
+    }
+  } else {
+    const auto at = head.find("content-length:");
+    if (at == std::string::npos) {
+      throw ServerError(fmt::format("etcd 127.0.0.1:{}: {}: no Content-Length", port_, path_));
+    }
+    const std::size_t size = std::strtoul(head.c_str() + at + 15, nullptr, 10);
+    while (buf_.size() < size) more();
+    content = buf_.substr(0, size);
+    buf_.erase(0, size);
+  }
+  if (head.find("connection: close") != std::string::npos) conn_.reset();
+  nlohmann::json j = nlohmann::json::parse(content, nullptr, false);
+  if (j.is_discarded()) {
+    throw ServerError(fmt::format("etcd 127.0.0.1:{}: {}: unreadable JSON answer", port_, path_));
+  }
+  if (status != 200 || j.contains("error")) {
+    const auto& e = j.contains("error") ? j["error"] : j;
+    const std::string msg =
+        e.is_object() ? e.value("message", e.dump()) : (e.is_string() ? e.get<std::string>() : "");
+    throw ServerError(
+        fmt::format("etcd 127.0.0.1:{}: {} answered {}: {}", port_, path_, status, msg));
+  }
+  return j;
+}
+
+// --- EtcdCluster --------------------------------------------------------------------------------
+
+std::string EtcdCluster::unavailable() { return dl::EtcdServer::unavailable(); }
+
+EtcdCluster::EtcdCluster(const EtcdClusterOptions& opt) : opt_(opt), dir_("cpb-etcd-cluster") {
+  if (opt_.members < 1 || opt_.members > 9) {
+    throw ServerError(fmt::format("etcd: a cluster of {} members (1..9 here)", opt_.members));
+  }
+  binary_ = opt_.binary.empty() ? dl::etcd_binary() : opt_.binary;
+  constexpr int kAttempts = 3;  // a picked port taken by someone else before a member bound it
+  for (int attempt = 1;; ++attempt) {
+    if (start_all()) return;
+    if (attempt == kAttempts) {
+      throw ServerError(fmt::format(
+          "etcd: {} attempts to start the cluster lost a port to another process", kAttempts));
+    }
+  }
+}
+
+EtcdCluster::~EtcdCluster() { kill_all(); }
+
+void EtcdCluster::kill_all() {
+  // SIGKILL, not SIGTERM: a member that stops gracefully first hands its leadership over,
+  // which takes up to an election timeout per member; the data is thrown away anyway.
+  for (auto& m : members_) {
+    if (m.process) m.process->kill_group();
+    m.process.reset();
+  }
+}
+
+const EtcdCluster::Member& EtcdCluster::at(int i) const {
+  if (i < 0 || i >= size()) {
+    throw std::out_of_range(fmt::format("etcd cluster: no member {}", i));
+  }
+  return members_[static_cast<std::size_t>(i)];
+}
+
+pid_t EtcdCluster::pid(int i) const {
+  const Member& m = at(i);
+  return m.process ? m.process->pid() : 0;
+}
+
+std::int64_t EtcdCluster::version_number() const {
+  std::int64_t parts[3] = {0, 0, 0};
+  int k = 0;
+  for (const char c : version_) {
+    if (c >= '0' && c <= '9') {
+      parts[k] = parts[k] * 10 + (c - '0');
+    } else if (c == '.' && k < 2) {
+      ++k;
+    } else {
+      break;
+    }
+  }
+  return parts[0] * 10000 + parts[1] * 100 + parts[2];
+}
+
+bool EtcdCluster::data_on_tmpfs() const {
+  struct statfs s {};
+  return statfs(dir_.path().c_str(), &s) == 0 && s.f_type == TMPFS_MAGIC;
+}
+
+std::vector<std::string> EtcdCluster::argv(int i) const {
+  std::string initial;
+  for (const auto& m : members_) {
+    if (!initial.empty()) initial += ',';
+    initial += fmt::format("{}=http://127.0.0.1:{}", m.name, m.peer);
+  }
+  const Member& m = at(i);
+  const std::string client = fmt::format("http://127.0.0.1:{}", m.client);
+  const std::string peer = fmt::format("http://127.0.0.1:{}", m.peer);
+  // The data directory is named after the client port: a retry on new ports starts fresh (the
+  // initial-* flags are ignored once a data directory exists, distributed-anchors §2.4).
+  return {binary_,
+          "--name",
+          m.name,
+          "--data-dir",
+          fmt::format("{}/{}-{}", dir_.path(), m.name, m.client),
+          "--listen-client-urls",
+          client,
+          "--advertise-client-urls",
+          client,
+          "--listen-peer-urls",
+          peer,
+          "--initial-advertise-peer-urls",
+          peer,
+          "--initial-cluster",
+          initial,
+          "--initial-cluster-token",
+          token_,
+          "--initial-cluster-state",
+          "new",
+          "--heartbeat-interval",
+          std::to_string(opt_.heartbeat.count()),
+          "--election-timeout",
+          std::to_string(opt_.election.count()),
+          "--logger",
+          "zap",
+          "--log-outputs",
+          "stderr"};
+}
+
+void EtcdCluster::launch(int i) {
+  Member& m = members_[static_cast<std::size_t>(i)];
+  m.process = std::make_unique<dl::Process>(fmt::format("etcd {}", m.name), argv(i),
+                                            fmt::format("{}/{}.log", dir_.path(), m.name));
+}
+
+void EtcdCluster::fail_member(int i, std::string_view what) const {
+  const std::string line = dl::last_log_line(fmt::format("{}/{}.log", dir_.path(), at(i).name));
+  throw ServerError(fmt::format("etcd: member {} {} (last log line: {})", at(i).name, what,
+                                line.empty() ? "none" : line));
+}
+
+bool EtcdCluster::start_all() {
+  kill_all();
+  members_.clear();
+  std::set<std::uint16_t> ports;
+  for (int i = 0; i < opt_.members; ++i) {
+    Member m;
+    m.name = fmt::format("m{}", i + 1);
+    while (m.client == 0 || !ports.insert(m.client).second) m.client = dl::free_port();
+    while (m.peer == 0 || !ports.insert(m.peer).second) m.peer = dl::free_port();
+    members_.push_back(std::move(m));
+  }
+  token_ = fmt::format("cpb-{}-{}", getpid(), members_.front().peer);
+  for (int i = 0; i < size(); ++i) launch(i);
+
+  const auto deadline = Clock::now() + opt_.ready_timeout;
+  Millis backoff(5);
+  std::string last;
+  for (;;) {
+    for (int i = 0; i < size(); ++i) {
+      Member& m = members_[static_cast<std::size_t>(i)];
+      if (m.process->running()) continue;
+      const std::string line = dl::last_log_line(fmt::format("{}/{}.log", dir_.path(), m.name));
+      if (lower(line).find("address already in use") != std::string::npos) {
+        kill_all();
+        return false;
+      }
+      kill_all();
+      fail_member(i, "exited before the cluster was ready");
+    }
+    try {
+      std::vector<MemberStatus> st;
+      for (int i = 0; i < size(); ++i) st.push_back(status(i, Millis(500)));
+      const std::uint64_t lead = st.front().leader;
+      bool agree = lead != 0;
+      for (const auto& s : st) agree = agree && s.leader == lead;
+      int li = -1;
+      for (int i = 0; i < size(); ++i) {
+        if (st[static_cast<std::size_t>(i)].id == lead) li = i;
+      }
+      if (agree && li >= 0) {
+        Gateway g(members_[static_cast<std::size_t>(li)].client, Millis(2000));
+        (void)g.post("/v3/kv/put", put_body("cpb/ready", "1"));
+        for (int i = 0; i < size(); ++i) {
+          members_[static_cast<std::size_t>(i)].id = st[static_cast<std::size_t>(i)].id;
+        }
+        version_ = st.front().version;
+        return true;
+      }
+      last = "the members do not agree on a leader yet";
+    } catch (const ServerError& e) {
+      last = e.what();
+    }
+    if (Clock::now() >= deadline) {
+      kill_all();
+      const std::string line = dl::last_log_line(fmt::format("{}/m1.log", dir_.path()));
+      throw ServerError(fmt::format(
+          "etcd: the {}-member cluster was not ready within {} ms (last probe: {}; m1's last "
+          "log line: {})",
+          size(), opt_.ready_timeout.count(), last, line.empty() ? "none" : line));
+    }
+    std::this_thread::sleep_for(backoff);
+    backoff = std::min(backoff * 2, Millis(100));
+  }
+}
+
+MemberStatus EtcdCluster::status(int i, Millis timeout) const {
+  Gateway g(at(i).client, timeout);
+  const nlohmann::json r = g.post("/v3/maintenance/status", nlohmann::json::object());
+  const nlohmann::json header = r.value("header", nlohmann::json::object());
+  MemberStatus s;
+  s.id = u64(header, "member_id");
+  s.leader = u64(r, "leader");
+  s.revision = json_i64(header, "revision");
+  s.raft_term = json_i64(r, "raftTerm");
+  s.version = r.value("version", "");
+  return s;
+}
+
+int EtcdCluster::index_of(std::uint64_t id) const {
+  for (int i = 0; i < size(); ++i) {
+    if (id != 0 && at(i).id == id) return i;
+  }
+  return -1;
+}
+
+int EtcdCluster::leader() const {
+  std::uint64_t lead = 0;
+  int answered = 0;
+  for (int i = 0; i < size(); ++i) {
+    if (!up(i)) continue;
+    try {
+      const MemberStatus s = status(i, Millis(300));
+      if (s.leader == 0 || (lead != 0 && s.leader != lead)) return -1;
+      lead = s.leader;
+      ++answered;
+    } catch (const ServerError&) {
+      // Not answering (restarting, or busy): the others decide.
+    }
+  }
+  const int li = index_of(lead);
+  return answered > size() / 2 && li >= 0 && up(li) ? li : -1;
+}
+
+int EtcdCluster::await_leader(Millis timeout) {
+  const auto deadline = Clock::now() + timeout;
+  for (;;) {
+    if (const int l = leader(); l >= 0) return l;
+    if (Clock::now() >= deadline) return -1;
+    std::this_thread::sleep_for(Millis(2));
+  }
+}
+
+void EtcdCluster::kill(int i) {
+  Member& m = members_.at(static_cast<std::size_t>(i));
+  if (m.process) m.process->kill_group();
+  m.process.reset();
+}
+
+void EtcdCluster::restart(int i) {
+  Member& m = members_.at(static_cast<std::size_t>(i));
+  if (m.process) return;
+  std::int64_t revision = 0;
+  for (int k = 0; k < size(); ++k) {
+    if (k == i || !up(k)) continue;
+    try {
+      revision = std::max(revision, status(k, Millis(1000)).revision);
+    } catch (const ServerError&) {
+      // A member that does not answer does not raise the bar.
+    }
+  }
+  launch(i);
+  const auto deadline = Clock::now() + opt_.ready_timeout;
+  std::string last;
+  for (;;) {
+    if (!m.process->running()) {
+      m.process.reset();
+      fail_member(i, "exited while restarting");
+    }
+    try {
+      const MemberStatus s = status(i, Millis(500));
+      if (s.leader != 0 && s.revision >= revision) return;
+      last = fmt::format("leader {:x}, revision {} of {}", s.leader, s.revision, revision);
+    } catch (const ServerError& e) {
+      last = e.what();
+    }
+    if (Clock::now() >= deadline) {
+      m.process->kill_group();
+      m.process.reset();
+      fail_member(i, fmt::format("did not catch up within {} ms after its restart (last probe: {})",
+                                 opt_.ready_timeout.count(), last));
+    }
+    std::this_thread::sleep_for(Millis(5));
+  }
+}
+
+// --- commit -------------------------------------------------------------------------------------
+
+namespace detail {
+
+struct EtcdCommitBench::Client {
+  std::vector<Gateway> conns;
+  std::vector<std::string> keys;
+  std::vector<std::int64_t> sent;      ///< the value in flight on connection k
+  std::vector<std::int64_t> value;     ///< the last acknowledged value per connection's key
+  std::vector<std::int64_t> revision;  ///< the revision that acknowledgement returned
+  std::vector<std::int64_t> all;       ///< every acknowledged revision
+  std::int64_t seq = 0;
+  std::int64_t prev_max = 0;  ///< the highest revision of the previous window
+  std::string error;          ///< the first ordering violation seen
+};
+
+EtcdCommitBench::EtcdCommitBench(int nodes, int window, int threads)
+    : cluster_([&] {
+        EtcdClusterOptions o;
+        o.members = nodes;
+        return o;
+      }()),
+      window_(window) {
+  leader_ = cluster_.await_leader(Millis(10000));
+  if (leader_ < 0) throw ServerError("etcd: the cluster lost its leader before the benchmark");
+  for (int t = 0; t < threads; ++t) {
+    auto c = std::make_unique<Client>();
+    for (int k = 0; k < window; ++k) {
+      c->conns.emplace_back(cluster_.client_port(leader_), Millis(10000));
+      c->keys.push_back(key(t, k));
+    }
+    c->sent.assign(static_cast<std::size_t>(window), 0);
+    c->value.assign(static_cast<std::size_t>(window), 0);
+    c->revision.assign(static_cast<std::size_t>(window), 0);
+    clients_.push_back(std::move(c));
+  }
+}
+
+EtcdCommitBench::~EtcdCommitBench() = default;
+
+std::string EtcdCommitBench::key(int t, int k) { return fmt::format("cpb/commit/{}/{}", t, k); }
+
+void EtcdCommitBench::write_window(int t) {
+  Client& c = *clients_.at(static_cast<std::size_t>(t));
+  for (std::size_t k = 0; k < c.conns.size(); ++k) {
+    c.sent[k] = ++c.seq;
+    c.conns[k].send("/v3/kv/put", put_body(c.keys[k], std::to_string(c.sent[k])));
+  }
+  std::int64_t lo = 0;
+  std::int64_t hi = 0;
+  for (std::size_t k = 0; k < c.conns.size(); ++k) {
+    const nlohmann::json r = c.conns[k].receive();
+    const std::int64_t rev = json_i64(r.value("header", nlohmann::json::object()), "revision");
+    if (rev <= 0) throw ServerError("etcd: a put was acknowledged without a revision");
+    c.value[k] = c.sent[k];
+    c.revision[k] = rev;
+    c.all.push_back(rev);
+    lo = k == 0 ? rev : std::min(lo, rev);
+    hi = std::max(hi, rev);
+  }
+  // Linearizability: these puts were sent after every put of the previous window was
+  // acknowledged, so each must take effect later, at a higher revision.
+  if (lo <= c.prev_max && c.error.empty()) {
+    c.error = fmt::format(
+        "client {}: a put acknowledged at revision {} was sent after one acknowledged at {}", t, lo,
+        c.prev_max);
+  }
+  c.prev_max = hi;
+}
+
+void EtcdCommitBench::run(benchmark::State& state, bench::Meter& meter) {
+  const int t = state.thread_index();
+  meter.begin();
+  for (auto _ : state) {
+    meter.op([&] { write_window(t); }, static_cast<std::uint64_t>(window_));
+  }
+  meter.end();
+  if (t == 0) {
+    state.SetLabel(label_of(cluster_));
+    state.counters["engine_version"] = static_cast<double>(cluster_.version_number());
+    state.counters["data_on_tmpfs"] = cluster_.data_on_tmpfs() ? 1 : 0;
+  }
+}
+
+std::string EtcdCommitBench::verify() {
+  std::vector<std::int64_t> all;
+  for (const auto& c : clients_) {
+    if (!c->error.empty()) return c->error;
+    all.insert(all.end(), c->all.begin(), c->all.end());
+  }
+  if (all.empty()) return "no put was acknowledged";
+  std::sort(all.begin(), all.end());
+  if (const auto d = std::adjacent_find(all.begin(), all.end()); d != all.end()) {
+    return fmt::format("revision {} was acknowledged to two puts", *d);
+  }
+  for (int i = 0; i < cluster_.size(); ++i) {
+    if (!cluster_.up(i)) continue;
+    const auto kv = read_member(cluster_, i, "cpb/commit/", all.back());
+    for (const auto& c : clients_) {
+      for (std::size_t k = 0; k < c->keys.size(); ++k) {
+        if (c->revision[k] == 0) continue;
+        const auto it = kv.find(c->keys[k]);
+        const std::string want = std::to_string(c->value[k]);
+        if (it == kv.end()) {
+          return fmt::format("member m{} lacks {}, acknowledged at revision {}", i + 1, c->keys[k],
+                             c->revision[k]);
+        }
+        if (it->second.first != want || it->second.second != c->revision[k]) {
+          return fmt::format(
+              "member m{}: {} holds '{}' of revision {}; the last acknowledged put wrote '{}' at "
+              "revision {}",
+              i + 1, c->keys[k], it->second.first, it->second.second, want, c->revision[k]);
+        }
+      }
+    }
+  }
+  return {};
+}
+
+// --- leader_kill --------------------------------------------------------------------------------
+
+namespace {
+
+class EtcdLeaderKill final : public Fixture {
+ public:
+  explicit EtcdLeaderKill(int nodes)
+      : cluster_([&] {
+          EtcdClusterOptions o;
+          o.members = nodes;
+          return o;
+        }()) {}
+
+  void run(benchmark::State& state, bench::Meter& meter) override {
+    meter.begin();
+    for (auto _ : state) {
+      meter.op([&] { kill_leader_and_write(); });
+      state.PauseTiming();
+      cluster_.restart(killed_);
+      state.ResumeTiming();
+    }
+    meter.end();
+    state.SetLabel(label_of(cluster_));
+    state.counters["engine_version"] = static_cast<double>(cluster_.version_number());
+    state.counters["data_on_tmpfs"] = cluster_.data_on_tmpfs() ? 1 : 0;
+    state.counters["election_timeout_ms"] =
+        static_cast<double>(cluster_.election_timeout().count());
+    if (kills_ > 0) {
+      state.counters["reelection_ms"] = static_cast<double>(reelection_ns_) / 1e6 / kills_;
+      state.counters["election_ms"] = static_cast<double>(election_ns_) / 1e6 / kills_;
+    }
+  }
+
+  std::string verify() override {
+    if (kills_ == 0) return "no leader was killed";
+    for (int i = 0; i < cluster_.size(); ++i) {
+      if (!cluster_.up(i)) return fmt::format("member m{} is down after the run", i + 1);
+      const auto kv = read_member(cluster_, i, "cpb/leader_kill", last_revision_);
+      const auto it = kv.find("cpb/leader_kill");
+      if (it == kv.end() || it->second.first != std::to_string(written_)) {
+        return fmt::format(
+            "member m{} (restarted or not) does not hold the last acknowledged write '{}'", i + 1,
+            written_);
+      }
+    }
+    return {};
+  }
+
+ private:
+  /// One timed item: SIGKILL the leader, then wait until a surviving member reports a new
+  /// leader (election) and that leader acknowledges a put (re-election complete).
+  void kill_leader_and_write() {
+    const int old = cluster_.await_leader(Millis(10000));
+    if (old < 0) throw ServerError("etcd: no leader to kill within 10 s");
+    const auto t0 = Clock::now();
+    cluster_.kill(old);
+    killed_ = old;
+    bool elected = false;
+    const auto deadline = t0 + std::chrono::seconds(20);
+    while (Clock::now() < deadline) {
+      const int l = cluster_.leader();
+      if (l < 0) {
+        std::this_thread::sleep_for(Millis(2));
+        continue;
+      }
+      if (!elected) {
+        elected = true;
+        election_ns_ +=
+            std::chrono::duration_cast<std::chrono::nanoseconds>(Clock::now() - t0).count();
+      }
+      try {
+        Gateway g(cluster_.client_port(l), Millis(2000));
+        const nlohmann::json r =
+            g.post("/v3/kv/put", put_body("cpb/leader_kill", std::to_string(written_ + 1)));
+        reelection_ns_ +=
+            std::chrono::duration_cast<std::chrono::nanoseconds>(Clock::now() - t0).count();
+        ++written_;
+        last_revision_ = json_i64(r.value("header", nlohmann::json::object()), "revision");
+        ++kills_;
+        return;
+      } catch (const ServerError&) {
+        // Deposed again before it committed: wait for the next leader.
+      }
+    }
+    throw ServerError(
+        fmt::format("etcd: no new leader committed a write within 20 s of killing "
+                    "member m{}",
+                    old + 1));
+  }
+
+  EtcdCluster cluster_;
+  int killed_ = 0;
+  std::int64_t kills_ = 0;
+  std::int64_t election_ns_ = 0;
+  std::int64_t reelection_ns_ = 0;
+  std::int64_t written_ = 0;
+  std::int64_t last_revision_ = 0;
+};
+
+ParamAxis nodes_axis(std::vector<std::int64_t> values, std::vector<std::int64_t> quick,
+                     std::int64_t min) {
+  return {"nodes", "members of the etcd cluster", std::move(values), std::move(quick), min, 9};
+}
+
+}  // namespace
+}  // namespace detail
+
+std::vector<Scenario> EtcdConsensus::scenarios() {
+  return {
+      {"commit",
+       "an etcd cluster of `nodes` members on loopback; each client thread has `window` "
+       "connections to the leader and puts one key on each at once, then waits for every "
+       "acknowledgement; one item = one acknowledged (committed) put. verify() checks that "
+       "revisions grow and that every member serves every last acknowledged value",
+       {detail::nodes_axis({3, 5}, {3}, 1),
+        {"window", "puts in flight per client thread, one connection each", {1, 16}, {1}, 1, 256}},
+       ThreadAxis::runners({1, 4, 16}, {1, 4}),
+       1,
+       [](const Point& p) -> std::unique_ptr<Fixture> {
+         return std::make_unique<detail::EtcdCommitBench>(
+             static_cast<int>(p.get("nodes")), static_cast<int>(p.get("window")), p.threads);
+       }},
+      {"leader_kill",
+       "SIGKILL the leader of an etcd cluster of `nodes` members, then wait until a new leader "
+       "acknowledges a put; one item = one re-election (latency and `reelection_ms`: kill to "
+       "acknowledged put; `election_ms`: kill to a new leader reported). The killed member "
+       "restarts outside timing",
+       {detail::nodes_axis({3}, {3}, 3)},
+       ThreadAxis::fixed({1}),
+       1,
+       [](const Point& p) -> std::unique_ptr<Fixture> {
+         return std::make_unique<detail::EtcdLeaderKill>(static_cast<int>(p.get("nodes")));
+       }},
+  };
+}
+
+}  // namespace cpb::patterns::consensus

@@ -51,7 +51,8 @@ concept ConsensusImpl = requires {
 
 /// An implementation that runs on servers outside this process (etcd_cluster.hpp): no
 /// in-process cluster to benchmark or model-check, so it brings its own scenarios, with the
-/// family's scenario names where they mean the same thing (`commit`), and no checks.
+/// family's scenario names where they mean the same thing (`commit`), and its checks, if any
+/// (`T::checks()`; etcd_cluster has `faults`, no model check).
 template <class T>
 concept ServerConsensus = requires {
   { T::kName } -> std::convertible_to<std::string_view>;
@@ -366,7 +367,11 @@ struct Family {
 
   static std::vector<Check> checks() {
     if constexpr (ServerConsensus<T>) {
-      return {};
+      if constexpr (requires { T::checks(); }) {
+        return T::checks();
+      } else {
+        return {};
+      }
     } else {
       return in_process_checks();
     }

@@ -8,11 +8,13 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cctype>
 #include <chrono>
 #include <cstdlib>
 #include <linux/magic.h>
 #include <map>
+#include <random>
 #include <set>
 #include <stdexcept>
 #include <sys/vfs.h>
@@ -664,6 +666,163 @@ ParamAxis nodes_axis(std::vector<std::int64_t> values, std::vector<std::int64_t>
 
 }  // namespace
 }  // namespace detail
+
+// --- faults -------------------------------------------------------------------------------------
+
+stress::CheckResult detail::faults_check(const CheckConfig& cfg) {
+  stress::CheckResult r;
+  r.name = "consensus/etcd_cluster/faults";
+  r.kind = "invariant";
+  r.seed = cfg.seed != 0 ? cfg.seed : std::random_device{}();
+  const auto budget = cfg.budget.count() > 0 ? cfg.budget : Millis(3000);
+  r.budget_ms = budget.count();
+  const auto t0 = Clock::now();
+  const auto fail = [&r](stress::Verdict v, std::string why) {
+    r.verdict = v;
+    r.failure = std::move(why);
+  };
+  try {
+    EtcdCluster c;
+    struct Acked {
+      std::string key;
+      std::string value;
+      std::int64_t revision;
+    };
+    struct Writer {
+      std::vector<Acked> acked;
+      std::int64_t unknown = 0;  ///< timed out or refused: may or may not have been applied
+      std::string error;
+    };
+    constexpr int kWriters = 2;
+    std::vector<Writer> writers(kWriters);
+    std::atomic<bool> done{false};
+    std::vector<std::thread> threads;
+    for (int t = 0; t < kWriters; ++t) {
+      threads.emplace_back([&, t] {
+        Writer& w = writers[static_cast<std::size_t>(t)];
+        std::mt19937_64 rng(r.seed + static_cast<std::uint64_t>(t));
+        // Ports never change; only the fault thread starts and kills members.
+        std::vector<Gateway> conns;
+        for (int i = 0; i < c.size(); ++i) conns.emplace_back(c.client_port(i), Millis(1000));
+        std::int64_t last = 0;
+        for (std::int64_t seq = 1; !done.load(); ++seq) {
+          Gateway& g = conns[rng() % conns.size()];
+          const std::string key = fmt::format("cpb/faults/{}/{}", t, seq);
+          const std::string value = std::to_string(seq);
+          try {
+            const nlohmann::json a = g.post("/v3/kv/put", put_body(key, value));
+            const std::int64_t rev =
+                json_i64(a.value("header", nlohmann::json::object()), "revision");
+            if (rev <= last && w.error.empty()) {
+              w.error = fmt::format("client {}: {} acknowledged at revision {} after {}", t, key,
+                                    rev, last);
+            }
+            last = rev;
+            w.acked.push_back({key, value, rev});
+          } catch (const std::exception&) {  // refused, timed out, an error answer
+            ++w.unknown;
+            std::this_thread::sleep_for(Millis(5));
+          }
+        }
+      });
+    }
+    std::mt19937_64 rng(r.seed);
+    std::int64_t kills = 0;
+    std::int64_t worst_ms = 0;
+    std::string fault_error;
+    try {
+      do {
+        const int old = c.await_leader(Millis(10000));
+        if (old < 0) throw ServerError("etcd: no leader within 10 s");
+        std::this_thread::sleep_for(Millis(50 + static_cast<std::int64_t>(rng() % 200)));
+        const auto k0 = Clock::now();
+        c.kill(old);
+        if (c.await_leader(Millis(10000)) < 0) {
+          throw ServerError(fmt::format("etcd: no new leader within 10 s of killing m{}", old + 1));
+        }
+        worst_ms = std::max<std::int64_t>(
+            worst_ms,
+            std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - k0).count());
+        ++kills;
+        std::this_thread::sleep_for(Millis(100));
+        c.restart(old);
+      } while (Clock::now() - t0 < budget);
+      std::this_thread::sleep_for(Millis(100));
+    } catch (const std::exception& e) {
+      fault_error = e.what();
+    }
+    done.store(true);
+    for (auto& th : threads) th.join();
+    if (!fault_error.empty()) throw ServerError(fault_error);
+
+    // Calm: a barrier put through the leader; everything acknowledged is below its revision.
+    const int l = c.await_leader(Millis(10000));
+    if (l < 0) throw ServerError("etcd: no leader after the faults");
+    Gateway g(c.client_port(l), Millis(5000));
+    const std::int64_t barrier = json_i64(g.post("/v3/kv/put", put_body("cpb/faults_barrier", "1"))
+                                              .value("header", nlohmann::json::object()),
+                                          "revision");
+    std::int64_t acked = 0;
+    std::int64_t unknown = 0;
+    for (const auto& w : writers) {
+      acked += static_cast<std::int64_t>(w.acked.size());
+      unknown += w.unknown;
+      if (!w.error.empty() && r.verdict == stress::Verdict::kPass)
+        fail(stress::Verdict::kFail, w.error);
+    }
+    std::map<std::string, std::pair<std::string, std::int64_t>> first;
+    for (int i = 0; i < c.size() && r.verdict == stress::Verdict::kPass; ++i) {
+      auto kv = read_member(c, i, "cpb/faults/", barrier);
+      std::erase_if(kv, [&](const auto& e) { return e.second.second > barrier; });
+      for (const auto& w : writers) {
+        for (const auto& a : w.acked) {
+          const auto it = kv.find(a.key);
+          if (it == kv.end() || it->second.first != a.value || it->second.second != a.revision) {
+            fail(stress::Verdict::kFail,
+                 fmt::format("member m{} lost {} (acknowledged with '{}' at revision {})", i + 1,
+                             a.key, a.value, a.revision));
+            break;
+          }
+        }
+        if (r.verdict != stress::Verdict::kPass) break;
+      }
+      if (i == 0) {
+        first = std::move(kv);
+      } else if (r.verdict == stress::Verdict::kPass && kv != first) {
+        fail(stress::Verdict::kFail,
+             fmt::format("members m1 and m{} hold different keys below revision {}", i + 1,
+                         barrier));
+      }
+    }
+    r.samples = static_cast<std::uint64_t>(acked);
+    r.stats = {{"engine_version", c.version_number()},
+               {"kills", kills},
+               {"acknowledged", acked},
+               {"unknown", unknown},
+               {"worst_election_ms", worst_ms}};
+    r.details = fmt::format(
+        "etcd {}; {} leader kills, {} puts acknowledged, {} timed out or "
+        "refused (outcome unknown), the slowest election {} ms",
+        c.version(), kills, acked, unknown, worst_ms);
+    if (r.verdict == stress::Verdict::kPass && kills == 0) {
+      fail(stress::Verdict::kError, "no leader was killed");
+    }
+  } catch (const std::exception& e) {
+    fail(stress::Verdict::kError, e.what());
+  }
+  r.elapsed_ms = std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
+  return r;
+}
+
+std::vector<Check> EtcdConsensus::checks() {
+  return {{"faults",
+           "stress on a real etcd cluster: two clients put fresh keys through random members while "
+           "the leader is SIGKILLed, a new one elected and the old one restarted, again and again; "
+           "then every acknowledged put must be on every member at its revision, each client's "
+           "revisions grow, and all members hold the same keys",
+           [](const CheckConfig& c) { return detail::faults_check(c); },
+           {}}};
+}
 
 std::vector<Scenario> EtcdConsensus::scenarios() {
   return {

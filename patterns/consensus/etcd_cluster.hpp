@@ -36,6 +36,12 @@
 ///                counter `reelection_ms` are kill → acknowledged put, `election_ms` kill → a
 ///                new leader reported. Outside timing the killed member restarts on its
 ///                data directory and catches up.
+/// The check `faults` (stress, the own Raft's `faults` on the real servers, Jepsen style): two
+/// client threads put fresh keys through random members while the fault thread SIGKILLs the
+/// leader, waits for a new one, and restarts the killed member, again and again for the
+/// budget; then calm: every acknowledged put must be on every member (serializable reads) at
+/// the revision it was acknowledged with, each client's revisions must grow, and the members
+/// must hold the same keys at the same revisions.
 /// Both report the label "etcd <version>" (as the running server reports it), and the counters
 /// `engine_version` (major*10000 + minor*100 + patch) and `data_on_tmpfs` (1 when the data
 /// directories are on tmpfs: then fsync is free; on a disk it dominates the write latency).
@@ -177,9 +183,14 @@ struct EtcdConsensus {
   static constexpr bool kBaseline = true;
   static std::string unavailable() { return EtcdCluster::unavailable(); }
   static std::vector<Scenario> scenarios();
+  /// `faults`: the family's fault check on etcd (etcd_cluster.cpp, faults_check()).
+  static std::vector<Check> checks();
 };
 
 namespace detail {
+
+/// The `faults` check (see the file comment); `budget` 0 means 3 s.
+stress::CheckResult faults_check(const CheckConfig& cfg);
 
 /// The `commit` scenario's fixture, public for the tests: write_window(t) is one iteration of
 /// client t, outside Google Benchmark.

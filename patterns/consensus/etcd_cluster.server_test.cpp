@@ -4,9 +4,10 @@
 // answers from its own state); after a SIGKILL of the leader the others elect a new one that
 // commits a write, and the old leader, restarted on its data directory, rejoins and serves
 // that write; the commit fixture's verify() passes after real writes and catches a write
-// changed behind its back; a missing binary is one line naming the member; and a destroyed
-// cluster leaves no member behind. One cluster serves the first tests (a start takes about a
-// second); etcd_cluster_no_leftovers.sh checks that none outlives the binary.
+// changed behind its back; the `faults` check passes with leader kills; a missing binary is one
+// line naming the member; and a destroyed cluster leaves no member behind. One cluster serves the
+// first tests (a start takes about a second); etcd_cluster_no_leftovers.sh checks that none
+// outlives the binary.
 #include "patterns/consensus/etcd_cluster.hpp"
 
 #include "patterns/distributed_lock/etcd_lock.hpp"
@@ -136,6 +137,19 @@ TEST(EtcdCluster, MissingBinaryIsOneLineNamingTheMember) {
     EXPECT_EQ(m.find('\n'), std::string::npos) << m;
     EXPECT_NE(m.find("etcd m1: cannot run /nonexistent/bin/etcd"), std::string::npos) << m;
   }
+}
+
+// The fault check on a cluster of its own: at least one leader kill, no acknowledged put lost.
+TEST(EtcdFaults, LeaderKillsLoseNoAcknowledgedPut) {
+  if (const std::string why = EtcdCluster::unavailable(); !why.empty()) GTEST_SKIP() << why;
+  CheckConfig cfg;
+  cfg.seed = 42;
+  cfg.budget = milliseconds(1000);
+  const stress::CheckResult r = detail::faults_check(cfg);
+  EXPECT_EQ(r.verdict, stress::Verdict::kPass) << r.failure;
+  EXPECT_GE(r.stat("kills"), 1) << r.details;
+  EXPECT_GT(r.stat("acknowledged"), 0) << r.details;
+  EXPECT_EQ(r.stat("engine_version") / 10000, 3);
 }
 
 // The commit fixture on a cluster of its own (also the destructor test: every member gone).

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "harness/check/engine.hpp"
 
+#include "harness/check/c11.hpp"
+
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -248,6 +250,7 @@ Outcome Engine::run(const std::function<void()>& body, Chooser& chooser,
   nthreads_ = 1;
   giving_way_.for_each([&](unsigned i) { yield_wait_[i] = {}; });
   giving_way_ = {};
+  if (c11()) C11::reset(*this);
 
   Thread& t0 = threads_[0];
   t0.state = TState::kLive;
@@ -786,6 +789,10 @@ void Engine::begin_atomic(const AtomicState& a, const Op& op, const std::source_
 }
 
 void Engine::rmw_clocks(const AtomicState& a, std::memory_order mo) {
+  if (c11()) {
+    C11::rmw_read(*this, a, mo);
+    return;
+  }
   Thread& t = me();
   if (is_acquire(mo)) {
     t.vc.join(a.clock_);
@@ -801,11 +808,22 @@ void Engine::rmw_clocks(const AtomicState& a, std::memory_order mo) {
   }
 }
 
+void Engine::rmw_stored(const AtomicState& a, std::memory_order mo) {
+  if (c11()) C11::rmw_write(*this, a, mo);
+  unpark(&a);
+}
+
 std::uint64_t Engine::load(const AtomicState& a, std::memory_order mo,
                            const std::source_location& loc) {
-  begin_atomic(a, {OpKind::kLoad, false, &a, nullptr}, loc);
+  begin_atomic(a, {OpKind::kLoad, false, &a, nullptr, Buffering::kNone, sc_mark(mo, 1)}, loc);
   if (aborting_) return a.bits_;
   Thread& t = me();
+  if (c11()) {
+    const std::uint64_t v = C11::load(*this, a, mo);
+    if (trace_ != nullptr) record(OpKind::kLoad, mo, true, a, v, 0, 1, nullptr, loc);
+    if (cfg_.park_spins && t.reads.size() < 8) t.reads.emplace_back(&a, v);
+    return v;
+  }
   if (tso()) {
     const auto& buf = buffers_[static_cast<unsigned>(cur_)];
     for (auto it = buf.rbegin(); it != buf.rend(); ++it) {
@@ -833,7 +851,13 @@ void Engine::store(const AtomicState& a, std::uint64_t v, std::memory_order mo,
   const Buffering b = !tso()                            ? Buffering::kNone
                       : mo == std::memory_order_seq_cst ? Buffering::kDrainOwn
                                                         : Buffering::kStore;
-  begin_atomic(a, {OpKind::kStore, true, &a, nullptr, b}, loc);
+  begin_atomic(a, {OpKind::kStore, true, &a, nullptr, b, sc_mark(mo, 2)}, loc);
+  if (c11() && !aborting_) {
+    C11::store(*this, a, v, mo);  // sets bits_ to the newest store in mo
+    unpark(&a);
+    if (trace_ != nullptr) record(OpKind::kStore, mo, true, a, v, 0, 1, nullptr, loc);
+    return;
+  }
   if (!aborting_) {
     Thread& t = me();
     // A relaxed store synchronizes only through a release fence.
@@ -859,7 +883,10 @@ void Engine::store(const AtomicState& a, std::uint64_t v, std::memory_order mo,
 bool Engine::cas(const AtomicState& a, std::uint64_t& expected, std::uint64_t desired, bool weak,
                  std::memory_order success, std::memory_order failure,
                  const std::source_location& loc) {
-  begin_atomic(a, {OpKind::kCas, true, &a, nullptr}, loc);
+  begin_atomic(a,
+               {OpKind::kCas, true, &a, nullptr, Buffering::kNone,
+                std::max(sc_mark(success, 2), sc_mark(failure, 2))},
+               loc);
   const std::uint64_t old = a.bits_;
   bool ok = old == expected;
   if (ok && weak && !aborting_ && choose_bool(BoolKind::kWeakCasFailure)) ok = false;
@@ -868,7 +895,9 @@ bool Engine::cas(const AtomicState& a, std::uint64_t& expected, std::uint64_t de
   } else if (ok) {
     rmw_clocks(a, success);
     a.bits_ = desired;
-    unpark(&a);
+    rmw_stored(a, success);
+  } else if (c11()) {
+    C11::read_latest(*this, a, failure);
   } else {
     Thread& t = me();
     if (is_acquire(failure)) {
@@ -888,11 +917,13 @@ bool Engine::cas(const AtomicState& a, std::uint64_t& expected, std::uint64_t de
 void Engine::fence(std::memory_order mo, const std::source_location& loc) {
   // A seq_cst fence is an MFENCE: the buffer drains first; the others compile to nothing.
   point({OpKind::kFence, false, nullptr, nullptr,
-         tso() && mo == std::memory_order_seq_cst ? Buffering::kDrainOwn : Buffering::kNone},
+         tso() && mo == std::memory_order_seq_cst ? Buffering::kDrainOwn : Buffering::kNone,
+         sc_mark(mo, 2)},
         loc);
   if (aborting_) return;
   Thread& t = me();
   if (is_acquire(mo)) t.vc.join(t.acq_pending);
+  if (c11()) C11::fence(*this, mo);  // after the acquire half: a seq_cst fence is acq_rel too
   if (is_release(mo)) {
     t.rel_fence = t.vc;
     tick(cur_);
@@ -910,7 +941,9 @@ void Engine::wait(const AtomicState& a, std::uint64_t old, std::memory_order mo,
     begin_atomic(a, {OpKind::kWait, false, &a, nullptr}, loc);
     if (aborting_) return;
     Thread& t = me();
-    if (is_acquire(mo)) {
+    if (c11()) {
+      C11::read_latest(*this, a, mo);
+    } else if (is_acquire(mo)) {
       t.vc.join(a.clock_);
     } else {
       t.acq_pending.join(a.clock_);
@@ -1215,6 +1248,7 @@ int Engine::spawn(std::function<void()> fn, const std::source_location& loc) {
   ch.reset();
   ch.vc = parent.vc;
   ch.vc.set(c, 1);
+  if (c11()) C11::spawned(*this, c, static_cast<unsigned>(cur_));
   ch.fn = std::move(fn);
   pending_[c] = {OpKind::kStart, false, nullptr, nullptr};
   yield_wait_[c] = {};
@@ -1233,6 +1267,7 @@ void Engine::join(int tid, const std::source_location& loc) {
   point({OpKind::kJoin, false, &target, nullptr}, loc);
   if (aborting_) return;
   me().vc.join(target.vc);
+  if (c11()) C11::joined(*this, static_cast<unsigned>(cur_), static_cast<unsigned>(tid));
   if (trace_ != nullptr)
     record_obj(OpKind::kJoin, ObjKind::kThread, static_cast<std::uint32_t>(tid), nullptr, loc);
 }
@@ -1466,6 +1501,7 @@ void Engine::record(OpKind kind, std::memory_order mo, bool has_mo, const Atomic
   e.value2 = v2;
   e.note = note;
   e.loc = loc;
+  if (c11()) C11::annotate(*this, e);
   trace_->push_back(e);
 }
 

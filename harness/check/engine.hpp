@@ -41,6 +41,11 @@ struct Event {
   std::uint64_t value = 0;
   std::uint64_t value2 = 0;
   const char* note = nullptr;  ///< e.g. "ok", "failed", "blocked", "spurious"
+  /// C11 tier. A load, read-modify-write or compare-exchange: the store it read, by its number
+  /// (a location's stores are numbered in the order they ran, 0: the initial value) and its
+  /// thread (-1: the initial value). A store: its own number, `rf_tid` -2. -1: not recorded.
+  std::int32_t rf_mo = -1;
+  std::int16_t rf_tid = -1;
   std::source_location loc;
 };
 
@@ -86,12 +91,12 @@ class Engine {
   template <class F>
   std::uint64_t rmw(const AtomicState& a, OpKind kind, std::memory_order mo, F&& f,
                     const std::source_location& loc) {
-    begin_atomic(a, {kind, true, &a, nullptr}, loc);
+    begin_atomic(a, {kind, true, &a, nullptr, Buffering::kNone, sc_mark(mo, 2)}, loc);
     const std::uint64_t old = a.bits_;
     const std::uint64_t nv = f(old);
     if (!aborting_) rmw_clocks(a, mo);
     a.bits_ = nv;
-    if (!aborting_) unpark(&a);
+    if (!aborting_) rmw_stored(a, mo);
     if (trace_ != nullptr) record(kind, mo, true, a, old, nv, 2, nullptr, loc);
     return old;
   }
@@ -242,6 +247,18 @@ class Engine {
   /// that drains the buffer).
   void flush(unsigned tid, bool decided);
   void rmw_clocks(const AtomicState& a, std::memory_order mo);
+  /// After a read-modify-write wrote `a.bits_`: unparks its spinners (C11: adds the store to
+  /// the modification order).
+  void rmw_stored(const AtomicState& a, std::memory_order mo);
+  // ---- C11 tier (c11.cpp) ----
+  [[nodiscard]] bool c11() const { return cfg_.tier == Tier::kC11; }
+  /// Op::sc of an operation with order `mo` (`w`: 1 reads, 2 writes or fences).
+  [[nodiscard]] std::uint8_t sc_mark(std::memory_order mo, std::uint8_t w) const {
+    return c11() && mo == std::memory_order_seq_cst ? w : 0;
+  }
+  struct C11State;
+  friend struct C11;
+  std::unique_ptr<C11State> c11_;
   void tick(int tid) { threads_[static_cast<unsigned>(tid)].vc.tick(static_cast<unsigned>(tid)); }
   Thread& me() { return threads_[static_cast<unsigned>(cur_)]; }
   void touch(const ObjectHeader& o, ObjKind kind) const;

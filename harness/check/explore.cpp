@@ -48,7 +48,17 @@ std::string_view to_string(FailureKind k) {
   return "?";
 }
 
-std::string_view to_string(Tier t) { return t == Tier::kTso ? "tso" : "sc"; }
+std::string_view to_string(Tier t) {
+  switch (t) {
+    case Tier::kTso:
+      return "tso";
+    case Tier::kC11:
+      return "c11";
+    case Tier::kSc:
+      break;
+  }
+  return "sc";
+}
 
 std::string_view to_string(Strategy s) {
   switch (s) {
@@ -165,6 +175,14 @@ std::string format_event(const detail::Event& e, PtrNames& ptrs) {
   }
   std::string line = fmt::format("#{:<4} t{:<2} {:<22} {:<14} {}", e.seq, e.tid, op, obj, val);
   if (e.note != nullptr) line += fmt::format(" [{}]", e.note);
+  // C11 tier: which store a load read (stores are numbered per location as they ran).
+  if (e.rf_mo >= 0 && e.rf_tid == -2) {
+    line += fmt::format(" [store w{}]", e.rf_mo);
+  } else if (e.rf_mo == 0) {
+    line += " [reads w0, the initial value]";
+  } else if (e.rf_mo > 0) {
+    line += fmt::format(" [reads w{} of t{}]", e.rf_mo, e.rf_tid);
+  }
   const std::string_view file = e.loc.file_name();
   if (!file.empty()) {
     const auto slash = file.rfind('/');
@@ -384,14 +402,17 @@ Result explore(const Config& config, const TestCase& test) {
       try {
         return decode_replay(replay_key(test.name, config.tier), config.replay);
       } catch (const ReplayError&) {
-        const Tier other = config.tier == Tier::kSc ? Tier::kTso : Tier::kSc;
-        bool other_fits = true;
-        try {
-          decode_replay(replay_key(test.name, other), config.replay);
-        } catch (const ReplayError&) {
-          other_fits = false;
+        Tier other = config.tier;
+        for (const Tier t : {Tier::kSc, Tier::kTso, Tier::kC11}) {
+          if (t == config.tier) continue;
+          try {
+            decode_replay(replay_key(test.name, t), config.replay);
+            other = t;
+            break;
+          } catch (const ReplayError&) {
+          }
         }
-        if (!other_fits) throw;
+        if (other == config.tier) throw;
         throw ReplayError(
             fmt::format("replay string for test '{}' was recorded under tier {}; "
                         "replay it with that tier (--tier {})",
@@ -434,8 +455,12 @@ Result explore(const Config& config, const TestCase& test) {
       // Sleep sets prune a schedule because an explored sibling covered an equivalent one, but
       // under a preemption bound the sibling's version may cost more preemptions and have
       // been cut (Coons et al., OOPSLA'13): a bounded search runs without them.
+      // The C11 tier runs without DPOR: its races are over reads-from and modification-order
+      // choices as well as over the order of steps, which Source-DPOR does not reverse; sleep
+      // sets stay sound (seq_cst operations are dependent with each other, README).
       chooser = make_dfs_chooser(config.preemption_bound, config.iterative,
-                                 config.sleep_sets && config.preemption_bound < 0, config.dpor);
+                                 config.sleep_sets && config.preemption_bound < 0,
+                                 config.dpor && config.tier != Tier::kC11);
       break;
   }
 

@@ -145,8 +145,10 @@ enum class Strategy : std::uint8_t { kRandom, kPct, kDfs };
 /// The memory model. `kSc`: interleavings of sequentially consistent accesses. `kTso`: x86-TSO,
 /// every thread has a FIFO store buffer; non-seq_cst stores wait there until a flush, which is a
 /// schedulable action, so a later load of another location may overtake them (store->load
-/// reordering). A C11 tier plugs in at the same place (see README "Memory models").
-enum class Tier : std::uint8_t { kSc, kTso };
+/// reordering). `kC11`: the C++ memory model (RC11 without load buffering): every location keeps
+/// its modification order, bounded to `Config::c11_history` stores, and a load may read any of
+/// them it is allowed to see (a choice of the search); see README "The C11 tier".
+enum class Tier : std::uint8_t { kSc, kTso, kC11 };
 [[nodiscard]] std::string_view to_string(Tier t);
 
 /// One execution that ran to its end (a failure ends it too; executions the reduction abandons
@@ -169,6 +171,9 @@ struct ExecutionInfo {
 struct Config {
   Strategy strategy = Strategy::kRandom;
   Tier tier = Tier::kSc;
+  /// C11 tier: stores kept per location, newest last; a load may read only these (the oldest
+  /// kept stands in for every older one).
+  unsigned c11_history = 4;
   std::uint64_t seed = 0x9e3779b97f4a7c15ULL;
   std::uint64_t max_executions = 10'000;
   double max_seconds = 10.0;
@@ -409,6 +414,9 @@ struct Op {
   const void* obj = nullptr;
   const void* obj2 = nullptr;  ///< the mutex of a condition-variable wait
   Buffering buffering = Buffering::kNone;
+  /// C11 tier: a seq_cst operation, ordered in the total order S with every other one
+  /// (1: it reads, 2: it writes or is a fence). 0 elsewhere.
+  std::uint8_t sc = 0;
 };
 
 /// A yield or pause under yield fairness (`write` set): the yielding thread gives way to
@@ -422,6 +430,7 @@ inline bool fair_yield(const Op& op) {
 /// yield with anything).
 inline bool dependent(const Op& a, const Op& b) {
   if (fair_yield(a) || fair_yield(b)) return true;
+  if (a.sc != 0 && b.sc != 0 && (a.sc == 2 || b.sc == 2)) return true;
   const bool same = (a.obj != nullptr && (a.obj == b.obj || a.obj == b.obj2)) ||
                     (a.obj2 != nullptr && (a.obj2 == b.obj || a.obj2 == b.obj2));
   return same && (a.write || b.write);

@@ -31,8 +31,10 @@ Config config_for(const CheckConfig& c, std::string_view strategy) {
     cfg.tier = Tier::kSc;
   } else if (c.tier == "tso") {
     cfg.tier = Tier::kTso;
+  } else if (c.tier == "c11") {
+    cfg.tier = Tier::kC11;
   } else {
-    throw std::invalid_argument(fmt::format("unknown tier '{}' (known: sc, tso)", c.tier));
+    throw std::invalid_argument(fmt::format("unknown tier '{}' (known: sc, tso, c11)", c.tier));
   }
   if (c.seed != 0) cfg.seed = c.seed;
   cfg.max_seconds = c.budget.count() > 0 ? static_cast<double>(c.budget.count()) / 1000.0 : 2.0;

@@ -201,7 +201,8 @@ Invocation parse_args(int argc, const char* const* argv, std::ostream& out, std:
   check_cmd->add_option("--strategy", check.config.strategy,
                         "Model checker search: random, pct, dfs or all (the default)");
   check_cmd->add_option("--tier", check.config.tier,
-                        "Model checker memory model: sc (the default) or tso (x86 store buffers)");
+                        "Model checker memory model: sc (the default), tso (x86 store buffers) or "
+                        "c11 (the C++ memory model, RC11)");
   check_cmd->add_option("--replay", check.config.replay,
                         "Replay a model-checker failure (the string it printed); needs --mode "
                         "model and one selected check");

@@ -49,8 +49,8 @@ int check(const CheckOptions& o) {
     throw UsageError(
         fmt::format("--strategy: unknown strategy '{}' (known: random, pct, dfs, all)", strategy));
   }
-  if (o.config.tier != "sc" && o.config.tier != "tso") {
-    throw UsageError(fmt::format("--tier: unknown tier '{}' (known: sc, tso)", o.config.tier));
+  if (o.config.tier != "sc" && o.config.tier != "tso" && o.config.tier != "c11") {
+    throw UsageError(fmt::format("--tier: unknown tier '{}' (known: sc, tso, c11)", o.config.tier));
   }
   const auto impls = bench::select_impls(Registry::instance(), o.family, o.impl);
   const auto check_re = bench::compile_regex("check", o.check);

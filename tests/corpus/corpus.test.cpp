@@ -3,11 +3,10 @@
 // buggy program and its fixed twin. The buggy one must be caught with the expected kind of
 // failure (by bounded DFS and by random search), the fixed one must pass both.
 //
-// This file: the SC-tier entries 5, 6, 12, 13, 19, 20, 22, 23, and 7, 8, 9, 14 as
-// expected-to-miss (they need the C11 tier; the tests assert the miss, so they flip when the
-// tier lands).
+// This file: the SC-tier entries 5, 6, 12, 13, 19, 20, 22, 23, and the C11-tier entries 7, 8,
+// 9, 14 (caught under Tier::kC11; the misses under SC and TSO are asserted too).
 // corpus_tso.test.cpp: 10, 11, 16, 18, 24 (store buffers). corpus_heap.test.cpp: 1, 2, 3, 4,
-// 15, 21 (the checker heap and the livelock detector). Entries 8, 9, 14: expected to miss.
+// 15, 21 (the checker heap and the livelock detector).
 #include "tests/corpus/corpus.hpp"
 
 #include "harness/check/explore.hpp"
@@ -102,22 +101,30 @@ struct MpAtomic {
   S::atomic<int> payload{0};
 };
 
-TEST(Corpus07MpRelaxedAtomics, ExpectedMissNeedsC11Tier) {
-  // On ARM/POWER the consumer may see flag == 1 and payload == 0. Under SC (and TSO) it cannot:
-  // this entry is expected to be missed until the C11 tier exists.
-  const auto t = make_test<MpAtomic>("corpus07_mp_rlx_atomics",
-                                     {[](MpAtomic& s) {
-                                        s.payload.store(1, kRlx);
-                                        s.flag.store(1, kRlx);
-                                      },
-                                      [](MpAtomic& s) {
-                                        if (s.flag.load(kRlx) == 1) {
-                                          CPB_CHECK_ASSERT(s.payload.load(kRlx) == 1);
-                                        }
-                                      }});
-  const Result r = explore(dfs(), t);
-  EXPECT_TRUE(r.ok()) << "the SC tier now catches entry 7: turn this into a caught entry\n"
-                      << r.report();
+/// kFlagStore / kFlagLoad: the orders of the flag's store and load (the bug: both relaxed).
+template <std::memory_order kFlagStore, std::memory_order kFlagLoad>
+TestCase mp_atomics(std::string name) {
+  return make_test<MpAtomic>(std::move(name),
+                             {[](MpAtomic& s) {
+                                s.payload.store(1, kRlx);
+                                s.flag.store(1, kFlagStore);  // fixed: pairs with the load
+                              },
+                              [](MpAtomic& s) {
+                                if (s.flag.load(kFlagLoad) == 1) {  // fixed: acquire
+                                  CPB_CHECK_ASSERT(s.payload.load(kRlx) == 1);
+                                }
+                              }});
+}
+
+TEST(Corpus07MpRelaxedAtomics, CaughtUnderC11MissedUnderScAndTso) {
+  // On ARM/POWER the consumer may see flag == 1 and payload == 0; SC and TSO cannot show it.
+  const auto t = mp_atomics<kRlx, kRlx>("corpus07_mp_rlx_atomics");
+  expect_missed(t);
+  expect_missed(t, Mode{Tier::kTso});
+  expect_caught(t, {FailureKind::kAssertion}, Mode{Tier::kC11});
+}
+TEST(Corpus07MpRelaxedAtomics, ReleaseAcquirePassesUnderC11) {
+  expect_passes(mp_atomics<kRel, kAcq>("corpus07_mp_fix"), Mode{Tier::kC11});
 }
 
 // ---- 8 and 9. seqlock with a missing fence (C11 only) -----------------------------------------
@@ -163,20 +170,28 @@ TestCase seqlock(std::string name) {
   return make_test<St>(std::move(name), {[](St& s) { s.write(1); }, [](St& s) { s.read(); }});
 }
 
-TEST(Corpus08SeqlockReaderWithoutFence, ExpectedMissNeedsC11Tier) {
+TEST(Corpus08SeqlockReaderWithoutFence, CaughtUnderC11MissedUnderScAndTso) {
   expect_missed(seqlock<false, true>("corpus08_seqlock_reader"));
   expect_missed(seqlock<false, true>("corpus08_seqlock_reader"), Mode{Tier::kTso});
+  expect_caught(seqlock<false, true>("corpus08_seqlock_reader"), {FailureKind::kAssertion},
+                Mode{Tier::kC11});
 }
-TEST(Corpus09SeqlockWriterWithoutFence, ExpectedMissNeedsC11Tier) {
+TEST(Corpus09SeqlockWriterWithoutFence, CaughtUnderC11MissedUnderScAndTso) {
   expect_missed(seqlock<true, false>("corpus09_seqlock_writer"));
   expect_missed(seqlock<true, false>("corpus09_seqlock_writer"), Mode{Tier::kTso});
+  expect_caught(seqlock<true, false>("corpus09_seqlock_writer"), {FailureKind::kAssertion},
+                Mode{Tier::kC11});
+}
+TEST(Corpus08And09SeqlockWithBothFences, PassesUnderC11) {
+  expect_passes(seqlock<true, true>("corpus08_09_seqlock_fix"), Mode{Tier::kC11});
 }
 
 // ---- 14. Chase-Lev resize publishes the array with a relaxed store (C11 only) -----------------
 
 /// The owner grows the array and publishes it relaxed; a thief loads it relaxed and reads a slot
 /// (relaxed atomics, initialised by the owner's copy). Only a weak-memory model lets the thief
-/// see the new array before its slots: expected to be missed until the C11 tier exists.
+/// see the new array before its slots. kFixed: release publication, acquire load.
+template <bool kFixed>
 struct Resize {
   struct Array {
     std::array<S::atomic<long>, 2> slot{};
@@ -191,20 +206,29 @@ struct Resize {
     array.store(&first, kRel);
     bottom.store(1, kRel);
     second.slot[0].store(first.slot[0].load(kRlx), kRlx);  // copy into the grown array
-    array.store(&second, kRlx);                            // the bug: relaxed publication
+    array.store(&second, kFixed ? kRel : kRlx);  // the bug: relaxed; fixed: pairs with the thief
   }
   void thief() {
-    if (bottom.load(kAcq) == 0) return;
-    Array* a = array.load(kRlx);  // the bug: relaxed load of the array pointer
+    if (bottom.load(kAcq) == 0) return;           // pairs with the owner's release of bottom
+    Array* a = array.load(kFixed ? kAcq : kRlx);  // the bug: relaxed; fixed: pairs with the owner
     CPB_CHECK_ASSERT(a->slot[0].load(kRlx) == 7);
   }
 };
 
-TEST(Corpus14ChaseLevRelaxedResize, ExpectedMissNeedsC11Tier) {
-  const auto t = make_test<Resize>("corpus14_resize_publish",
-                                   {[](Resize& s) { s.owner(); }, [](Resize& s) { s.thief(); }});
+template <bool kFixed>
+TestCase resize(std::string name) {
+  using R = Resize<kFixed>;
+  return make_test<R>(std::move(name), {[](R& s) { s.owner(); }, [](R& s) { s.thief(); }});
+}
+
+TEST(Corpus14ChaseLevRelaxedResize, CaughtUnderC11MissedUnderScAndTso) {
+  const auto t = resize<false>("corpus14_resize_publish");
   expect_missed(t);
   expect_missed(t, Mode{Tier::kTso});
+  expect_caught(t, {FailureKind::kAssertion}, Mode{Tier::kC11});
+}
+TEST(Corpus14ChaseLevRelaxedResize, ReleasePublicationPassesUnderC11) {
+  expect_passes(resize<true>("corpus14_resize_fix"), Mode{Tier::kC11});
 }
 
 // ---- 12 and 13. Lamport SPSC ring -------------------------------------------------------------

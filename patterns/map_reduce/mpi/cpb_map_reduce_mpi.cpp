@@ -32,6 +32,7 @@
 #define OMPI_SKIP_MPICXX 1  // the C API only: the C++ bindings are deprecated and warn
 #define MPICH_SKIP_MPICXX 1
 #include <algorithm>
+#include <array>
 #include <cerrno>
 #include <charconv>
 #include <climits>
@@ -198,6 +199,7 @@ class Rank {
   std::pair<std::uint64_t, std::uint64_t> run() {
     const mr::WordCount job;
     const auto np = static_cast<std::size_t>(size_);
+    const double t0 = MPI_Wtime();
     // 1. map this rank's share of the documents into one partition per rank.
     for (Part& p : parts_) p.clear();
     const mr::Input in = corpus_->input();
@@ -206,6 +208,7 @@ class Rank {
     const auto part = [&](std::size_t p) -> Part& { return parts_[p]; };
     for (std::size_t d = first; d < last; ++d) mapper_.map(job, in[d], np, part);
     mapper_.flush(np, part);
+    const double t1 = MPI_Wtime();
     // 2. pack, swap the byte counts, exchange the partitions.
     send_.clear();
     for (std::size_t p = 0; p < np; ++p) {
@@ -224,6 +227,7 @@ class Rank {
     recv_.resize(total);
     MPI_Alltoallv(send_.data(), scount_.data(), sdispl_.data(), MPI_BYTE, recv_.data(),
                   rcount_.data(), rdispl_.data(), MPI_BYTE, MPI_COMM_WORLD);
+    const double t2 = MPI_Wtime();
     // 3. unpack (keys point into recv_) and reduce this rank's partition.
     for (std::size_t s = 0; s < np; ++s) {
       Part& from = inputs_[s];
@@ -236,12 +240,19 @@ class Rank {
     out_.clear();
     mr::reduce_partition<mr::WordCount, true>(
         job, np, [&](std::size_t s) -> Part& { return inputs_[s]; }, scratch_, out_);
+    const double t3 = MPI_Wtime();
+    phases_ = {(t1 - t0) * 1e3, (t2 - t1) * 1e3, (t3 - t2) * 1e3,
+               static_cast<double>(send_.size())};
     // 4. add up the checksums and key counts on rank 0.
     std::uint64_t local[2] = {out_.size(), mpi::checksum(out_)};
     std::uint64_t global[2] = {0, 0};
     MPI_Reduce(local, global, 2, MPI_UINT64_T, MPI_SUM, 0, MPI_COMM_WORLD);
     return rank_ == 0 ? std::pair{global[0], global[1]} : std::pair{local[0], local[1]};
   }
+
+  /// The last job's phases on this rank: map, exchange (pack, both all-to-alls), reduce (unpack
+  /// and merge), in ms; and the bytes it sent.
+  [[nodiscard]] const std::array<double, 4>& phases() const { return phases_; }
 
   /// Gathers the last job's output on rank 0, sorted by word (empty elsewhere).
   std::vector<std::pair<std::string, std::uint64_t>> gather() {
@@ -287,6 +298,7 @@ class Rank {
   std::vector<int> scount_, sdispl_, rcount_, rdispl_;
   mr::FlatMap<std::string_view, std::uint64_t> scratch_;
   mr::Output<mr::WordCount> out_;  // this rank's partition, keys into recv_
+  std::array<double, 4> phases_{};
 };
 
 void reply(const std::string& line) {
@@ -388,10 +400,18 @@ void once(Rank& r, const Options& o, int rank, int size) {
     double slowest = 0;
     MPI_Reduce(&mine, &slowest, 1, MPI_DOUBLE, MPI_MAX, 0, MPI_COMM_WORLD);
     ms.push_back(slowest);
+    std::array<double, 3> phase_max{};
+    double sent = 0;
+    MPI_Reduce(r.phases().data(), phase_max.data(), 3, MPI_DOUBLE, MPI_MAX, 0, MPI_COMM_WORLD);
+    MPI_Reduce(&r.phases()[3], &sent, 1, MPI_DOUBLE, MPI_SUM, 0, MPI_COMM_WORLD);
+    if (rank == 0) {
+      // The slowest rank's time in each phase (each from a different rank, possibly).
+      reply(fmt::format("time_ms {:.3f} map {:.3f} exchange {:.3f} reduce {:.3f} bytes_sent {:.0f}",
+                        slowest, phase_max[0], phase_max[1], phase_max[2], sent));
+    }
   }
   if (rank == 0) {
     reply(fmt::format("ok {} {:016x}", result.first, result.second));
-    for (const double t : ms) reply(fmt::format("time_ms {:.3f}", t));
     std::vector<double> sorted = ms;
     std::sort(sorted.begin(), sorted.end());
     const double median = sorted[sorted.size() / 2];

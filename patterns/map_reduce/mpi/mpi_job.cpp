@@ -113,6 +113,21 @@ MpiJob::MpiJob(int ranks) : ranks_(ranks) {
 
 MpiJob::~MpiJob() { stop(); }
 
+void MpiJob::note(const std::string& line) {
+  // mpirun frames each message between rules of dashes; the line after a rule is its headline
+  // ("mpirun detected that one or more processes exited with non-zero status, ..."), which
+  // says more than the rule or the details after it.
+  const bool blank = line.find_first_not_of(" \t\r") == std::string::npos;
+  const bool rule = !blank && line.find_first_not_of("- \r") == std::string::npos;
+  if (rule) {
+    in_block_ = !in_block_;  // a rule opens a block or closes one
+    after_rule_ = in_block_;
+  } else if (!blank) {
+    if (after_rule_ || !in_block_) last_other_ = line.substr(0, 200);
+    after_rule_ = false;
+  }
+}
+
 void MpiJob::fail(const std::string& what) {
   std::string msg = fmt::format("mpi job ({} ranks): {}", ranks_, what);
   if (!last_other_.empty()) msg += fmt::format(" (last output: {})", last_other_);
@@ -161,7 +176,7 @@ void MpiJob::send(std::string_view line) {
       const auto until = std::chrono::steady_clock::now() + Millis(2000);
       try {
         for (;;) {
-          if (std::string l = next_line(until); !l.empty()) last_other_ = l.substr(0, 200);
+          note(next_line(until));
         }
       } catch (const JobError&) {  // end of output, or the deadline
       }
@@ -202,7 +217,7 @@ std::string MpiJob::next_reply(Millis timeout) {
       if (line.starts_with("error ")) fail(line.substr(6));
       return line;
     }
-    if (!line.empty()) last_other_ = line.substr(0, 200);
+    note(line);
   }
 }
 
@@ -271,7 +286,7 @@ std::vector<std::pair<std::string, std::uint64_t>> MpiJob::dump(Millis timeout) 
     }
     const std::size_t sp = line.find(' ');
     if (sp == std::string::npos) {
-      last_other_ = line.substr(0, 200);
+      note(line);
       continue;  // not a pair: MPI's own output
     }
     const std::uint64_t c = parse_u64(std::string_view(line).substr(sp + 1), 10, ok);

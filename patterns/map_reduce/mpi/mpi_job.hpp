@@ -80,7 +80,11 @@ class MpiJob {
   int in_ = -1;   // mpirun's stdin (rank 0's)
   int out_ = -1;  // mpirun's stdout and stderr
   std::string buf_;
-  std::string last_other_;  // the last line that was not a reply
+  /// Keeps `line` (not a reply) as context for errors.
+  void note(const std::string& line);
+  std::string last_other_;  // the latest informative line that was not a reply
+  bool after_rule_ = false;
+  bool in_block_ = false;
 };
 
 }  // namespace cpb::patterns::map_reduce::mpi

@@ -3,6 +3,7 @@
 
 #include "harness/bench/cost.hpp"
 #include "harness/bench/pinning.hpp"
+#include "harness/core/errors.hpp"
 
 #include <benchmark/benchmark.h>
 #include <fmt/format.h>
@@ -97,6 +98,10 @@ nlohmann::json run_here(const Case& c, const RunOptions& opt) {
   std::unique_ptr<Fixture> fixture;
   try {
     fixture = c.scenario->make(c.point);
+  } catch (const UsageError& e) {  // bad input or SetupError: no later case can run either
+    nlohmann::json j = error_entry(e.what());
+    j["setup_error"] = true;  // run_suite stops here with exit code 2
+    return j;
   } catch (const std::exception& e) {
     return error_entry(fmt::format("setting up the fixture failed: {}", e.what()));
   }
@@ -164,6 +169,7 @@ nlohmann::json run_here(const Case& c, const RunOptions& opt) {
   j["placement"] = placement;
   j["counters"] = nlohmann::json::object();
   for (const auto& [name, counter] : run.counters) j["counters"][name] = counter.value;
+  if (!run.report_label.empty()) j["label"] = run.report_label;  // State::SetLabel
   j.update(cost_fields(cost_begin, cost_end, j["items"].get<std::uint64_t>()));
   const std::int64_t peak_kb = proc_status(getpid(), "VmHWM");
   j["peak_rss_kb"] = peak_kb;

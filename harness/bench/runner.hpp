@@ -22,7 +22,10 @@ struct RunOptions {
 
 /// Runs `c` in this process and returns its result entry (our fields plus Google Benchmark's
 /// timing fields, without the naming fields the suite adds). Errors inside the benchmark are
-/// reported in the entry (`error_occurred`, `error_message`), not thrown.
+/// reported in the entry (`error_occurred`, `error_message`), not thrown; a fixture whose set-up
+/// throws UsageError (bad input) or SetupError gives an entry with `setup_error`. A label the
+/// benchmark set
+/// (`State::SetLabel`, e.g. the server's version) is the entry's `label`.
 nlohmann::json run_here(const Case& c, const RunOptions& opt);
 
 /// Runs `c` in a forked child with a watchdog. A crash, a hang past `timeout_s`, or an exception

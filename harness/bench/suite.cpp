@@ -2,6 +2,7 @@
 #include "harness/bench/suite.hpp"
 
 #include "harness/bench/calibration.hpp"
+#include "harness/core/errors.hpp"
 
 #include <fmt/format.h>
 
@@ -100,6 +101,14 @@ int run_suite(const std::vector<Case>& cases, const SuiteOptions& opt, reports::
       nlohmann::json entry = case_fields(c, opt.repetitions, rep);
       entry.update(opt.isolate ? run_isolated(c, opt.run) : run_here(c, opt.run));
       ++done;
+      if (entry.value("setup_error", false)) {
+        // Nothing later can run either (a server that cannot start): stop, keeping the rest.
+        const std::string why = entry.value("error_message", "");
+        out.add(std::move(entry));
+        out.finalize();
+        if (opt.progress) std::fprintf(stderr, "\r\033[K");
+        throw SetupError(fmt::format("{}: {} (results so far: {})", c.name, why, out.path()));
+      }
       if (entry.value("error_occurred", false)) {
         ++failed;
         std::fprintf(stderr, "%s%s: FAILED: %s\n", opt.progress ? "\r\033[K" : "", c.name.c_str(),

@@ -25,7 +25,9 @@ struct SuiteOptions {
   std::uint64_t seed = 1;  ///< order of the cases within a repetition
 };
 
-/// Runs `cases` into `out`; returns how many entries failed.
+/// Runs `cases` into `out`; returns how many entries failed. A case whose fixture throws
+/// UsageError or SetupError ends the run: its entry is kept, `out` finalized, and SetupError
+/// rethrown naming the case (the CLI exits 2).
 int run_suite(const std::vector<Case>& cases, const SuiteOptions& opt, reports::ResultFile& out);
 
 /// The `families` block of the result file: each selected family's description and reference.

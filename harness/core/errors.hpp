@@ -14,4 +14,12 @@ class UsageError : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
+/// What a run needs is not there: a server that cannot start (its binary fails, its port is
+/// taken, it never becomes ready). Thrown by a fixture's set-up, it stops `cpbench run` and
+/// `check` with exit code 2, like bad input; the results measured before it are kept.
+class SetupError : public UsageError {
+ public:
+  using UsageError::UsageError;
+};
+
 }  // namespace cpb

@@ -12,8 +12,10 @@
 ///               section under contention (1 thread: the uncontended round trips);
 ///   many_locks  each operation takes one of `locks` locks at random: grants/s with little
 ///               contention.
-/// Counters: `engine_version` (major*10000 + minor*100 + patch, as the server reports it),
-/// `grants`, `rejected_writes` (0 without faults), `lease_ms`.
+/// Each entry's `label` is the engine and its version as the running server reports them
+/// ("redis-server 7.0.15"); counters: `engine_version` (major*10000 + minor*100 + patch),
+/// `grants`, `rejected_writes` (0 without faults), `lease_ms`. A server that cannot start
+/// stops `cpbench run` with exit code 2 (SetupError).
 /// The check `pause` runs the pause fault (pause_fault.hpp): fenced variants pass with 0
 /// violations, unfenced ones fail with the overlap named.
 /// No model check: the code under test is the servers' (DESIGN §2).
@@ -52,7 +54,7 @@ class Contention final : public Fixture {
     if (const std::string why = L::unavailable(); !why.empty()) {
       throw ServerError(fmt::format("{} is unavailable here: {}", L::kName, why));
     }
-    server_.emplace();
+    start_for_run(server_);
     LockOptions lo;
     lo.ttl = Millis(lease_);
     for (int i = 0; i < p.threads; ++i) clients_.push_back(std::make_unique<L>(*server_, lo));
@@ -84,6 +86,7 @@ class Contention final : public Fixture {
       store.released(id, client.release(g), steady_ns());
     });
     if (i == 0) {
+      state.SetLabel(fmt::format("{} {}", server_->engine(), server_->version()));
       state.counters["engine_version"] = static_cast<double>(server_->version_number());
       state.counters["lease_ms"] = static_cast<double>(lease_);
     }
@@ -161,8 +164,9 @@ Check pause_check() {
         r.kind = "mutual_exclusion";
         r.seed = c.seed;
         const auto t0 = std::chrono::steady_clock::now();
+        std::optional<typename L::Server> started;
+        const auto& server = start_for_run(started);  // cannot start: exit 2, not a failure
         try {
-          typename L::Server server;
           const PauseResult p = pause_holder<L>(server);
           r.samples = p.safety.writes;
           r.stats = {{"engine_version", server.version_number()},

@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cerrno>
 #include <csignal>
 #include <cstdlib>
 #include <fstream>
@@ -45,6 +46,20 @@ std::string from_env(const char* var, const std::string& fallback) {
     throw UsageError(fmt::format("{}={}: not an executable file", var, v));
   }
   return found;
+}
+
+/// A whole number in [lo, hi] from the environment; `fallback` when unset; UsageError when bad.
+std::int64_t int_from_env(const char* var, std::int64_t lo, std::int64_t hi,
+                          std::int64_t fallback) {
+  const char* v = var != nullptr ? std::getenv(var) : nullptr;
+  if (v == nullptr || *v == 0) return fallback;
+  char* end = nullptr;
+  errno = 0;
+  const long long n = std::strtoll(v, &end, 10);
+  if (errno != 0 || *end != 0 || n < lo || n > hi) {
+    throw UsageError(fmt::format("{}={}: not a whole number in {}..{}", var, v, lo, hi));
+  }
+  return n;
 }
 
 std::string lower(std::string s) {
@@ -112,14 +127,18 @@ void Server::resume() const {
 void Server::start(const ServerOptions& opt, ArgvFn make_argv, ProbeFn probe) {
   make_argv_ = std::move(make_argv);
   probe_ = std::move(probe);
-  ready_timeout_ = opt.ready_timeout;
-  if (opt.port != 0 && port_in_use(opt.port)) {
-    throw ServerError(fmt::format("{}: port {} on 127.0.0.1 is in use", engine_, opt.port));
+  ready_timeout_ = opt.ready_timeout.count() != 0
+                       ? opt.ready_timeout
+                       : Millis(int_from_env("CPB_SERVER_READY_MS", 1, 3'600'000, 20'000));
+  const auto wanted =
+      opt.port != 0 ? opt.port : static_cast<std::uint16_t>(int_from_env(port_env_, 1, 65535, 0));
+  if (wanted != 0 && port_in_use(wanted)) {
+    throw ServerError(fmt::format("{}: port {} on 127.0.0.1 is in use", engine_, wanted));
   }
   constexpr int kAttempts = 3;  // a picked port taken by someone else before the server bound it
   for (int attempt = 1;; ++attempt) {
-    port_ = opt.port != 0 ? opt.port : free_port();
-    if (launch(opt.port == 0 && attempt < kAttempts)) return;
+    port_ = wanted != 0 ? wanted : free_port();
+    if (launch(wanted == 0 && attempt < kAttempts)) return;
   }
 }
 
@@ -178,7 +197,8 @@ std::string RedisServer::unavailable() {
   return {};
 }
 
-RedisServer::RedisServer(const ServerOptions& opt) : Server("redis-server", "cpb-redis") {
+RedisServer::RedisServer(const ServerOptions& opt)
+    : Server("redis-server", "cpb-redis", "CPB_REDIS_PORT") {
   const std::string bin = opt.binary.empty() ? redis_binary() : opt.binary;
   start(
       opt,
@@ -233,7 +253,7 @@ std::string EtcdServer::unavailable() {
   return {};
 }
 
-EtcdServer::EtcdServer(const ServerOptions& opt) : Server("etcd", "cpb-etcd") {
+EtcdServer::EtcdServer(const ServerOptions& opt) : Server("etcd", "cpb-etcd", "CPB_ETCD_PORT") {
   const std::string bin = opt.binary.empty() ? etcd_binary() : opt.binary;
   start(
       opt,
@@ -303,7 +323,8 @@ std::string ZooKeeperServer::unavailable() {
   return {};
 }
 
-ZooKeeperServer::ZooKeeperServer(const ServerOptions& opt) : Server("zookeeper", "cpb-zookeeper") {
+ZooKeeperServer::ZooKeeperServer(const ServerOptions& opt)
+    : Server("zookeeper", "cpb-zookeeper", "CPB_ZOOKEEPER_PORT") {
   const std::string bin = opt.binary.empty() ? java_binary() : opt.binary;
   std::string cp = zookeeper_classpath();
   // A logger binding, when installed, so that startup errors reach the log (else slf4j is silent).

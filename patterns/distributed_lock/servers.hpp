@@ -20,8 +20,15 @@
 /// `etcd`, `java` with /usr/share/java/zookeeper.jar). `unavailable()` says why a server cannot
 /// run here (its package is not installed), so `cpbench run` skips that implementation; an
 /// environment variable that names a missing file is bad input instead: `cpb::UsageError`.
+/// The environment may also fix the client port (CPB_REDIS_PORT, CPB_ETCD_PORT,
+/// CPB_ZOOKEEPER_PORT: where a firewall allows only known ports) and the readiness timeout
+/// (CPB_SERVER_READY_MS); the options' own values win over it.
+///
+/// In a benchmark or a check, start servers with `start_for_run`: a server that cannot start
+/// is then a `cpb::SetupError`, which stops `cpbench run` or `check` with exit code 2.
 #pragma once
 
+#include "harness/core/errors.hpp"
 #include "patterns/distributed_lock/process.hpp"
 
 #include <cstdint>
@@ -30,14 +37,16 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 namespace cpb::patterns::distributed_lock {
 
 struct ServerOptions {
-  std::string binary;      ///< empty: the default (see the file comment)
-  std::uint16_t port = 0;  ///< client port; 0: a free one. A taken port is a ServerError
-  Millis ready_timeout{20000};
+  std::string binary;  ///< empty: the default (see the file comment)
+  /// Client port; 0: the environment's, else a free one. A taken port is a ServerError.
+  std::uint16_t port = 0;
+  Millis ready_timeout{0};  ///< 0: CPB_SERVER_READY_MS, else 20 s
   /// Extra keys for ZooKeeper's zoo.cfg, one `key=value` per line (tests: a smaller tickTime).
   std::string zookeeper_config;
 };
@@ -72,8 +81,9 @@ class Server {
   void kill_and_restart();
 
  protected:
-  Server(std::string engine, std::string_view dir_prefix)
-      : engine_(std::move(engine)), dir_(dir_prefix) {}
+  /// `port_env`: the environment variable that may fix the client port (nullptr: none).
+  Server(std::string engine, std::string_view dir_prefix, const char* port_env = nullptr)
+      : engine_(std::move(engine)), dir_(dir_prefix), port_env_(port_env) {}
   using ArgvFn = std::function<std::vector<std::string>(std::uint16_t port)>;
   using ProbeFn = std::function<std::string(std::uint16_t port)>;
   /// Starts `argv` (built by `make_argv` for a client port) and probes it with `probe` until
@@ -92,7 +102,19 @@ class Server {
   ArgvFn make_argv_;
   ProbeFn probe_;
   Millis ready_timeout_{20000};
+  const char* port_env_;
 };
+
+/// Starts `S` in `slot` as a benchmark's or check's fixture: a ServerError (the binary fails,
+/// the port is taken, it never becomes ready) becomes cpb::SetupError with the same line.
+template <class S, class... Args>
+S& start_for_run(std::optional<S>& slot, Args&&... args) {
+  try {
+    return slot.emplace(std::forward<Args>(args)...);
+  } catch (const ServerError& e) {
+    throw SetupError(e.what());
+  }
+}
 
 class RedisServer final : public Server {
  public:

@@ -96,16 +96,18 @@ struct SpscRing {
 };
 
 /// One exhaustive DFS of the ring per iteration at preemption bound `range(0)` (-1: unbounded),
-/// under SC (`range(1)` 0) or TSO (1), with the default reduction (`range(2)` 1: DPOR where it
-/// applies) or sleep sets alone (0); counters: the executions it needed and the branches sleep
-/// sets pruned.
+/// under SC (`range(1)` 0), TSO (1) or C11 (2), with the default reduction (`range(2)` 1: DPOR
+/// where it applies; C11 has none) or sleep sets alone (0); counters: the executions it needed
+/// and the branches sleep sets pruned.
 void BM_DfsSpscRing(benchmark::State& state) {
   const auto test = cpb::check::make_test<SpscRing>(
       "bench_spsc_ring", {[](SpscRing& s) { s.produce(); }, [](SpscRing& s) { s.consume(); }});
   cpb::check::Config c;
   c.strategy = cpb::check::Strategy::kDfs;
   c.preemption_bound = static_cast<int>(state.range(0));
-  c.tier = state.range(1) == 0 ? cpb::check::Tier::kSc : cpb::check::Tier::kTso;
+  c.tier = state.range(1) == 0   ? cpb::check::Tier::kSc
+           : state.range(1) == 1 ? cpb::check::Tier::kTso
+                                 : cpb::check::Tier::kC11;
   c.dpor = state.range(2) != 0;
   c.iterative = false;
   c.max_executions = 0;
@@ -119,8 +121,8 @@ void BM_DfsSpscRing(benchmark::State& state) {
   state.counters["pruned"] = static_cast<double>(r.pruned);
 }
 BENCHMARK(BM_DfsSpscRing)
-    ->ArgNames({"bound", "tso", "dpor"})
-    ->ArgsProduct({{1, 2, 3, -1}, {0, 1}, {1, 0}})
+    ->ArgNames({"bound", "tier", "dpor"})
+    ->ArgsProduct({{1, 2, 3, -1}, {0, 1, 2}, {1, 0}})
     ->Unit(benchmark::kMillisecond);
 
 }  // namespace

@@ -4,14 +4,18 @@
 /// mpirun on itself) and the cpbench fixture (which runs mpirun as a child with pipes): the
 /// mpirun command line, and where mpirun and the program are found. No MPI here.
 ///
-/// The command is `mpirun [--allow-run-as-root] --oversubscribe --bind-to none -np N
-/// [--hostfile F] [$CPB_MPIRUN_ARGS...] PROGRAM ARGS...`:
+/// The command is `mpirun [--allow-run-as-root] --oversubscribe --bind-to none
+/// --mca mpi_yield_when_idle 1 -np N [--hostfile F] [$CPB_MPIRUN_ARGS...] PROGRAM ARGS...`:
 /// - `--allow-run-as-root` only when the effective uid is 0 (containers, CI): Open MPI refuses
 ///   to start as root otherwise;
 /// - `--oversubscribe`: more ranks than cores (this VM has 2; the scenarios go to 4);
 /// - `--bind-to none`: ranks float like the threads of the in-process engines (Open MPI would
 ///   bind ranks to cores at N ≤ 2, and bind nothing at all once oversubscribed), so rank counts
 ///   compare with thread counts;
+/// - `--mca mpi_yield_when_idle 1`: a rank that waits in a collective yields the CPU between
+///   polls instead of spinning (Open MPI turns this on by itself only once `-np` exceeds the
+///   slots, not at N = 2 on 2 shared cores, where a waiting rank would spin on the core that a
+///   still-mapping rank or the cpbench driver needs);
 /// - `CPB_MPIRUN_ARGS` (split at spaces) adds anything else, e.g. `--mca btl self,tcp` or
 ///   `--mca btl_vader_single_copy_mechanism none` where a container forbids the cross-memory
 ///   attach that shared-memory transfers use.
@@ -69,7 +73,8 @@ inline std::vector<std::string> mpirun_command(const std::string& mpirun, int ra
                                                const std::vector<std::string>& args) {
   std::vector<std::string> cmd{mpirun};
   if (::geteuid() == 0) cmd.emplace_back("--allow-run-as-root");
-  cmd.insert(cmd.end(), {"--oversubscribe", "--bind-to", "none", "-np", std::to_string(ranks)});
+  cmd.insert(cmd.end(), {"--oversubscribe", "--bind-to", "none", "--mca", "mpi_yield_when_idle",
+                         "1", "-np", std::to_string(ranks)});
   if (!hostfile.empty()) cmd.insert(cmd.end(), {"--hostfile", hostfile});
   if (const char* extra = std::getenv("CPB_MPIRUN_ARGS"); extra != nullptr) {
     std::string_view rest = extra;

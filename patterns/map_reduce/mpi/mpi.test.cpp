@@ -98,7 +98,7 @@ TEST_P(MpiRanks, OutputEqualsInProcess) {
       std::uint64_t words, docs, seed;
     };
     for (const Case c : {Case{20'000, 64, mpi::kDefaultSeed}, Case{3'000, 3, 7}, Case{0, 1, 1},
-                         Case{1 << 18, 1024, mpi::kDefaultSeed}}) {
+                         Case{1 << 17, 1024, mpi::kDefaultSeed}}) {
       SCOPED_TRACE(::testing::Message() << c.words << " words, " << c.docs << " docs");
       pids = job.load(c.words, c.docs, c.seed);
       ASSERT_EQ(pids.size(), static_cast<std::size_t>(ranks));

@@ -12,6 +12,7 @@
 #include <arpa/inet.h>
 #include <chrono>
 #include <fstream>
+#include <memory>
 #include <netinet/in.h>
 #include <string>
 #include <sys/socket.h>
@@ -242,6 +243,61 @@ TEST(LinkProxy, PassesHoldsInOrderAndCuts) {
   dl::Conn again("client", proxy.port(), std::chrono::milliseconds(2000));
   EXPECT_EQ(again.read_some(rest), 0U);
   EXPECT_EQ(proxy.accepted(), 2U);
+  close(server);
+}
+
+TEST(LinkProxy, DelaysEachDirectionInOrderAndDeliversBeforeClosing) {
+  using std::chrono::milliseconds;
+  using std::chrono::steady_clock;
+  Listener target;
+  dl::LinkProxy proxy(target.port);
+  constexpr milliseconds kDelay(250);
+  proxy.set_delay(kDelay);
+  auto client = std::make_unique<dl::Conn>("client", proxy.port(), milliseconds(3000));
+  const int server = accept(target.fd, nullptr, nullptr);
+  ASSERT_GE(server, 0);
+  timeval tv{3, 0};
+  setsockopt(server, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  auto server_reads = [&](std::size_t n) {
+    std::string got;
+    char buf[256];
+    while (got.size() < n) {
+      const ssize_t r = recv(server, buf, sizeof buf, 0);
+      if (r <= 0) break;
+      got.append(buf, static_cast<std::size_t>(r));
+    }
+    return got;
+  };
+
+  auto t0 = steady_clock::now();
+  client->send_all("one,");
+  client->send_all("two");
+  EXPECT_EQ(server_reads(7), "one,two");
+  EXPECT_GE(steady_clock::now() - t0, kDelay) << "bytes arrived before their delay";
+
+  t0 = steady_clock::now();
+  ASSERT_EQ(send(server, "back", 4, 0), 4);
+  std::string reply;
+  while (reply.size() < 4 && client->read_some(reply) > 0) {
+  }
+  EXPECT_EQ(reply, "back");
+  EXPECT_GE(steady_clock::now() - t0, kDelay) << "the reply arrived before its delay";
+
+  // A client that sends and closes at once: its bytes still arrive, then the end of stream.
+  client->send_all("last");
+  client.reset();
+  EXPECT_EQ(server_reads(4), "last");
+  char buf[8];
+  EXPECT_EQ(recv(server, buf, sizeof buf, 0), 0);
+
+  proxy.set_delay(milliseconds(0));  // back to at once: a new connection passes quickly
+  dl::Conn again("client", proxy.port(), milliseconds(3000));
+  const int second = accept(target.fd, nullptr, nullptr);
+  ASSERT_GE(second, 0);
+  again.send_all("x");
+  ASSERT_EQ(recv(second, buf, 1, 0), 1);
+  EXPECT_EQ(buf[0], 'x');
+  close(second);
   close(server);
 }
 

@@ -32,7 +32,7 @@ class ServerFaults : public ::testing::Test {
     if (f == dl::ServerFault::kPause) {
       o.ttl = milliseconds(1000);  // etcd's smallest TTL; ZooKeeper allows 400 ms here
       o.pause = milliseconds(1500);
-    } else if (f == dl::ServerFault::kPartition) {
+    } else if (f == dl::ServerFault::kPartition || f == dl::ServerFault::kDelay) {
       o.ttl = milliseconds(1000);
       o.pause = milliseconds(2000);  // etcd checks for expired leases every 500 ms
     }
@@ -52,8 +52,17 @@ class ServerFaults : public ::testing::Test {
     return r;
   }
   static const char* name(dl::ServerFault f) {
-    if (f == dl::ServerFault::kRestart) return "restart";
-    return f == dl::ServerFault::kPause ? "pause" : "partition";
+    switch (f) {
+      case dl::ServerFault::kRestart:
+        return "restart";
+      case dl::ServerFault::kPause:
+        return "pause";
+      case dl::ServerFault::kPartition:
+        return "partition";
+      case dl::ServerFault::kDelay:
+        return "delay";
+    }
+    return "?";
   }
   typename L::Server* server_ = nullptr;
 };
@@ -105,17 +114,26 @@ TYPED_TEST(ServerFaults, PausePastTheLease) {
 // lease, while it keeps running and writes. Every engine expires the lease or session (A cannot
 // renew it), B gets the lock, and A's write during the partition is rejected when fenced and
 // caught as an overlap when not.
-TYPED_TEST(ServerFaults, PartitionOfTheHolder) {
-  const auto r = this->run(dl::ServerFault::kPartition);
+// A slow link does the same when its delay exceeds the lease: A's renewals arrive too late.
+template <class L>
+void lost_to_the_link(const dl::ServerFaultResult& r) {
   EXPECT_TRUE(r.b_granted) << r.b_error;
   EXPECT_EQ(r.safety.grants, 2U);
   EXPECT_FALSE(r.a_release_ok);
-  if (TypeParam::kFenced) {
+  if (L::kFenced) {
     EXPECT_EQ(r.safety.violations(), 0U) << r.safety.first();
     EXPECT_EQ(r.safety.rejected, 1U);
   } else {
     EXPECT_EQ(r.safety.overlaps, 1U);
   }
+}
+
+TYPED_TEST(ServerFaults, PartitionOfTheHolder) {
+  lost_to_the_link<TypeParam>(this->run(dl::ServerFault::kPartition));
+}
+
+TYPED_TEST(ServerFaults, DelayOfTheHolderPastTheLease) {
+  lost_to_the_link<TypeParam>(this->run(dl::ServerFault::kDelay));
 }
 
 }  // namespace

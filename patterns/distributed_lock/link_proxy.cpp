@@ -3,9 +3,12 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <arpa/inet.h>
 #include <cerrno>
+#include <chrono>
 #include <cstring>
+#include <deque>
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -14,6 +17,7 @@
 #include <sys/eventfd.h>
 #include <sys/socket.h>
 #include <unistd.h>
+#include <utility>
 #include <vector>
 
 namespace cpb::patterns::distributed_lock {
@@ -29,23 +33,48 @@ sockaddr_in loopback(std::uint16_t port) {
   return a;
 }
 
+std::uint64_t now_ns() {
+  return static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(
+                                        std::chrono::steady_clock::now().time_since_epoch())
+                                        .count());
+}
+
+/// One direction of a connection: bytes read, each chunk due at a time (read time + delay),
+/// and the due bytes not yet written.
+struct Direction {
+  std::deque<std::pair<std::uint64_t, std::string>> waiting;  ///< in order of arrival
+  std::string due;
+  std::size_t bytes = 0;  ///< in `waiting` and `due`
+
+  /// Moves the chunks due by `now` to `due`; returns when the next one is due (0: none).
+  std::uint64_t ripen(std::uint64_t now) {
+    while (!waiting.empty() && waiting.front().first <= now) {
+      due += waiting.front().second;
+      waiting.pop_front();
+    }
+    return waiting.empty() ? 0 : waiting.front().first;
+  }
+};
+
 /// One proxied connection: `a` the client's side, `b` the target's.
 struct Pair {
   int a = -1;
   int b = -1;
-  std::string ab;  ///< read from a, not yet written to b
-  std::string ba;
+  Direction ab;  ///< read from a, for b
+  Direction ba;
+  bool closing = false;  ///< a side closed: deliver what waits, read no more, then close
   bool dead = false;
 };
 
-/// Moves what `from` has into `buf`; false at end of stream or on an error.
-bool pull(int from, std::string& buf) {
+/// Moves what `from` has into `d`, due at `due_at`; false at end of stream or on an error.
+bool pull(int from, Direction& d, std::uint64_t due_at) {
   char tmp[16384];
   for (;;) {
     const ssize_t n = recv(from, tmp, sizeof tmp, 0);
     if (n > 0) {
-      buf.append(tmp, static_cast<std::size_t>(n));
-      if (buf.size() >= kMaxPending) return true;
+      d.waiting.emplace_back(due_at, std::string(tmp, static_cast<std::size_t>(n)));
+      d.bytes += static_cast<std::size_t>(n);
+      if (d.bytes >= kMaxPending) return true;
       continue;
     }
     if (n < 0 && errno == EINTR) continue;
@@ -65,6 +94,14 @@ bool push(int to, std::string& buf) {
     return n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK);
   }
   return true;
+}
+
+/// Writes what it can of `d`'s due bytes to `to`; false on an error.
+bool push(int to, Direction& d) {
+  const std::size_t before = d.due.size();
+  const bool ok = push(to, d.due);
+  d.bytes -= before - d.due.size();
+  return ok;
 }
 
 }  // namespace
@@ -113,6 +150,16 @@ LinkProxy::Mode LinkProxy::mode() const {
 void LinkProxy::set_mode(Mode m) {
   std::unique_lock lock(mutex_);
   mode_ = m;
+  changed(lock);
+}
+
+void LinkProxy::set_delay(Millis d) {
+  std::unique_lock lock(mutex_);
+  delay_ = d;
+  changed(lock);
+}
+
+void LinkProxy::changed(std::unique_lock<std::mutex>& lock) {
   const std::uint64_t ticket = ++requested_;
   lock.unlock();
   wake();
@@ -130,10 +177,13 @@ void LinkProxy::loop() {
   };
   for (;;) {
     Mode m;
+    std::uint64_t delay_ns;
     {
       std::lock_guard lock(mutex_);
       if (stop_) break;
       m = mode_;
+      delay_ns = static_cast<std::uint64_t>(
+          std::chrono::duration_cast<std::chrono::nanoseconds>(delay_).count());
       if (seen_ != requested_) {
         if (m == Mode::kCut) {
           for (auto& p : pairs) close_pair(p);
@@ -144,18 +194,32 @@ void LinkProxy::loop() {
     }
     std::erase_if(pairs, [](const Pair& p) { return p.dead; });
     const bool pass = m == Mode::kPass;
+    std::uint64_t now = now_ns();
+    std::uint64_t next_due = 0;  // the earliest chunk still waiting for its time
+    const auto earliest = [&](std::uint64_t t) {
+      if (t != 0 && (next_due == 0 || t < next_due)) next_due = t;
+    };
     std::vector<pollfd> fds{{wake_fd_, POLLIN, 0}, {listener_, POLLIN, 0}};
-    for (const auto& p : pairs) {
-      fds.push_back({p.a,
-                     static_cast<short>((p.ab.size() < kMaxPending ? POLLIN : 0) |
-                                        (pass && !p.ba.empty() ? POLLOUT : 0)),
-                     0});
-      fds.push_back({p.b,
-                     static_cast<short>((p.ba.size() < kMaxPending ? POLLIN : 0) |
-                                        (pass && !p.ab.empty() ? POLLOUT : 0)),
-                     0});
+    for (auto& p : pairs) {
+      earliest(p.ab.ripen(now));
+      earliest(p.ba.ripen(now));
+      // A closing pair is polled only to write (a hung-up socket would wake poll at once).
+      const auto events = [&](bool room, const Direction& out) {
+        return static_cast<short>((!p.closing && room ? POLLIN : 0) |
+                                  (pass && !out.due.empty() ? POLLOUT : 0));
+      };
+      const short ea = events(p.ab.bytes < kMaxPending, p.ba);
+      const short eb = events(p.ba.bytes < kMaxPending, p.ab);
+      fds.push_back({ea != 0 ? p.a : -1, ea, 0});
+      fds.push_back({eb != 0 ? p.b : -1, eb, 0});
     }
-    if (poll(fds.data(), fds.size(), 200) < 0 && errno != EINTR) break;
+    int timeout_ms = 200;
+    if (next_due != 0) {
+      timeout_ms =
+          static_cast<int>(std::min<std::uint64_t>(200, (next_due - now + 999'999) / 1'000'000));
+    }
+    if (poll(fds.data(), fds.size(), timeout_ms) < 0 && errno != EINTR) break;
+    now = now_ns();
     if (fds[0].revents & POLLIN) {
       std::uint64_t n;
       [[maybe_unused]] const ssize_t r = read(wake_fd_, &n, sizeof n);
@@ -180,7 +244,7 @@ void LinkProxy::loop() {
         const int one = 1;
         setsockopt(s, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
         setsockopt(c, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-        pairs.push_back({c, s, {}, {}, false});
+        pairs.push_back({c, s, {}, {}, false, false});
       }
     }
     // fds[2 + 2i] and fds[3 + 2i] belong to pairs[i] (pairs accepted above come after).
@@ -188,15 +252,18 @@ void LinkProxy::loop() {
       Pair& p = pairs[i];
       const short ra = fds[2 + 2 * i].revents;
       const short rb = fds[3 + 2 * i].revents;
-      bool ok = true;
-      if (ra & (POLLIN | POLLHUP | POLLERR)) ok = pull(p.a, p.ab) && ok;
-      if (rb & (POLLIN | POLLHUP | POLLERR)) ok = pull(p.b, p.ba) && ok;
-      if (pass) {
-        ok = push(p.b, p.ab) && ok;
-        ok = push(p.a, p.ba) && ok;
+      bool open = !p.closing;
+      if (!p.closing) {
+        if (ra & (POLLIN | POLLHUP | POLLERR)) open = pull(p.a, p.ab, now + delay_ns) && open;
+        if (rb & (POLLIN | POLLHUP | POLLERR)) open = pull(p.b, p.ba, now + delay_ns) && open;
       }
-      // A side that closed or failed ends the connection (after what could be delivered).
-      if (!ok) close_pair(p);
+      p.ab.ripen(now);
+      p.ba.ripen(now);
+      const bool sent = !pass || (push(p.b, p.ab) && push(p.a, p.ba));
+      // A side that closed ends the connection once what it sent was delivered; a failed
+      // write ends it at once.
+      p.closing = !open;
+      if (!sent || (p.closing && p.ab.bytes == 0 && p.ba.bytes == 0)) close_pair(p);
     }
   }
   for (auto& p : pairs) close_pair(p);

@@ -8,7 +8,11 @@
 ///         1 MiB per direction, then the sender is back-pressured), and are delivered in order
 ///         when the link passes again, as TCP retransmission would after a healed partition;
 ///   cut   every open connection is closed and new ones are closed at once (a reset link).
-/// Mode changes take effect before `set_mode` returns: the proxy thread acknowledges them.
+/// Independently of the mode, `set_delay(d)` makes the link slow: each byte is forwarded no
+/// earlier than `d` after the proxy read it, in order, each direction on its own (a WAN link,
+/// or a lossy one whose drops TCP hides as retransmission delay). Changes take effect before
+/// `set_mode` / `set_delay` return: the proxy thread acknowledges them; bytes already waiting
+/// keep the time they were given.
 #pragma once
 
 #include "patterns/distributed_lock/process.hpp"
@@ -33,12 +37,15 @@ class LinkProxy {
   [[nodiscard]] std::uint16_t port() const { return port_; }
   void set_mode(Mode m);
   [[nodiscard]] Mode mode() const;
+  /// The one-way delay of each direction; 0 (the default) forwards at once.
+  void set_delay(Millis d);
   /// Connections accepted so far.
   [[nodiscard]] std::uint64_t accepted() const { return accepted_.load(); }
 
  private:
   void loop();
   void wake() const;
+  void changed(std::unique_lock<std::mutex>& lock);  ///< waits until the thread applied it
 
   std::uint16_t target_;
   std::uint16_t port_ = 0;
@@ -47,6 +54,7 @@ class LinkProxy {
   mutable std::mutex mutex_;  ///< guards mode_, stop_, seen_ (the handshake with the thread)
   std::condition_variable cv_;
   Mode mode_ = Mode::kPass;
+  Millis delay_{0};
   bool stop_ = false;
   std::uint64_t requested_ = 0;  ///< mode changes asked for
   std::uint64_t seen_ = 0;       ///< mode changes the thread has applied

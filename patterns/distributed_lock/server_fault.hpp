@@ -6,7 +6,10 @@
 ///   pause    SIGSTOP of the server for longer than the lease, then SIGCONT;
 ///   partition  A reaches the server through a LinkProxy, which holds all of A's traffic for
 ///            longer than the lease (A keeps running, B connects directly); the link heals
-///            after A's second write.
+///            after A's second write;
+///   delay    the same link delays each byte of A's traffic, both ways, by `pause` (longer
+///            than the lease: A's renewals arrive late), then is fast again after A's second
+///            write (bytes already on their way keep their delay).
 /// The run: holder A acquires and writes; the fault; client B (a thread, a fresh client) tries
 /// to acquire, write and release; 300 ms later A, which still believes it holds the lock,
 /// writes again and releases (retrying once across the reconnect), then closes its client.
@@ -27,11 +30,11 @@
 
 namespace cpb::patterns::distributed_lock {
 
-enum class ServerFault { kRestart, kPause, kPartition };
+enum class ServerFault { kRestart, kPause, kPartition, kDelay };
 
 struct ServerFaultOptions {
   Millis ttl{4000};         ///< the clients' lease
-  Millis pause{6000};       ///< how long a pause or a partition lasts before B starts
+  Millis pause{6000};       ///< how long a pause, partition or delay lasts before B starts
   Millis b_timeout{15000};  ///< B gives up acquiring after this
   std::string lock = "server-fault";
 };
@@ -54,9 +57,9 @@ ServerFaultResult server_fault(typename L::Server& server, ServerFault fault,
   ServerFaultResult res;
   LockOptions lo;
   lo.ttl = opt.ttl;
-  std::optional<LinkProxy> link;  // A's link to the server, for the partition
+  std::optional<LinkProxy> link;  // A's link to the server, for the partition and the delay
   LockOptions alo = lo;
-  if (fault == ServerFault::kPartition) {
+  if (fault == ServerFault::kPartition || fault == ServerFault::kDelay) {
     link.emplace(server.port());
     alo.port = link->port();
   }
@@ -74,7 +77,11 @@ ServerFaultResult server_fault(typename L::Server& server, ServerFault fault,
     std::this_thread::sleep_for(opt.pause);
     server.resume();
   } else {
-    link->set_mode(LinkProxy::Mode::kHold);
+    if (fault == ServerFault::kPartition) {
+      link->set_mode(LinkProxy::Mode::kHold);
+    } else {
+      link->set_delay(opt.pause);
+    }
     std::this_thread::sleep_for(opt.pause);
   }
   const std::uint64_t back = steady_ns();
@@ -99,8 +106,11 @@ ServerFaultResult server_fault(typename L::Server& server, ServerFault fault,
     }
   });
   std::this_thread::sleep_for(Millis(300));
-  store.write(grant_a, ga.token);                    // A still believes it holds the lock
-  if (link) link->set_mode(LinkProxy::Mode::kPass);  // the partition heals
+  store.write(grant_a, ga.token);  // A still believes it holds the lock
+  if (link) {                      // the partition heals, the link is fast again
+    link->set_mode(LinkProxy::Mode::kPass);
+    link->set_delay(Millis(0));
+  }
   bool ok = false;
   for (int attempt = 0; attempt < 2; ++attempt) {  // the first request may meet the old socket
     try {

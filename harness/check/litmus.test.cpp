@@ -32,7 +32,8 @@ constexpr Variant kRa{"release/acquire", std::memory_order_release, std::memory_
 constexpr Variant kSc{"seq_cst", std::memory_order_seq_cst, std::memory_order_seq_cst};
 
 /// Every outcome of `test` under an exhaustive C11 search; `out` is filled by its final check.
-Outcomes reach(const TestCase& test, Outcomes& out, std::uint64_t* executions = nullptr) {
+Outcomes reach(const TestCase& test, Outcomes& out, std::uint64_t* executions = nullptr,
+               bool sleep_sets = true) {
   out.clear();
   Config c;
   c.strategy = Strategy::kDfs;
@@ -40,6 +41,7 @@ Outcomes reach(const TestCase& test, Outcomes& out, std::uint64_t* executions = 
   c.preemption_bound = -1;
   c.max_executions = 0;
   c.max_seconds = 0;
+  c.sleep_sets = sleep_sets;
   const Result r = explore(c, test);
   EXPECT_TRUE(r.ok()) << r.report();
   EXPECT_TRUE(r.exhausted) << r.summary();
@@ -449,6 +451,27 @@ TEST(LitmusC11, RmwAtomicity) {
                                  });
     EXPECT_EQ(reach(t, g_out), (Outcomes{"012", "102"})) << v.name;
   }
+}
+
+// The reduction of this tier (sleep sets) reaches what the unreduced search reaches, on the
+// litmus tests and variants above, with fewer executions in all (IRIW left out: its
+// unreduced search, four threads, takes minutes).
+TEST(LitmusC11, SleepSetsReachWhatThePlainSearchReaches) {
+  std::uint64_t reduced = 0;
+  std::uint64_t plain = 0;
+  for (TestCase (*make)(Variant) :
+       {mp, sb, lb, wrc, isa2, two_plus_two_w, corr, cowr, r_test, s_test}) {
+    for (const Variant& v : {kRlx, kRa, kSc}) {
+      std::uint64_t n = 0;
+      std::uint64_t m = 0;
+      const Outcomes with = reach(make(v), g_out, &n, true);
+      const Outcomes without = reach(make(v), g_out, &m, false);
+      EXPECT_EQ(with, without) << make(v).name;
+      reduced += n;
+      plain += m;
+    }
+  }
+  EXPECT_LT(reduced, plain);
 }
 
 // ---- the search and the trace ----------------------------------------------------------------

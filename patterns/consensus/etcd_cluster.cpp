@@ -85,6 +85,18 @@ std::map<std::string, std::pair<std::string, std::int64_t>> read_member(const Et
 
 std::string label_of(const EtcdCluster& c) { return "etcd " + c.version(); }
 
+/// A benchmark's cluster: a member that cannot start (its port is taken, it never becomes
+/// ready) is a SetupError, which stops `cpbench run` with exit code 2.
+EtcdCluster started(int nodes) {
+  EtcdClusterOptions o;
+  o.members = nodes;
+  try {
+    return EtcdCluster(o);
+  } catch (const ServerError& e) {
+    throw SetupError(e.what());
+  }
+}
+
 }  // namespace
 
 std::int64_t json_i64(const nlohmann::json& j, std::string_view key) {
@@ -458,12 +470,7 @@ struct EtcdCommitBench::Client {
 };
 
 EtcdCommitBench::EtcdCommitBench(int nodes, int window, int threads)
-    : cluster_([&] {
-        EtcdClusterOptions o;
-        o.members = nodes;
-        return o;
-      }()),
-      window_(window) {
+    : cluster_(started(nodes)), window_(window) {
   leader_ = cluster_.await_leader(Millis(10000));
   if (leader_ < 0) throw ServerError("etcd: the cluster lost its leader before the benchmark");
   for (int t = 0; t < threads; ++t) {
@@ -566,12 +573,7 @@ namespace {
 
 class EtcdLeaderKill final : public Fixture {
  public:
-  explicit EtcdLeaderKill(int nodes)
-      : cluster_([&] {
-          EtcdClusterOptions o;
-          o.members = nodes;
-          return o;
-        }()) {}
+  explicit EtcdLeaderKill(int nodes) : cluster_(started(nodes)) {}
 
   void run(benchmark::State& state, bench::Meter& meter) override {
     // The counters are of this trial's kills, as the latency histogram is.
@@ -685,8 +687,8 @@ stress::CheckResult detail::faults_check(const CheckConfig& cfg) {
     r.verdict = v;
     r.failure = std::move(why);
   };
+  EtcdCluster c = started(EtcdClusterOptions{}.members);  // cannot start: exit 2, not a failure
   try {
-    EtcdCluster c;
     struct Acked {
       std::string key;
       std::string value;

@@ -99,14 +99,6 @@ EtcdCluster started(int nodes) {
 
 }  // namespace
 
-std::int64_t json_i64(const nlohmann::json& j, std::string_view key) {
-  const auto it = j.find(key);
-  if (it == j.end()) return 0;
-  if (it->is_string()) return std::strtoll(it->get<std::string>().c_str(), nullptr, 10);
-  if (it->is_number_integer()) return it->get<std::int64_t>();
-  return 0;
-}
-
 // --- Gateway ------------------------------------------------------------------------------------
 
 void Gateway::send(std::string_view path, const nlohmann::json& body) {
@@ -226,20 +218,7 @@ pid_t EtcdCluster::pid(int i) const {
   return m.process ? m.process->pid() : 0;
 }
 
-std::int64_t EtcdCluster::version_number() const {
-  std::int64_t parts[3] = {0, 0, 0};
-  int k = 0;
-  for (const char c : version_) {
-    if (c >= '0' && c <= '9') {
-      parts[k] = parts[k] * 10 + (c - '0');
-    } else if (c == '.' && k < 2) {
-      ++k;
-    } else {
-      break;
-    }
-  }
-  return parts[0] * 10000 + parts[1] * 100 + parts[2];
-}
+std::int64_t EtcdCluster::version_number() const { return dl::version_number(version_); }
 
 bool EtcdCluster::data_on_tmpfs() const {
   struct statfs s {};

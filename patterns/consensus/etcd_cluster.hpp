@@ -49,6 +49,7 @@
 
 #include "harness/core/progress.hpp"
 #include "harness/core/registry.hpp"
+#include "patterns/distributed_lock/etcd_lock.hpp"
 #include "patterns/distributed_lock/process.hpp"
 
 #include <nlohmann/json.hpp>
@@ -97,8 +98,7 @@ class Gateway {
   std::string path_;  ///< of the request in flight, for messages
 };
 
-/// An int64 field that the gateway writes as a string (or leaves out when it is 0).
-std::int64_t json_i64(const nlohmann::json& j, std::string_view key);
+using distributed_lock::json_i64;
 
 /// One member's view, from `/v3/maintenance/status`.
 struct MemberStatus {

@@ -62,6 +62,14 @@ std::string base64_decode(std::string_view in) {
   return out;
 }
 
+std::int64_t json_i64(const nlohmann::json& j, std::string_view key) {
+  const auto it = j.find(key);
+  if (it == j.end()) return 0;
+  if (it->is_string()) return std::strtoll(it->get<std::string>().c_str(), nullptr, 10);
+  if (it->is_number_integer()) return it->get<std::int64_t>();
+  return 0;
+}
+
 namespace {
 
 std::string lower(std::string_view s) {
@@ -69,15 +77,6 @@ std::string lower(std::string_view s) {
   std::transform(out.begin(), out.end(), out.begin(),
                  [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
   return out;
-}
-
-/// An int64 field that the gateway writes as a string (or leaves out when it is 0).
-std::int64_t i64(const nlohmann::json& j, std::string_view key) {
-  const auto it = j.find(key);
-  if (it == j.end()) return 0;
-  if (it->is_string()) return std::strtoll(it->get<std::string>().c_str(), nullptr, 10);
-  if (it->is_number_integer()) return it->get<std::int64_t>();
-  return 0;
 }
 
 }  // namespace
@@ -156,7 +155,7 @@ EtcdLockClient::EtcdLockClient(const EtcdServer& server, const LockOptions& opt,
       ttl_s_(std::max<std::int64_t>(1, (opt.ttl.count() + 999) / 1000)),
       http_(opt.port != 0 ? opt.port : server.port(), opt.io_timeout),
       port_(opt.port != 0 ? opt.port : server.port()) {
-  lease_ = i64(http_.post("/v3/lease/grant", {{"TTL", ttl_s_}}), "ID");
+  lease_ = json_i64(http_.post("/v3/lease/grant", {{"TTL", ttl_s_}}), "ID");
   if (lease_ == 0) throw ServerError("etcd: /v3/lease/grant returned no lease ID");
   keepalive_ = std::thread([this] { keepalive_loop(); });
 }
@@ -207,7 +206,7 @@ Grant EtcdLockClient::acquire(std::string_view name) {
       // Gone already (it ran out) or the server is unreachable: it expires by itself.
     }
     try {
-      lease_ = i64(http_.post("/v3/lease/grant", {{"TTL", ttl_s_}}), "ID");
+      lease_ = json_i64(http_.post("/v3/lease/grant", {{"TTL", ttl_s_}}), "ID");
     } catch (const ServerError&) {
       // The next acquire fails with the old lease and tries again.
     }
@@ -224,7 +223,7 @@ Grant EtcdLockClient::acquire(std::string_view name) {
       throw ServerError(fmt::format(
           "etcd: lock key {} vanished right after the grant (lease expired)", base64_decode(key)));
     }
-    g.token = g.engine_token = i64((*kvs)[0], "create_revision");
+    g.token = g.engine_token = json_i64((*kvs)[0], "create_revision");
   }
   return g;
 }

@@ -36,6 +36,9 @@ namespace cpb::patterns::distributed_lock {
 
 std::string base64_encode(std::string_view in);
 std::string base64_decode(std::string_view in);
+/// An int64 field that the gateway writes as a string (or leaves out when it is 0): 0 when
+/// absent or of another type.
+std::int64_t json_i64(const nlohmann::json& j, std::string_view key);
 
 /// A keep-alive HTTP/1.1 connection to the etcd gateway: POST a JSON body, get the JSON back
 /// (Content-Length or chunked). A non-200 answer or an `error` field is a ServerError.

@@ -68,22 +68,6 @@ std::string lower(std::string s) {
   return s;
 }
 
-/// "a.b.c..." → a*10000 + b*100 + c; 0 when it does not parse.
-std::int64_t parse_version(std::string_view v) {
-  std::int64_t parts[3] = {0, 0, 0};
-  int i = 0;
-  for (char c : v) {
-    if (c >= '0' && c <= '9') {
-      parts[i] = parts[i] * 10 + (c - '0');
-    } else if (c == '.' && i < 2) {
-      ++i;
-    } else {
-      break;
-    }
-  }
-  return parts[0] * 10000 + parts[1] * 100 + parts[2];
-}
-
 /// The value after `key` up to the end of its line or the next `stop` character.
 std::string field_after(std::string_view text, std::string_view key, std::string_view stop) {
   const auto at = text.find(key);
@@ -115,7 +99,22 @@ std::string zookeeper_classpath() {
   return v != nullptr && *v != 0 ? std::string(v) : std::string(kZooKeeperJar);
 }
 
-std::int64_t Server::version_number() const { return parse_version(version_); }
+std::int64_t version_number(std::string_view v) {
+  std::int64_t parts[3] = {0, 0, 0};
+  int i = 0;
+  for (char c : v) {
+    if (c >= '0' && c <= '9') {
+      parts[i] = parts[i] * 10 + (c - '0');
+    } else if (c == '.' && i < 2) {
+      ++i;
+    } else {
+      break;
+    }
+  }
+  return parts[0] * 10000 + parts[1] * 100 + parts[2];
+}
+
+std::int64_t Server::version_number() const { return distributed_lock::version_number(version_); }
 
 void Server::pause() const {
   if (process_) process_->signal_group(SIGSTOP);

@@ -150,6 +150,9 @@ std::string etcd_binary();
 std::string java_binary();
 std::string zookeeper_classpath();
 
+/// "a.b.c..." as a number, a * 10000 + b * 100 + c ("7.0.15" → 70015); 0 when it does not parse.
+std::int64_t version_number(std::string_view version);
+
 /// A Redis request in RESP for the probes: `*N\r\n$len\r\narg\r\n...`.
 std::string resp_command(std::initializer_list<std::string_view> args);
 

@@ -40,6 +40,7 @@ TYPED_TEST(StackModel, RegisteredModelChecksPass) {
 enum class Bug {
   kRelaxedPush,     ///< push's CAS on the head is relaxed instead of release
   kUnprotectedPop,  ///< pop reads the head without publishing it in a hazard slot
+  kAcqRelRecords,   ///< the hazard domain's record list published release, scanned acquire
 };
 
 /// TreiberStack with one seeded bug, `B`; everything else as in TreiberCore, reclaiming at
@@ -47,7 +48,8 @@ enum class Bug {
 template <Bug B, class S = sync::Real>
 class BuggyTreiber {
   using NodeT = detail::Node<S>;
-  using Hazards = sync::HazardDomain<S>;
+  using Hazards = sync::HazardDomain<S, B == Bug::kAcqRelRecords ? std::memory_order_acq_rel
+                                                                 : std::memory_order_seq_cst>;
 
  public:
   static constexpr std::string_view kName = "buggy_treiber";
@@ -124,6 +126,29 @@ TEST(StackModelTwin, UnprotectedPopIsCaughtByTheCheckerHeap) {
   const bool free_race =
       r.kind == "data-race" && (r.failure + r.details).find(" frees ") != std::string::npos;
   EXPECT_TRUE(r.kind == "use-after-free" || free_race) << r.details;
+}
+
+template <class St>
+stress::CheckResult pairs_under(const std::string& name, const CheckConfig& c) {
+  return check::model_mode([name] { return detail::pairs_model<St>(name); })(c);
+}
+
+// A third thread needs a record from the domain's list (one record is built in under the
+// checker). With the list published by a release CAS and read by an acquire load, a C11 scan
+// may read the older head, miss that record's hazard and free the node it protects: the c11
+// tier found this in the real domain, now fixed with seq_cst (hazard_pointers.hpp). x86 and
+// the SC and TSO tiers cannot show it.
+TEST(StackModelTwin, AcqRelRecordListIsCaughtUnderC11) {
+  CheckConfig c11 = testing::model_config();
+  c11.tier = "c11";
+  c11.budget = std::chrono::milliseconds(4000);
+  const stress::CheckResult twin = pairs_under<BuggyTreiber<Bug::kAcqRelRecords, check::Sync>>(
+      "lockfree_stack/twin/acq_rel_records", c11);
+  std::printf("%s\n", twin.failure.c_str());
+  ASSERT_FALSE(twin.passed()) << "the acquire/release record list was not caught: " << twin.details;
+  const stress::CheckResult fixed =
+      pairs_under<TreiberStack<check::Sync>>("lockfree_stack/fixed/pairs_c11", c11);
+  EXPECT_TRUE(fixed.passed()) << fixed.failure << "\n" << fixed.details;
 }
 
 // The fixed twin (the real TreiberStack) passes the same tests: the catches above are the bugs'.

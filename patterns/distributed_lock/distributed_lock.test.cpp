@@ -1,20 +1,24 @@
 // SPDX-License-Identifier: Apache-2.0
 // Unit tests without servers: the safety checker on hand-written histories (so that a checker
-// bug cannot pass for a safe lock), the fenced store's rule, base64, and the process plumbing.
+// bug cannot pass for a safe lock), the fenced store's rule, base64, the process plumbing, and the
+// link proxies (LinkProxy, PeerProxy, PeerLinks).
 #include "patterns/distributed_lock/etcd_lock.hpp"
 #include "patterns/distributed_lock/fenced_store.hpp"
 #include "patterns/distributed_lock/link_proxy.hpp"
 #include "patterns/distributed_lock/process.hpp"
 #include "patterns/distributed_lock/servers.hpp"
 
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <arpa/inet.h>
 #include <chrono>
 #include <fstream>
 #include <memory>
 #include <netinet/in.h>
 #include <string>
+#include <string_view>
 #include <sys/socket.h>
 #include <thread>
 #include <unistd.h>
@@ -299,6 +303,163 @@ TEST(LinkProxy, DelaysEachDirectionInOrderAndDeliversBeforeClosing) {
   EXPECT_EQ(buf[0], 'x');
   close(second);
   close(server);
+}
+
+/// One end of a proxied connection: a client through a proxy, or the target's accepted side.
+struct End {
+  int fd;
+  explicit End(int f) : fd(f) {
+    timeval tv{0, 300'000};  // a read that sees nothing in 300 ms returns ""
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  }
+  ~End() { close(fd); }
+  End(const End&) = delete;
+  End& operator=(const End&) = delete;
+  void send(std::string_view s) const {
+    ASSERT_EQ(::send(fd, s.data(), s.size(), MSG_NOSIGNAL), static_cast<ssize_t>(s.size()));
+  }
+  /// Up to `n` bytes, waiting up to 2 s for them; "" when none came, "<eof>" at end of stream.
+  [[nodiscard]] std::string read(std::size_t n, int tries = 7) const {
+    std::string got;
+    char buf[256];
+    for (int t = 0; t < tries && got.size() < n; ++t) {
+      const ssize_t r = recv(fd, buf, std::min(sizeof buf, n - got.size()), 0);
+      if (r == 0) return got + "<eof>";
+      if (r > 0) got.append(buf, static_cast<std::size_t>(r));
+    }
+    return got;
+  }
+  [[nodiscard]] bool quiet() const { return read(1, 1).empty(); }  ///< nothing for 300 ms
+};
+
+int connect_to(std::uint16_t port) {
+  const int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_port = htons(port);
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  EXPECT_EQ(connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a), 0);
+  return fd;
+}
+
+std::string head_from(std::string_view who) {
+  return fmt::format(
+      "GET /raft/stream/message/{0} HTTP/1.1\r\nHost: x\r\nX-Server-From: {0}\r\n\r\n", who);
+}
+
+TEST(PeerProxy, ForwardsNothingBeforeTheHeadAndAttributesByTheHeader) {
+  Listener target;
+  dl::PeerProxy proxy(target.port, "X-Server-From");
+  proxy.name("a1", 0);
+  const End client(connect_to(proxy.port()));
+  const End server(accept(target.fd, nullptr, nullptr));
+  client.send("GET / HTTP/1.1\r\nx-server-from:  a1 \r\n");
+  EXPECT_TRUE(server.quiet()) << "bytes crossed before the request head was complete";
+  client.send("\r\nbody");
+  const std::string want = "GET / HTTP/1.1\r\nx-server-from:  a1 \r\n\r\nbody";
+  EXPECT_EQ(server.read(want.size()), want);
+  EXPECT_EQ(proxy.attributed(0), 1U);
+  // A request without the header, and one with a value no name maps: kUnknown, unaffected by
+  // source 0's faults.
+  proxy.set_mode(0, dl::PeerProxy::Way::kIn, dl::LinkMode::kHold);
+  const End anon(connect_to(proxy.port()));
+  const End anon_server(accept(target.fd, nullptr, nullptr));
+  anon.send("GET /version HTTP/1.1\r\nHost: x\r\n\r\n");
+  EXPECT_EQ(anon_server.read(34), "GET /version HTTP/1.1\r\nHost: x\r\n\r\n");
+  const End other(connect_to(proxy.port()));
+  const End other_server(accept(target.fd, nullptr, nullptr));
+  other.send(head_from("ffff"));
+  EXPECT_EQ(other_server.read(head_from("ffff").size()), head_from("ffff"));
+  EXPECT_EQ(proxy.attributed(dl::PeerProxy::kUnknown), 2U);
+  // Source 0's requests are held now; a name given later re-attributes the open connection.
+  client.send("held");
+  EXPECT_TRUE(server.quiet());
+  proxy.name("ffff", 0);
+  other.send("held too");
+  EXPECT_TRUE(other_server.quiet());
+  EXPECT_EQ(proxy.attributed(0), 2U);
+  proxy.set_mode(0, dl::PeerProxy::Way::kIn, dl::LinkMode::kPass);
+  EXPECT_EQ(server.read(4), "held");
+  EXPECT_EQ(other_server.read(8), "held too");
+}
+
+// The directed link 0→1 is 0's requests at 1's proxy and 1's responses at 0's proxy; the link
+// 1→0 (the other two ways) keeps passing, and a one-way cut resets only a connection that tries
+// to send across it.
+TEST(PeerLinks, FaultsOneDirectedLinkOnBothProxies) {
+  Listener n0;
+  Listener n1;
+  dl::PeerLinks links({n0.port, n1.port}, "X-Server-From");
+  links.name(0, "a");
+  links.name(1, "b");
+  // c01: opened by node 0 at node 1's proxy (requests 0→1, responses 1→0), c10 the other way.
+  const End c01(connect_to(links.port(1)));
+  const End s01(accept(n1.fd, nullptr, nullptr));
+  const End c10(connect_to(links.port(0)));
+  const End s10(accept(n0.fd, nullptr, nullptr));
+  c01.send(head_from("a"));
+  c10.send(head_from("b"));
+  EXPECT_EQ(s01.read(head_from("a").size()), head_from("a"));
+  EXPECT_EQ(s10.read(head_from("b").size()), head_from("b"));
+  EXPECT_EQ(links.proxy(1).attributed(0), 1U);
+  EXPECT_EQ(links.proxy(0).attributed(1), 1U);
+
+  links.set(0, 1, dl::LinkMode::kHold);
+  EXPECT_EQ(links.fault(0, 1).mode, dl::LinkMode::kHold);
+  EXPECT_EQ(links.fault(1, 0).mode, dl::LinkMode::kPass);
+  c01.send("0to1 req");   // 0→1: held
+  s10.send("0to1 resp");  // 0→1: held
+  s01.send("1to0 resp");  // 1→0: passes
+  c10.send("1to0 req");   // 1→0: passes
+  EXPECT_EQ(c01.read(9), "1to0 resp");
+  EXPECT_EQ(s10.read(8), "1to0 req");
+  EXPECT_TRUE(s01.quiet());
+  EXPECT_TRUE(c10.quiet());
+  links.heal();
+  EXPECT_EQ(s01.read(8), "0to1 req");
+  EXPECT_EQ(c10.read(9), "0to1 resp");
+
+  // Cut 0→1: a connection lives while nothing crosses 0→1 on it, and is reset when a byte does.
+  links.set(0, 1, dl::LinkMode::kCut);
+  s01.send("still");
+  EXPECT_EQ(c01.read(5), "still");
+  s10.send("x");
+  EXPECT_EQ(c10.read(1), "<eof>");
+  EXPECT_EQ(s10.read(1), "<eof>");
+  c01.send("y");
+  EXPECT_EQ(s01.read(1), "<eof>");
+  // A new connection from 0 is reset when its head arrives; one from 1 is served.
+  const End again(connect_to(links.port(1)));
+  const End again_server(accept(n1.fd, nullptr, nullptr));
+  again.send(head_from("a"));
+  EXPECT_EQ(again.read(1), "<eof>");
+  links.heal();
+  const End healed(connect_to(links.port(1)));
+  const End healed_server(accept(n1.fd, nullptr, nullptr));
+  healed.send(head_from("a"));
+  EXPECT_EQ(healed_server.read(head_from("a").size()), head_from("a"));
+}
+
+// isolate(i): every link of node i both ways, and connections of unknown source into it.
+TEST(PeerLinks, IsolateHoldsUnknownSourcesIntoTheNodeToo) {
+  Listener n0;
+  Listener n1;
+  dl::PeerLinks links({n0.port, n1.port}, "X-Server-From");
+  links.name(0, "a");
+  links.name(1, "b");
+  links.isolate(0, dl::LinkMode::kHold);
+  EXPECT_EQ(links.fault(0, 1).mode, dl::LinkMode::kHold);
+  EXPECT_EQ(links.fault(1, 0).mode, dl::LinkMode::kHold);
+  const End probe(connect_to(links.port(0)));
+  const End probe_server(accept(n0.fd, nullptr, nullptr));
+  probe.send("GET /version HTTP/1.1\r\n\r\n");
+  EXPECT_TRUE(probe_server.quiet());
+  const End probe1(connect_to(links.port(1)));  // into node 1: passes
+  const End probe1_server(accept(n1.fd, nullptr, nullptr));
+  probe1.send("GET /version HTTP/1.1\r\n\r\n");
+  EXPECT_EQ(probe1_server.read(25), "GET /version HTTP/1.1\r\n\r\n");
+  links.heal();
+  EXPECT_EQ(probe_server.read(25), "GET /version HTTP/1.1\r\n\r\n");
 }
 
 }  // namespace

@@ -5,15 +5,19 @@
 
 #include <algorithm>
 #include <arpa/inet.h>
+#include <cctype>
 #include <cerrno>
 #include <chrono>
 #include <cstring>
 #include <deque>
 #include <fcntl.h>
+#include <map>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
+#include <stdexcept>
 #include <string>
+#include <string_view>
 #include <sys/eventfd.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -60,11 +64,58 @@ struct Direction {
 struct Pair {
   int a = -1;
   int b = -1;
-  Direction ab;  ///< read from a, for b
-  Direction ba;
+  Direction ab;          ///< read from a, for b: way kIn
+  Direction ba;          ///< way kOut
   bool closing = false;  ///< a side closed: deliver what waits, read no more, then close
   bool dead = false;
+  bool identified = false;  ///< its source is known: the request head was read (or given up)
+  std::string from;         ///< the identifying header's value; empty: none
+  // This round's faults of its source (set before poll, and at identification).
+  bool forward_ab = false;
+  bool forward_ba = false;
+  std::uint64_t delay_ab = 0;  ///< ns
+  std::uint64_t delay_ba = 0;
 };
+
+constexpr std::size_t kMaxHead = 8192;  // a request head longer than this has no source
+
+std::string lower(std::string_view s) {
+  std::string out(s);
+  std::transform(out.begin(), out.end(), out.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  return out;
+}
+
+/// The bytes `d` holds, in order.
+std::string contents(const Direction& d) {
+  std::string s = d.due;
+  for (const auto& chunk : d.waiting) s += chunk.second;
+  return s;
+}
+
+/// When `bytes` (the start of a connection) hold a whole request head, or cannot (`ended`, or
+/// kMaxHead bytes without one), sets `from` to the value of `header` (lower case, with its
+/// colon) in it, or empty, and returns true; false while more bytes are needed.
+bool identify(const std::string& bytes, const std::string& header, bool ended, std::string& from) {
+  const std::size_t end = bytes.find("\r\n\r\n");
+  if (end == std::string::npos && !ended && bytes.size() < kMaxHead) return false;
+  from.clear();
+  const std::string head = bytes.substr(0, std::min(end, bytes.size()));
+  const std::size_t at = lower(head).find("\r\n" + header);
+  if (at == std::string::npos) return true;
+  std::size_t v = at + 2 + header.size();
+  std::size_t e = head.find("\r\n", v);
+  if (e == std::string::npos) e = head.size();
+  while (v < e && (head[v] == ' ' || head[v] == '\t')) ++v;
+  while (e > v && (head[e - 1] == ' ' || head[e - 1] == '\t')) --e;
+  from = head.substr(v, e - v);
+  return true;
+}
+
+std::uint64_t ns(Millis d) {
+  return static_cast<std::uint64_t>(
+      std::chrono::duration_cast<std::chrono::nanoseconds>(d).count());
+}
 
 /// Moves what `from` has into `d`, due at `due_at`; false at end of stream or on an error.
 bool pull(int from, Direction& d, std::uint64_t due_at) {
@@ -106,7 +157,10 @@ bool push(int to, Direction& d) {
 
 }  // namespace
 
-LinkProxy::LinkProxy(std::uint16_t target) : target_(target) {
+// --- PeerProxy ----------------------------------------------------------------------------------
+
+PeerProxy::PeerProxy(std::uint16_t target, std::string header)
+    : target_(target), header_(header.empty() ? "" : lower(header) + ":") {
   listener_ = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
   sockaddr_in a = loopback(0);
   socklen_t len = sizeof a;
@@ -126,7 +180,7 @@ LinkProxy::LinkProxy(std::uint16_t target) : target_(target) {
   thread_ = std::thread([this] { loop(); });
 }
 
-LinkProxy::~LinkProxy() {
+PeerProxy::~PeerProxy() {
   {
     std::lock_guard lock(mutex_);
     stop_ = true;
@@ -137,29 +191,67 @@ LinkProxy::~LinkProxy() {
   close(wake_fd_);
 }
 
-void LinkProxy::wake() const {
+void PeerProxy::wake() const {
   const std::uint64_t one = 1;
   [[maybe_unused]] const ssize_t n = write(wake_fd_, &one, sizeof one);
 }
 
-LinkProxy::Mode LinkProxy::mode() const {
+PeerProxy::Faults& PeerProxy::faults_of(int source) {
+  return faults_.try_emplace(source, all_).first->second;
+}
+
+void PeerProxy::name(const std::string& value, int source) {
+  std::unique_lock lock(mutex_);
+  names_[value] = source;
+  changed(lock);
+}
+
+void PeerProxy::set_mode(int source, Way way, LinkMode m) {
+  std::unique_lock lock(mutex_);
+  Faults& f = faults_of(source);
+  (way == Way::kIn ? f.in : f.out).mode = m;
+  changed(lock);
+}
+
+void PeerProxy::set_delay(int source, Way way, Millis d) {
+  std::unique_lock lock(mutex_);
+  Faults& f = faults_of(source);
+  (way == Way::kIn ? f.in : f.out).delay = d;
+  changed(lock);
+}
+
+void PeerProxy::set_mode_all(LinkMode m) {
+  std::unique_lock lock(mutex_);
+  all_.in.mode = all_.out.mode = m;
+  for (auto& [source, f] : faults_) f.in.mode = f.out.mode = m;
+  changed(lock);
+}
+
+void PeerProxy::set_delay_all(Millis d) {
+  std::unique_lock lock(mutex_);
+  all_.in.delay = all_.out.delay = d;
+  for (auto& [source, f] : faults_) f.in.delay = f.out.delay = d;
+  changed(lock);
+}
+
+LinkFault PeerProxy::fault(int source, Way way) const {
   std::lock_guard lock(mutex_);
-  return mode_;
+  const auto it = faults_.find(source);
+  const Faults& f = it == faults_.end() ? all_ : it->second;
+  return way == Way::kIn ? f.in : f.out;
 }
 
-void LinkProxy::set_mode(Mode m) {
-  std::unique_lock lock(mutex_);
-  mode_ = m;
-  changed(lock);
+std::uint64_t PeerProxy::attributed(int source) const {
+  std::lock_guard lock(mutex_);
+  std::uint64_t n = 0;
+  for (const auto& [value, count] : from_counts_) {
+    const auto it = names_.find(value);
+    n += (it == names_.end() ? kUnknown : it->second) == source ? count : 0;
+  }
+  return n;
 }
 
-void LinkProxy::set_delay(Millis d) {
-  std::unique_lock lock(mutex_);
-  delay_ = d;
-  changed(lock);
-}
-
-void LinkProxy::changed(std::unique_lock<std::mutex>& lock) {
+void PeerProxy::changed(std::unique_lock<std::mutex>& lock) {
   const std::uint64_t ticket = ++requested_;
   lock.unlock();
   wake();
@@ -167,33 +259,62 @@ void LinkProxy::changed(std::unique_lock<std::mutex>& lock) {
   cv_.wait(lock, [&] { return seen_ >= ticket || stop_; });
 }
 
-void LinkProxy::loop() {
+void PeerProxy::loop() {
   std::vector<Pair> pairs;
-  auto close_pair = [](Pair& p) {
+  // The thread's copy of the configuration, taken when a change is asked for.
+  Faults all;
+  std::map<int, Faults> faults;
+  std::map<std::string, int> names;
+  const auto faults_for = [&](const Pair& p) -> const Faults& {
+    const auto n = p.from.empty() ? names.end() : names.find(p.from);
+    const auto it = faults.find(n == names.end() ? kUnknown : n->second);
+    return it == faults.end() ? all : it->second;
+  };
+  // Sets p's forwarding for this round from its source's faults.
+  const auto apply = [&](Pair& p) {
+    const Faults& f = faults_for(p);
+    p.forward_ab = f.in.mode == LinkMode::kPass;
+    p.forward_ba = f.out.mode == LinkMode::kPass;
+    p.delay_ab = ns(f.in.delay);
+    p.delay_ba = ns(f.out.delay);
+    return f;
+  };
+  const auto close_pair = [](Pair& p) {
     if (p.a >= 0) close(p.a);
     if (p.b >= 0) close(p.b);
     p.a = p.b = -1;
     p.dead = true;
   };
+  // A connection with a byte waiting to cross a cut way is reset (both ways cut: at once).
+  const auto enforce_cut = [&](Pair& p) {
+    const Faults f = apply(p);
+    const bool cut_in = f.in.mode == LinkMode::kCut;
+    const bool cut_out = f.out.mode == LinkMode::kCut;
+    if ((cut_in && cut_out) || (cut_in && p.ab.bytes > 0) || (cut_out && p.ba.bytes > 0)) {
+      close_pair(p);
+    }
+  };
   for (;;) {
-    Mode m;
-    std::uint64_t delay_ns;
+    std::uint64_t ticket = 0;
     {
       std::lock_guard lock(mutex_);
       if (stop_) break;
-      m = mode_;
-      delay_ns = static_cast<std::uint64_t>(
-          std::chrono::duration_cast<std::chrono::nanoseconds>(delay_).count());
       if (seen_ != requested_) {
-        if (m == Mode::kCut) {
-          for (auto& p : pairs) close_pair(p);
-        }
-        seen_ = requested_;
-        cv_.notify_all();
+        ticket = requested_;
+        all = all_;
+        faults = faults_;
+        names = names_;
       }
     }
+    for (auto& p : pairs) {
+      if (p.identified && !p.dead) enforce_cut(p);
+    }
     std::erase_if(pairs, [](const Pair& p) { return p.dead; });
-    const bool pass = m == Mode::kPass;
+    if (ticket != 0) {  // applied: every connection now follows the change
+      std::lock_guard lock(mutex_);
+      seen_ = ticket;
+      cv_.notify_all();
+    }
     std::uint64_t now = now_ns();
     std::uint64_t next_due = 0;  // the earliest chunk still waiting for its time
     const auto earliest = [&](std::uint64_t t) {
@@ -201,15 +322,18 @@ void LinkProxy::loop() {
     };
     std::vector<pollfd> fds{{wake_fd_, POLLIN, 0}, {listener_, POLLIN, 0}};
     for (auto& p : pairs) {
-      earliest(p.ab.ripen(now));
-      earliest(p.ba.ripen(now));
+      // A connection not yet identified keeps its bytes unripe: its delay is not known yet.
+      if (p.identified) {
+        earliest(p.ab.ripen(now));
+        earliest(p.ba.ripen(now));
+      }
       // A closing pair is polled only to write (a hung-up socket would wake poll at once).
-      const auto events = [&](bool room, const Direction& out) {
+      const auto events = [&](bool room, bool forward, const Direction& out) {
         return static_cast<short>((!p.closing && room ? POLLIN : 0) |
-                                  (pass && !out.due.empty() ? POLLOUT : 0));
+                                  (forward && !out.due.empty() ? POLLOUT : 0));
       };
-      const short ea = events(p.ab.bytes < kMaxPending, p.ba);
-      const short eb = events(p.ba.bytes < kMaxPending, p.ab);
+      const short ea = events(p.ab.bytes < kMaxPending, p.forward_ba, p.ba);
+      const short eb = events(p.ba.bytes < kMaxPending, p.forward_ab, p.ab);
       fds.push_back({ea != 0 ? p.a : -1, ea, 0});
       fds.push_back({eb != 0 ? p.b : -1, eb, 0});
     }
@@ -224,14 +348,22 @@ void LinkProxy::loop() {
       std::uint64_t n;
       [[maybe_unused]] const ssize_t r = read(wake_fd_, &n, sizeof n);
     }
+    const auto count_from = [this](const std::string& from) {
+      std::lock_guard lock(mutex_);
+      ++from_counts_[from];
+    };
     if (fds[1].revents & POLLIN) {
       for (;;) {
         const int c = accept4(listener_, nullptr, nullptr, SOCK_CLOEXEC | SOCK_NONBLOCK);
         if (c < 0) break;
         accepted_.fetch_add(1);
-        if (m == Mode::kCut) {
-          close(c);
-          continue;
+        Pair p;
+        p.a = c;
+        if (header_.empty()) {  // no peeking: its source is kUnknown from the start
+          p.identified = true;
+          count_from("");
+          enforce_cut(p);
+          if (p.dead) continue;
         }
         const int s = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
         sockaddr_in t = loopback(target_);
@@ -244,7 +376,8 @@ void LinkProxy::loop() {
         const int one = 1;
         setsockopt(s, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
         setsockopt(c, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-        pairs.push_back({c, s, {}, {}, false, false});
+        p.b = s;
+        pairs.push_back(std::move(p));
       }
     }
     // fds[2 + 2i] and fds[3 + 2i] belong to pairs[i] (pairs accepted above come after).
@@ -254,12 +387,22 @@ void LinkProxy::loop() {
       const short rb = fds[3 + 2 * i].revents;
       bool open = !p.closing;
       if (!p.closing) {
-        if (ra & (POLLIN | POLLHUP | POLLERR)) open = pull(p.a, p.ab, now + delay_ns) && open;
-        if (rb & (POLLIN | POLLHUP | POLLERR)) open = pull(p.b, p.ba, now + delay_ns) && open;
+        if (ra & (POLLIN | POLLHUP | POLLERR)) open = pull(p.a, p.ab, now + p.delay_ab) && open;
+        if (rb & (POLLIN | POLLHUP | POLLERR)) open = pull(p.b, p.ba, now + p.delay_ba) && open;
       }
-      p.ab.ripen(now);
-      p.ba.ripen(now);
-      const bool sent = !pass || (push(p.b, p.ab) && push(p.a, p.ba));
+      if (!p.identified && identify(contents(p.ab), header_, !open, p.from)) {
+        p.identified = true;
+        count_from(p.from);
+        apply(p);
+        // The bytes read so far were given no delay: they get their source's now.
+        for (auto& chunk : p.ab.waiting) chunk.first += p.delay_ab;
+        for (auto& chunk : p.ba.waiting) chunk.first += p.delay_ba;
+      }
+      if (p.identified) {
+        p.ab.ripen(now);
+        p.ba.ripen(now);
+      }
+      const bool sent = (!p.forward_ab || push(p.b, p.ab)) && (!p.forward_ba || push(p.a, p.ba));
       // A side that closed ends the connection once what it sent was delivered; a failed
       // write ends it at once.
       p.closing = !open;
@@ -267,6 +410,59 @@ void LinkProxy::loop() {
     }
   }
   for (auto& p : pairs) close_pair(p);
+}
+
+// --- LinkProxy ----------------------------------------------------------------------------------
+
+void LinkProxy::set_mode(Mode m) {
+  proxy_.set_mode_all(m);
+  mode_.store(m);
+}
+
+// --- PeerLinks ----------------------------------------------------------------------------------
+
+PeerLinks::PeerLinks(const std::vector<std::uint16_t>& targets, const std::string& header) {
+  for (const std::uint16_t t : targets) proxies_.push_back(std::make_unique<PeerProxy>(t, header));
+}
+
+PeerProxy& PeerLinks::at(int i) const {
+  if (i < 0 || i >= size()) throw std::out_of_range(fmt::format("peer links: no node {}", i));
+  return *proxies_[static_cast<std::size_t>(i)];
+}
+
+void PeerLinks::name(int i, const std::string& value) {
+  for (auto& p : proxies_) p->name(value, i);
+}
+
+void PeerLinks::set(int from, int to, LinkMode m) {
+  at(to).set_mode(from, PeerProxy::Way::kIn, m);
+  at(from).set_mode(to, PeerProxy::Way::kOut, m);
+}
+
+void PeerLinks::set_delay(int from, int to, Millis d) {
+  at(to).set_delay(from, PeerProxy::Way::kIn, d);
+  at(from).set_delay(to, PeerProxy::Way::kOut, d);
+}
+
+LinkFault PeerLinks::fault(int from, int to) const {
+  return at(to).fault(from, PeerProxy::Way::kIn);
+}
+
+void PeerLinks::isolate(int i, LinkMode m) {
+  for (int j = 0; j < size(); ++j) {
+    if (j == i) continue;
+    set(i, j, m);
+    set(j, i, m);
+  }
+  at(i).set_mode(PeerProxy::kUnknown, PeerProxy::Way::kIn, m);
+  at(i).set_mode(PeerProxy::kUnknown, PeerProxy::Way::kOut, m);
+}
+
+void PeerLinks::heal() {
+  for (auto& p : proxies_) {
+    p->set_mode_all(LinkMode::kPass);
+    p->set_delay_all(Millis(0));
+  }
 }
 
 }  // namespace cpb::patterns::distributed_lock

@@ -119,7 +119,25 @@ bool quiet_on_abort(OpKind k) {
          k == OpKind::kCvNotify || k == OpKind::kCellRead || k == OpKind::kCellWrite;
 }
 
+/// How strong the load part of an order is: relaxed 0, acquire 1, seq_cst 2.
+int load_strength(std::memory_order mo) {
+  if (mo == std::memory_order_seq_cst) return 2;
+  return mo == std::memory_order_relaxed || mo == std::memory_order_release ? 0 : 1;
+}
+
+/// A CAS failure order no stronger than the load part of the success order `success`.
+std::memory_order weaker_load(std::memory_order failure, std::memory_order success) {
+  const std::memory_order cap = success == std::memory_order_acq_rel   ? std::memory_order_acquire
+                                : success == std::memory_order_release ? std::memory_order_relaxed
+                                                                       : success;
+  return load_strength(failure) > load_strength(cap) ? cap : failure;
+}
+
 }  // namespace
+
+}  // namespace cpb::check::detail
+
+namespace cpb::check {
 
 std::string_view to_string(OpKind k) {
   switch (k) {
@@ -187,7 +205,17 @@ std::string_view to_string(OpKind k) {
   return "?";
 }
 
-Engine::Engine(const Config& cfg) : cfg_(cfg) {
+bool Weakening::matches(const std::source_location& loc) const {
+  if (loc.line() != line || loc.column() != column) return false;
+  const std::string_view f = loc.file_name();
+  return f.ends_with(file) && (f.size() == file.size() || f[f.size() - file.size() - 1] == '/');
+}
+
+}  // namespace cpb::check
+
+namespace cpb::check::detail {
+
+Engine::Engine(const Config& cfg) : cfg_(cfg), audited_(!cfg.weaken.empty() || cfg.on_site) {
   if (cfg_.stack_size == 0) cfg_.stack_size = default_stack_size();
   g_engines.fetch_add(1, std::memory_order_relaxed);  // a count: orders nothing
 }
@@ -813,8 +841,18 @@ void Engine::rmw_stored(const AtomicState& a, std::memory_order mo) {
   unpark(&a);
 }
 
+std::memory_order Engine::audit_order(OpKind kind, std::memory_order mo,
+                                      const std::source_location& loc) const {
+  if (cfg_.on_site) cfg_.on_site(loc, kind, mo);
+  for (const Weakening& w : cfg_.weaken) {
+    if (w.matches(loc)) return w.order;
+  }
+  return mo;
+}
+
 std::uint64_t Engine::load(const AtomicState& a, std::memory_order mo,
                            const std::source_location& loc) {
+  mo = order_at(OpKind::kLoad, mo, loc);
   begin_atomic(a, {OpKind::kLoad, false, &a, nullptr, Buffering::kNone, sc_mark(mo, 1)}, loc);
   if (aborting_) return a.bits_;
   Thread& t = me();
@@ -846,6 +884,7 @@ std::uint64_t Engine::load(const AtomicState& a, std::memory_order mo,
 
 void Engine::store(const AtomicState& a, std::uint64_t v, std::memory_order mo,
                    const std::source_location& loc) {
+  mo = order_at(OpKind::kStore, mo, loc);
   // x86 compiles every store but a seq_cst one to a plain MOV: it waits in the buffer. A
   // seq_cst store is an XCHG (or MOV; MFENCE): the buffer drains first.
   const Buffering b = !tso()                            ? Buffering::kNone
@@ -883,6 +922,13 @@ void Engine::store(const AtomicState& a, std::uint64_t v, std::memory_order mo,
 bool Engine::cas(const AtomicState& a, std::uint64_t& expected, std::uint64_t desired, bool weak,
                  std::memory_order success, std::memory_order failure,
                  const std::source_location& loc) {
+  if (audited_) {
+    const std::memory_order written = success;
+    success = audit_order(OpKind::kCas, success, loc);
+    // A weakened success order weakens the failure order with it, to the load part of the new
+    // success order at most (a release CAS fails relaxed).
+    if (success != written) failure = weaker_load(failure, success);
+  }
   begin_atomic(a,
                {OpKind::kCas, true, &a, nullptr, Buffering::kNone,
                 std::max(sc_mark(success, 2), sc_mark(failure, 2))},
@@ -915,6 +961,7 @@ bool Engine::cas(const AtomicState& a, std::uint64_t& expected, std::uint64_t de
 }
 
 void Engine::fence(std::memory_order mo, const std::source_location& loc) {
+  mo = order_at(OpKind::kFence, mo, loc);  // relaxed (the audit's "no fence"): no effect below
   // A seq_cst fence is an MFENCE: the buffer drains first; the others compile to nothing.
   point({OpKind::kFence, false, nullptr, nullptr,
          tso() && mo == std::memory_order_seq_cst ? Buffering::kDrainOwn : Buffering::kNone,
@@ -937,6 +984,7 @@ void Engine::fence(std::memory_order mo, const std::source_location& loc) {
 
 void Engine::wait(const AtomicState& a, std::uint64_t old, std::memory_order mo,
                   const std::source_location& loc) {
+  mo = order_at(OpKind::kWait, mo, loc);
   for (;;) {
     begin_atomic(a, {OpKind::kWait, false, &a, nullptr}, loc);
     if (aborting_) return;

@@ -83,6 +83,12 @@ class Engine {
   /// naming the place. Outside explorations (plain unit tests of checked types) it is allowed.
   static void outside(const char* what, const std::source_location& loc);
 
+  /// The order the operation written at `loc` runs with: `mo`, unless the memory-order audit
+  /// weakens it (Config::weaken). Reports the site to Config::on_site.
+  std::memory_order order_at(OpKind kind, std::memory_order mo, const std::source_location& loc) {
+    return audited_ ? audit_order(kind, mo, loc) : mo;
+  }
+
   // ---- operations of the Checked types (each is a scheduling point unless noted) ----
   std::uint64_t load(const AtomicState& a, std::memory_order mo, const std::source_location& loc);
   void store(const AtomicState& a, std::uint64_t v, std::memory_order mo,
@@ -91,6 +97,7 @@ class Engine {
   template <class F>
   std::uint64_t rmw(const AtomicState& a, OpKind kind, std::memory_order mo, F&& f,
                     const std::source_location& loc) {
+    mo = order_at(kind, mo, loc);
     begin_atomic(a, {kind, true, &a, nullptr, Buffering::kNone, sc_mark(mo, 2)}, loc);
     const std::uint64_t old = a.bits_;
     const std::uint64_t nv = f(old);
@@ -222,6 +229,9 @@ class Engine {
   /// deadlock.
   void stuck(bool unwind);
 
+  std::memory_order audit_order(OpKind kind, std::memory_order mo,
+                                const std::source_location& loc) const;
+
   static void fiber_entry(void* arg);
   [[noreturn]] void finish_thread(int tid);
   [[nodiscard]] bool may_throw() const {
@@ -313,6 +323,7 @@ class Engine {
   std::pair<int, bool> write_conflict(const CellState& c) const;
 
   Config cfg_;
+  bool audited_ = false;  ///< Config::weaken or Config::on_site is set
   std::array<Thread, kMaxThreads> threads_{};
   /// Next operation of each thread; entries kFlushBase + t: the flush of t's oldest store.
   std::array<Op, 2 * kMaxThreads> pending_{};

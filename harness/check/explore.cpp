@@ -158,7 +158,7 @@ std::string_view obj_prefix(detail::ObjKind k) {
 }
 
 std::string format_event(const detail::Event& e, PtrNames& ptrs) {
-  std::string op(detail::to_string(e.kind));
+  std::string op(to_string(e.kind));
   if (e.has_mo) op += fmt::format("({})", to_string(e.mo));
   std::string obj;
   if (e.okind == detail::ObjKind::kThread) {

@@ -14,6 +14,7 @@
 #include <source_location>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace cpb::check {
 
@@ -166,6 +167,65 @@ struct ExecutionInfo {
   bool truncated = false;
 };
 
+/// Operations, as scheduled and traced.
+enum class OpKind : std::uint8_t {
+  kNone,
+  kStart,
+  kLoad,
+  kStore,
+  kExchange,
+  kRmw,
+  kCas,
+  kFence,
+  kWait,
+  kWaitBlocked,
+  kNotify,
+  kLock,
+  kTryLock,
+  kUnlock,
+  kLockShared,
+  kTryLockShared,
+  kUnlockShared,
+  kCvWait,
+  kCvReacquire,
+  kCvNotify,
+  kSpawn,
+  kJoin,
+  kYield,
+  kPause,
+  kCellRead,
+  kCellWrite,
+  kFinish,
+  kFlush,  ///< TSO: a store leaves a store buffer for memory
+  kAlloc,
+  kFree,
+};
+[[nodiscard]] std::string_view to_string(OpKind k);
+
+/// An atomic operation or fence of the code under test, named by where it is written, with the
+/// order written there: what the memory-order audit (audit.hpp) weakens, one at a time.
+struct OrderSite {
+  std::string file;  ///< as the compiler named it (std::source_location)
+  std::uint32_t line = 0;
+  std::uint32_t column = 0;
+  OpKind op = OpKind::kNone;  ///< kLoad, kStore, kExchange, kRmw, kCas, kFence or kWait
+  std::memory_order order = std::memory_order_seq_cst;  ///< a CAS: its success order
+
+  friend auto operator<=>(const OrderSite&, const OrderSite&) = default;
+};
+
+/// Config::weaken: the operation written at `file:line:column` runs with `order` instead of its
+/// own (a fence weakened to relaxed is no fence). `file` matches the site's file name or a
+/// trailing part of it after a '/'.
+struct Weakening {
+  std::string file;
+  std::uint32_t line = 0;
+  std::uint32_t column = 0;
+  std::memory_order order = std::memory_order_relaxed;
+
+  [[nodiscard]] bool matches(const std::source_location& loc) const;
+};
+
 /// How an exploration runs. Budgets: whichever of `max_executions` and `max_seconds` runs out
 /// first ends the search (0 = no limit on that one; DFS also ends when the tree is exhausted).
 struct Config {
@@ -231,6 +291,11 @@ struct Config {
   /// Called after each execution of the search (not of a replay), in order: a differential
   /// test pairs it with the state the test recorded.
   std::function<void(const ExecutionInfo&)> on_execution;
+  /// The memory-order audit: operations that run with a weaker order than written.
+  std::vector<Weakening> weaken;
+  /// The memory-order audit: called with every atomic operation and fence as it runs (its
+  /// written order, before `weaken`). Slows every operation: for collecting sites only.
+  std::function<void(const std::source_location&, OpKind, std::memory_order)> on_site;
   /// Replay this string (from a failure report) instead of searching.
   std::string replay;
   /// Check that a failure's schedule reproduces the same trace before reporting it.
@@ -332,40 +397,7 @@ enum class ObjKind : std::uint8_t {
   kThread
 };
 
-/// Operations, as scheduled and traced.
-enum class OpKind : std::uint8_t {
-  kNone,
-  kStart,
-  kLoad,
-  kStore,
-  kExchange,
-  kRmw,
-  kCas,
-  kFence,
-  kWait,
-  kWaitBlocked,
-  kNotify,
-  kLock,
-  kTryLock,
-  kUnlock,
-  kLockShared,
-  kTryLockShared,
-  kUnlockShared,
-  kCvWait,
-  kCvReacquire,
-  kCvNotify,
-  kSpawn,
-  kJoin,
-  kYield,
-  kPause,
-  kCellRead,
-  kCellWrite,
-  kFinish,
-  kFlush,  ///< TSO: a store leaves a store buffer for memory
-  kAlloc,
-  kFree,
-};
-[[nodiscard]] std::string_view to_string(OpKind k);
+using check::OpKind;
 
 /// How to print an atomic's value.
 enum class ValueKind : std::uint8_t { kUnsigned, kSigned, kBool, kPointer, kOther };

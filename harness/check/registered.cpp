@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "harness/check/registered.hpp"
 
+#include "harness/check/audit.hpp"
 #include "harness/core/errors.hpp"
 
 #include <fmt/format.h>
@@ -39,6 +40,7 @@ Config config_for(const CheckConfig& c, std::string_view strategy) {
   if (c.seed != 0) cfg.seed = c.seed;
   cfg.max_seconds = c.budget.count() > 0 ? static_cast<double>(c.budget.count()) / 1000.0 : 2.0;
   cfg.replay = c.replay;
+  if (const AuditScope* scope = AuditScope::current()) scope->apply(cfg);
   return cfg;
 }
 
@@ -80,9 +82,17 @@ std::function<stress::CheckResult(const CheckConfig&)> model_mode(std::function<
       bad.failure = std::move(what);
       return bad;
     };
+    // Runs one strategy; the audit keeps the replay string of a failure.
+    const auto run = [&](const CheckConfig& cc, std::string_view strategy) {
+      Result r = explore(config_for(cc, strategy), test);
+      if (AuditScope* scope = AuditScope::current(); scope != nullptr && r.failure) {
+        scope->failed(r.failure->replay);
+      }
+      return to_check_result(r);
+    };
     try {
-      if (!c.replay.empty()) return to_check_result(explore(config_for(c, "random"), test));
-      if (c.strategy != "all") return to_check_result(explore(config_for(c, c.strategy), test));
+      if (!c.replay.empty()) return run(c, "random");
+      if (c.strategy != "all") return run(c, c.strategy);
       // Each strategy gets a third of the budget; the first failure ends the check.
       CheckConfig third = c;
       third.budget = c.budget.count() > 0 ? c.budget / 3 : std::chrono::milliseconds(700);
@@ -90,7 +100,7 @@ std::function<stress::CheckResult(const CheckConfig&)> model_mode(std::function<
       std::uint64_t executions = 0;
       double ms = 0;
       for (const char* s : {"random", "pct", "dfs"}) {
-        last = to_check_result(explore(config_for(third, s), test));
+        last = run(third, s);
         executions += last.samples;
         ms += last.elapsed_ms;
         if (!last.passed()) return last;

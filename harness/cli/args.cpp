@@ -215,7 +215,15 @@ Invocation parse_args(int argc, const char* const* argv, std::ostream& out, std:
                       "Also run the litmus suite (MP, SB, LB, IRIW, 2+2W, CoRR over std::atomic)");
   check_cmd->add_option("--seed", check_seed,
                         "Seed that replays a failure's schedule (printed with every failure)");
-  check_cmd->add_option("--budget", budget, "Seconds per check (default: each check's own)");
+  check_cmd->add_option("--budget", budget,
+                        "Seconds per check (default: each check's own; with --audit-orders, 1 s "
+                        "per check and weaker order)");
+  check_cmd->add_flag("--audit-orders", check.audit_orders,
+                      "Memory-order audit: weaken each atomic operation and fence of the selected "
+                      "model checks one step at a time, and report which orders a check needs");
+  check_cmd->add_option("--weaken", check.weaken,
+                        "FILE:LINE:COLUMN=ORDER: run the model checks with that operation weakened "
+                        "(as the audit printed it, to replay its failure); repeatable");
   check_cmd->add_option("--out", check.out, "Result file (default cpbench_checks.json)");
   check_cmd->add_option("--html", check.html, "Also write an HTML report here");
 

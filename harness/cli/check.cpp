@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "harness/bench/plan.hpp"
+#include "harness/check/audit.hpp"
 #include "harness/cli/commands.hpp"
 #include "harness/core/errors.hpp"
 #include "harness/core/sync.hpp"
@@ -11,6 +12,7 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <functional>
 #include <regex>
 #include <set>
 
@@ -31,6 +33,99 @@ bool report_result(const stress::CheckResult& r) {
   return r.passed();
 }
 
+/// A shell word: quoted when it holds anything but letters, digits and `/._:=-`.
+std::string shell_word(std::string_view s) {
+  if (!s.empty() && std::all_of(s.begin(), s.end(), [](char c) {
+        return std::isalnum(static_cast<unsigned char>(c)) != 0 ||
+               std::string_view("/._:=-").find(c) != std::string_view::npos;
+      })) {
+    return std::string(s);
+  }
+  std::string out = "'";
+  for (const char c : s) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
+  return out + "'";
+}
+
+/// `--audit-orders`: audits every selected implementation that has model checks; prints a block
+/// per implementation and keeps the rows in the result file's `cpbench.audit`.
+int audit(const CheckOptions& o, const std::vector<const ImplInfo*>& impls,
+          const std::function<bool(const Check&)>& selected, reports::ResultFile& file) {
+  CheckConfig cfg = o.config;
+  if (cfg.budget.count() == 0) cfg.budget = std::chrono::milliseconds(1000);
+  nlohmann::json all = nlohmann::json::array();
+  std::size_t counts[3] = {0, 0, 0};  // needed, stronger, relaxed
+  for (const ImplInfo* impl : impls) {
+    std::vector<check::AuditCheck> checks;
+    for (const auto& c : impl->checks) {
+      if (c.model && selected(c)) checks.push_back({c.name, c.model});
+    }
+    if (checks.empty()) continue;
+    if (const auto why = impl->why_unavailable(); !why.empty()) {
+      std::printf("SKIP  %s/%s: unavailable here: %s\n", impl->family.c_str(), impl->name.c_str(),
+                  why.c_str());
+      continue;
+    }
+    std::printf("AUDIT %s/%s: %zu model checks, tier %s, %.1f s per check and weaker order\n",
+                impl->family.c_str(), impl->name.c_str(), checks.size(), cfg.tier.c_str(),
+                static_cast<double>(cfg.budget.count()) / 1000.0);
+    std::fflush(stdout);
+    const auto print = [&](const check::AuditRow& row) {
+      std::printf("  %-30s %-5s %-8s %s\n", std::string(row.verdict()).c_str(),
+                  std::string(to_string(row.site.op)).c_str(),
+                  std::string(check::order_name(row.site.op, row.site.order)).c_str(),
+                  check::site_name(row.site).c_str());
+      for (const check::AuditTrial& t : row.trials) {
+        const std::string order(check::order_name(row.site.op, t.order));
+        if (t.caught) {
+          std::printf(
+              "      %s: %s in %s; replay: cpbench check --mode model --family %s --impl %s "
+              "--check %s --tier %s --weaken %s --replay %s\n",
+              order.c_str(), t.kind.c_str(), t.check.c_str(), shell_word(impl->family).c_str(),
+              shell_word(impl->name).c_str(), shell_word(t.check).c_str(), cfg.tier.c_str(),
+              shell_word(check::weaken_arg(row.site, t.order)).c_str(),
+              shell_word(t.replay).c_str());
+        } else {
+          std::printf("      %s: passes, %llu executions%s\n", order.c_str(),
+                      static_cast<unsigned long long>(t.executions),
+                      t.exhausted ? " (every bounded DFS search ran to its end)" : "");
+        }
+      }
+      std::fflush(stdout);
+      ++counts[row.trials.empty() ? 2 : row.needed() ? 0 : 1];
+    };
+    check::AuditResult result;
+    try {
+      result = check::audit_orders(checks, cfg, print);
+    } catch (const std::runtime_error& e) {
+      std::printf("FAIL  %s/%s: %s\n", impl->family.c_str(), impl->name.c_str(), e.what());
+      all.push_back({{"family", impl->family}, {"impl", impl->name}, {"error", e.what()}});
+      file.set("audit", all);
+      return 1;
+    }
+    if (result.implicit > 0) {
+      std::printf(
+          "  (%llu operations written without an order, such as `x = a` or `++a`, run at "
+          "the policy's operator and are not audited: write .load()/.store() to audit "
+          "them)\n",
+          static_cast<unsigned long long>(result.implicit));
+    }
+    nlohmann::json rows = nlohmann::json::array();
+    for (const auto& row : result.rows) rows.push_back(row);
+    all.push_back({{"family", impl->family},
+                   {"impl", impl->name},
+                   {"tier", cfg.tier},
+                   {"budget_ms", cfg.budget.count()},
+                   {"implicit", result.implicit},
+                   {"rows", std::move(rows)}});
+    file.set("audit", all);
+  }
+  if (all.empty())
+    throw UsageError("--audit-orders: the selected implementations have no model checks");
+  std::printf("\naudit: %zu needed, %zu stronger than the checks need, %zu relaxed; results: %s\n",
+              counts[0], counts[1], counts[2], o.out.c_str());
+  return 0;
+}
+
 }  // namespace
 
 int check(const CheckOptions& o) {
@@ -41,7 +136,21 @@ int check(const CheckOptions& o) {
     throw UsageError(
         "--mode: the model checker is not available in a TSan build (use --mode stress)");
   }
-  const bool stress = o.mode != "model";
+  if (o.audit_orders || !o.weaken.empty()) {
+    const char* what = o.audit_orders ? "--audit-orders" : "--weaken";
+    if (o.mode == "stress")
+      throw UsageError(fmt::format("{}: needs the model checker, not --mode stress", what));
+    if (sync::kTsan)
+      throw UsageError(fmt::format("{}: the model checker is not available in a TSan build", what));
+    if (o.litmus) throw UsageError(fmt::format("{}: cannot be combined with --litmus", what));
+  }
+  if (o.audit_orders && (!o.weaken.empty() || !o.config.replay.empty())) {
+    throw UsageError("--audit-orders: cannot be combined with --weaken or --replay");
+  }
+  std::vector<check::Weakening> weaken;
+  for (const auto& w : o.weaken) weaken.push_back(check::parse_weakening(w));
+  const check::AuditScope weakened(std::move(weaken));
+  const bool stress = o.mode != "model" && !o.audit_orders && o.weaken.empty();
   // `all` means every mode this build has; a TSan build has no model checker.
   const bool model = o.mode == "model" || (o.mode == "all" && !sync::kTsan);
   const auto& strategy = o.config.strategy;
@@ -87,10 +196,17 @@ int check(const CheckOptions& o) {
   doc["context"] = reports::machine_context();
   doc["cpbench"] = reports::build_info();
   doc["benchmarks"] = nlohmann::json::array();  // a result file, so `cpbench report` reads it
-  doc["cpbench"]["options"] = {
-      {"command", "check"},    {"mode", o.mode},        {"strategy", o.config.strategy},
-      {"tier", o.config.tier}, {"seed", o.config.seed}, {"budget_ms", o.config.budget.count()}};
+  doc["cpbench"]["options"] = {{"command", "check"},
+                               {"mode", o.mode},
+                               {"strategy", o.config.strategy},
+                               {"tier", o.config.tier},
+                               {"seed", o.config.seed},
+                               {"budget_ms", o.config.budget.count()},
+                               {"audit_orders", o.audit_orders},
+                               {"weaken", o.weaken}};
   reports::ResultFile file(o.out, std::move(doc));
+
+  if (o.audit_orders) return audit(o, impls, selected, file);
 
   int failed = 0;
   int ran = 0;

@@ -69,8 +69,10 @@ struct CheckOptions {
   std::string mode = "all";  ///< stress, model or all
   std::string family = ".*";
   std::string impl = ".*";
-  std::string check = ".*";  ///< regex matched against the whole check name ("pause")
-  bool litmus = false;       ///< also run the litmus suite (MP, SB, LB, IRIW, 2+2W, CoRR)
+  std::string check = ".*";         ///< regex matched against the whole check name ("pause")
+  bool litmus = false;              ///< also run the litmus suite (MP, SB, LB, IRIW, 2+2W, CoRR)
+  bool audit_orders = false;        ///< the memory-order audit of the selected model checks
+  std::vector<std::string> weaken;  ///< FILE:LINE:COLUMN=ORDER: run model checks so weakened
   CheckConfig config;
   std::string out = "cpbench_checks.json";
   std::string html;  ///< also render an HTML report here

@@ -1,0 +1,222 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "harness/check/audit.hpp"
+
+#include "harness/core/errors.hpp"
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include <algorithm>
+#include <array>
+#include <charconv>
+#include <map>
+#include <set>
+#include <stdexcept>
+#include <utility>
+
+namespace cpb::check {
+namespace {
+
+thread_local AuditScope* g_scope = nullptr;
+
+constexpr std::array<std::pair<std::string_view, std::memory_order>, 6> kOrders{{
+    {"relaxed", std::memory_order_relaxed},
+    {"acquire", std::memory_order_acquire},
+    {"release", std::memory_order_release},
+    {"acq_rel", std::memory_order_acq_rel},
+    {"seq_cst", std::memory_order_seq_cst},
+    {"none", std::memory_order_relaxed},  // a fence weakened away
+}};
+
+/// Operators of `check::Atomic` (`x = a`, `++a`) call the named operations from inside the
+/// policy's header: those sites are shared by every caller.
+bool implicit_site(std::string_view file) { return file.ends_with("harness/check/sync.hpp"); }
+
+std::uint32_t parse_u32(std::string_view s, std::string_view what, std::string_view arg) {
+  std::uint32_t v = 0;
+  const auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+  if (ec != std::errc{} || end != s.data() + s.size() || v == 0) {
+    throw UsageError(
+        fmt::format("--weaken '{}': the {} '{}' is not a positive integer", arg, what, s));
+  }
+  return v;
+}
+
+}  // namespace
+
+AuditScope::AuditScope(std::vector<Weakening> weaken, SiteFn on_site)
+    : weaken_(std::move(weaken)), on_site_(std::move(on_site)), previous_(g_scope) {
+  g_scope = this;
+}
+
+AuditScope::~AuditScope() { g_scope = previous_; }
+
+AuditScope* AuditScope::current() { return g_scope; }
+
+void AuditScope::apply(Config& cfg) const {
+  cfg.weaken.insert(cfg.weaken.end(), weaken_.begin(), weaken_.end());
+  if (on_site_) cfg.on_site = on_site_;
+}
+
+bool AuditRow::needed() const {
+  return !trials.empty() &&
+         std::all_of(trials.begin(), trials.end(), [](const AuditTrial& t) { return t.caught; });
+}
+
+std::string_view AuditRow::verdict() const {
+  if (trials.empty()) return "relaxed";
+  return needed() ? "needed" : "stronger than the checks need";
+}
+
+std::vector<std::memory_order> weaker_orders(OpKind op, std::memory_order order) {
+  using enum std::memory_order;
+  const bool reads = op == OpKind::kLoad || op == OpKind::kWait;
+  switch (order) {
+    case seq_cst:
+      if (reads) return {acquire};
+      if (op == OpKind::kStore) return {release};
+      return {acq_rel};  // read-modify-writes and fences
+    case acq_rel:
+      return {release, acquire};
+    case acquire:
+    case consume:
+    case release:
+      return {relaxed};
+    case relaxed:
+      break;
+  }
+  return {};
+}
+
+std::string_view order_name(OpKind op, std::memory_order order) {
+  if (op == OpKind::kFence && order == std::memory_order_relaxed) return "none";
+  if (order == std::memory_order_consume) return "consume";
+  for (const auto& [name, mo] : kOrders) {
+    if (mo == order) return name;
+  }
+  return "?";
+}
+
+std::string site_name(const OrderSite& s) {
+  std::string_view file = s.file;
+#ifdef CPB_SOURCE_DIR
+  if (file.starts_with(CPB_SOURCE_DIR)) file.remove_prefix(std::string_view(CPB_SOURCE_DIR).size());
+#endif
+  // ccache's base_dir hands the compiler paths relative to the build folder.
+  while (file.starts_with("../") || file.starts_with("./")) file.remove_prefix(file.find('/') + 1);
+  return fmt::format("{}:{}:{}", file, s.line, s.column);
+}
+
+std::string weaken_arg(const OrderSite& s, std::memory_order order) {
+  return fmt::format("{}={}", site_name(s), order_name(s.op, order));
+}
+
+Weakening parse_weakening(std::string_view arg) {
+  const auto eq = arg.rfind('=');
+  if (eq == std::string_view::npos) {
+    throw UsageError(fmt::format("--weaken '{}': expected FILE:LINE:COLUMN=ORDER", arg));
+  }
+  const std::string_view site = arg.substr(0, eq);
+  const std::string_view order = arg.substr(eq + 1);
+  const auto c2 = site.rfind(':');
+  const auto c1 = c2 == std::string_view::npos ? c2 : site.rfind(':', c2 - 1);
+  if (c1 == std::string_view::npos || c1 == 0) {
+    throw UsageError(fmt::format("--weaken '{}': expected FILE:LINE:COLUMN=ORDER", arg));
+  }
+  Weakening w;
+  w.file = std::string(site.substr(0, c1));
+  w.line = parse_u32(site.substr(c1 + 1, c2 - c1 - 1), "line", arg);
+  w.column = parse_u32(site.substr(c2 + 1), "column", arg);
+  const auto it =
+      std::find_if(kOrders.begin(), kOrders.end(), [&](const auto& o) { return o.first == order; });
+  if (it == kOrders.end()) {
+    throw UsageError(fmt::format(
+        "--weaken '{}': unknown order '{}' (known: relaxed, acquire, release, acq_rel, seq_cst, "
+        "none)",
+        arg, order));
+  }
+  w.order = it->second;
+  return w;
+}
+
+AuditResult audit_orders(const std::vector<AuditCheck>& checks, const CheckConfig& cfg,
+                         const std::function<void(const AuditRow&)>& on_row) {
+  // Which sites each check executes, unweakened (it must pass so).
+  std::map<OrderSite, std::set<std::size_t>> sites;
+  AuditResult out;
+  std::set<std::pair<std::string, std::uint32_t>> implicit;
+  for (std::size_t i = 0; i < checks.size(); ++i) {
+    const AuditScope scope(
+        {}, [&](const std::source_location& loc, OpKind op, std::memory_order mo) {
+          if (implicit_site(loc.file_name())) {
+            implicit.emplace(loc.file_name(), loc.line());
+            return;
+          }
+          sites[OrderSite{loc.file_name(), loc.line(), loc.column(), op, mo}].insert(i);
+        });
+    const stress::CheckResult r = checks[i].model(cfg);
+    if (!r.passed()) {
+      throw std::runtime_error(
+          fmt::format("{} fails before any order is weakened: {}", checks[i].name, r.failure));
+    }
+  }
+  out.implicit = implicit.size();
+
+  for (const auto& [site, users] : sites) {
+    AuditRow row;
+    row.site = site;
+    for (const std::size_t i : users) row.checks.push_back(checks[i].name);
+    for (const std::memory_order weaker : weaker_orders(site.op, site.order)) {
+      AuditTrial trial;
+      trial.order = weaker;
+      trial.exhausted = true;
+      const AuditScope scope({Weakening{site.file, site.line, site.column, weaker}});
+      for (const std::size_t i : users) {
+        const stress::CheckResult r = checks[i].model(cfg);
+        trial.executions += r.samples;
+        if (r.verdict == stress::Verdict::kError) {
+          throw std::runtime_error(fmt::format("{} could not run with {}: {}", checks[i].name,
+                                               weaken_arg(site, weaker), r.failure));
+        }
+        if (!r.passed()) {
+          trial.caught = true;
+          trial.check = checks[i].name;
+          trial.kind = r.kind;
+          trial.replay = scope.last_replay();
+          trial.exhausted = false;
+          break;
+        }
+        trial.exhausted = trial.exhausted && r.stat("exhausted") != 0;
+      }
+      row.trials.push_back(std::move(trial));
+    }
+    if (on_row) on_row(row);
+    out.rows.push_back(std::move(row));
+  }
+  return out;
+}
+
+void to_json(nlohmann::json& j, const AuditRow& row) {
+  j = nlohmann::json{{"site", site_name(row.site)},
+                     {"op", to_string(row.site.op)},
+                     {"order", order_name(row.site.op, row.site.order)},
+                     {"verdict", row.verdict()},
+                     {"checks", row.checks}};
+  auto& trials = j["trials"] = nlohmann::json::array();
+  for (const AuditTrial& t : row.trials) {
+    nlohmann::json tj{{"order", order_name(row.site.op, t.order)},
+                      {"caught", t.caught},
+                      {"executions", t.executions}};
+    if (t.caught) {
+      tj["check"] = t.check;
+      tj["kind"] = t.kind;
+      tj["replay"] = t.replay;
+      tj["weaken"] = weaken_arg(row.site, t.order);
+    } else {
+      tj["exhausted"] = t.exhausted;
+    }
+    trials.push_back(std::move(tj));
+  }
+}
+
+}  // namespace cpb::check

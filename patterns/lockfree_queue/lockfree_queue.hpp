@@ -640,6 +640,32 @@ check::TestCase spsc_model(std::string name) {
       });
 }
 
+/// A queue of capacity 1 (fewer slots than values, so they are reused): one producer pushes
+/// 1, 2, 3, retrying while it is full; one consumer pops three values, retrying while it is
+/// empty. They come out in order, and a slot is not written again before its value was read.
+template <Queue Q>
+check::TestCase wrap_model(std::string name) {
+  struct State {
+    Q q{1};
+    std::array<std::uint64_t, 3> got{};  // the consumer's; read after the join
+  };
+  return check::make_test<State>(
+      std::move(name),
+      {[](State& s) {
+         for (std::uint64_t v = 1; v <= 3; ++v) {
+           while (!s.q.try_push(v)) check::Sync::yield();
+         }
+       },
+       [](State& s) {
+         for (std::uint64_t& v : s.got) {
+           while (!s.q.try_pop(v)) check::Sync::yield();
+         }
+       }},
+      [](State& s) {
+        CPB_CHECK_ASSERT((s.got == std::array<std::uint64_t, 3>{1, 2, 3}));
+      });
+}
+
 /// Two producers (1 then 2; and 3) and one consumer that tries two pops, capacity 4; the main
 /// thread drains the rest. Every value comes out exactly once, and 1 before 2.
 template <Queue Q>
@@ -807,6 +833,14 @@ struct Family {
              "pops three times; what comes out is what was accepted, no data race",
              {},
              check::model_mode([name] { return detail::spsc_model<M>(name("model_1p1c")); })});
+      }
+      if constexpr (Q::kBound != Bound::kUnbounded) {
+        out.push_back(
+            {"model_wrap",
+             "model check: a producer pushes 1, 2, 3 through capacity 1, retrying while full, "
+             "a consumer pops three; in order, and no slot is reused before it was read",
+             {},
+             check::model_mode([name] { return detail::wrap_model<M>(name("model_wrap")); })});
       }
     }
     return out;

@@ -226,14 +226,20 @@ bool EtcdCluster::data_on_tmpfs() const {
 }
 
 std::vector<std::string> EtcdCluster::argv(int i) const {
+  // With peer proxies a member listens on its own peer port and advertises its proxy's.
+  const auto advertised = [&](int k) {
+    return links_ ? links_->port(k) : members_[static_cast<std::size_t>(k)].peer;
+  };
   std::string initial;
-  for (const auto& m : members_) {
+  for (int k = 0; k < size(); ++k) {
     if (!initial.empty()) initial += ',';
-    initial += fmt::format("{}=http://127.0.0.1:{}", m.name, m.peer);
+    initial += fmt::format("{}=http://127.0.0.1:{}", members_[static_cast<std::size_t>(k)].name,
+                           advertised(k));
   }
   const Member& m = at(i);
   const std::string client = fmt::format("http://127.0.0.1:{}", m.client);
   const std::string peer = fmt::format("http://127.0.0.1:{}", m.peer);
+  const std::string advertise_peer = fmt::format("http://127.0.0.1:{}", advertised(i));
   // The data directory is named after the client port: a retry on new ports starts fresh (the
   // initial-* flags are ignored once a data directory exists, distributed-anchors §2.4).
   return {binary_,
@@ -248,7 +254,7 @@ std::vector<std::string> EtcdCluster::argv(int i) const {
           "--listen-peer-urls",
           peer,
           "--initial-advertise-peer-urls",
-          peer,
+          advertise_peer,
           "--initial-cluster",
           initial,
           "--initial-cluster-token",
@@ -289,6 +295,12 @@ bool EtcdCluster::start_all() {
     members_.push_back(std::move(m));
   }
   token_ = fmt::format("cpb-{}-{}", getpid(), members_.front().peer);
+  links_.reset();
+  if (opt_.peer_proxies) {
+    std::vector<std::uint16_t> peers;
+    for (const auto& m : members_) peers.push_back(m.peer);
+    links_ = std::make_unique<dl::PeerLinks>(peers, "X-Server-From");
+  }
   for (int i = 0; i < size(); ++i) launch(i);
 
   const auto deadline = Clock::now() + opt_.ready_timeout;
@@ -321,6 +333,8 @@ bool EtcdCluster::start_all() {
         (void)g.post("/v3/kv/put", put_body("cpb/ready", "1"));
         for (int i = 0; i < size(); ++i) {
           members_[static_cast<std::size_t>(i)].id = st[static_cast<std::size_t>(i)].id;
+          // rafthttp's X-Server-From: the member ID as types.ID.String() writes it.
+          if (links_) links_->name(i, fmt::format("{:x}", st[static_cast<std::size_t>(i)].id));
         }
         version_ = st.front().version;
         return true;

@@ -50,6 +50,7 @@
 #include "harness/core/progress.hpp"
 #include "harness/core/registry.hpp"
 #include "patterns/distributed_lock/etcd_lock.hpp"
+#include "patterns/distributed_lock/link_proxy.hpp"
 #include "patterns/distributed_lock/process.hpp"
 
 #include <nlohmann/json.hpp>
@@ -72,6 +73,10 @@ struct EtcdClusterOptions {
   Millis election{500};
   Millis ready_timeout{20000};  ///< for the cluster to elect a leader and take a write
   std::string binary;           ///< empty: distributed_lock::etcd_binary() (CPB_ETCD or `etcd`)
+  /// Put a PeerProxy in front of each member's peer listener (EtcdCluster::links()): member i
+  /// listens for peers on peer_port(i) and advertises links()->port(i), so that every byte
+  /// between two members crosses a proxy that can hold, delay or cut each directed link.
+  bool peer_proxies = false;
 };
 
 /// A keep-alive HTTP/1.1 connection to one member's JSON gateway whose request and response
@@ -121,7 +126,12 @@ class EtcdCluster {
 
   [[nodiscard]] int size() const { return static_cast<int>(members_.size()); }
   [[nodiscard]] std::uint16_t client_port(int i) const { return at(i).client; }
+  /// Where member i listens for its peers (with peer proxies: behind links()->port(i)).
   [[nodiscard]] std::uint16_t peer_port(int i) const { return at(i).peer; }
+  /// The directed links between the members (EtcdClusterOptions::peer_proxies); nullptr
+  /// without proxies. Node i is member i; each member is named by its member ID in hex, the
+  /// value of rafthttp's X-Server-From header, so its raft connections are attributed to it.
+  [[nodiscard]] distributed_lock::PeerLinks* links() { return links_.get(); }
   [[nodiscard]] std::uint64_t member_id(int i) const { return at(i).id; }
   /// The member's process group leader; 0 while it is down.
   [[nodiscard]] pid_t pid(int i) const;
@@ -171,6 +181,7 @@ class EtcdCluster {
   distributed_lock::TempDir dir_;
   std::string token_;
   std::vector<Member> members_;
+  std::unique_ptr<distributed_lock::PeerLinks> links_;
   std::string version_;
 };
 

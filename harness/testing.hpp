@@ -4,6 +4,7 @@
 /// of a TYPED_TEST_SUITE, so adding an implementation to the list enrols it in every test.
 #pragma once
 
+#include "harness/check/audit.hpp"
 #include "harness/check/explore.hpp"
 #include "harness/core/registry.hpp"
 #include "harness/core/sync.hpp"
@@ -18,6 +19,7 @@
 #include <functional>
 #include <random>
 #include <string>
+#include <string_view>
 #include <tuple>
 #include <type_traits>
 #include <utility>
@@ -118,6 +120,40 @@ int expect_registered_checks_pass(
     ++ran;
   }
   return ran;
+}
+
+/// The memory-order audit (harness/check/audit.hpp) of `Fam`'s registered model checks under
+/// the C11 tier, `budget` per check and weaker order: the rows of the operations written in
+/// `file` (a trailing part of their path), by line.
+template <class Fam>
+std::vector<check::AuditRow> audit_rows(
+    std::string_view file, std::chrono::milliseconds budget = std::chrono::milliseconds(300)) {
+  std::vector<check::AuditCheck> checks;
+  for (const Check& c : Fam::checks()) {
+    if (c.model) checks.push_back({c.name, c.model});
+  }
+  CheckConfig cfg;
+  cfg.tier = "c11";
+  cfg.budget = budget;
+  std::vector<check::AuditRow> rows;
+  for (check::AuditRow& row : check::audit_orders(checks, cfg).rows) {
+    if (std::string_view(row.site.file).ends_with(file)) rows.push_back(std::move(row));
+  }
+  return rows;
+}
+
+/// Expects each row whose written order is stronger than relaxed to be needed (every weaker
+/// order caught), and returns how many such rows there were.
+inline int expect_orders_needed(const std::vector<check::AuditRow>& rows) {
+  int n = 0;
+  for (const check::AuditRow& row : rows) {
+    if (row.trials.empty()) continue;
+    ++n;
+    EXPECT_TRUE(row.needed()) << check::site_name(row.site) << " " << check::to_string(row.site.op)
+                              << " " << check::order_name(row.site.op, row.site.order) << ": "
+                              << row.verdict();
+  }
+  return n;
 }
 
 /// The searches a seeded-bug twin must be caught by: bounded DFS (preemption bound 2) ...

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
-// Model checks: the registered model checks of every queue templated on the sync policy pass,
-// and seeded-bug twins of the own implementations (written here, one line away from the real
-// code) are caught with the expected kind of failure.
+// Model checks: the registered model checks of every queue templated on the sync policy pass;
+// the memory-order audit finds each order of the own rings needed; a seeded-bug twin whose bug
+// is not an order (written here, one line away from the real code) is caught with the expected
+// kind of failure.
 //
 // The Michael-Scott queue's nodes come from S::create and go back through S::destroy, so a node
 // its hazard pointers free too early is a use-after-free in the checker heap.
@@ -46,95 +47,36 @@ void expect_caught(const check::TestCase& test, std::string_view kind) {
   EXPECT_EQ(r.kind, kind) << r.details;
 }
 
-/// SpscRing with one bug: the producer publishes `tail` with a relaxed store, so the slot write
-/// is not ordered before the consumer's read of it (a data race on the slot). Otherwise a copy
-/// of spsc_ring.hpp.
-template <class T, class S>
-class RelaxedTailRing {
- public:
-  using value_type = T;
-  static constexpr std::string_view kName = "relaxed_tail_ring";
-  static constexpr Progress kProgress = Progress::kWaitFree;
-  static constexpr bool kMultiProducer = false;
-  static constexpr bool kMultiConsumer = false;
-  static constexpr Bound kBound = Bound::kAtLeast;
-  static constexpr bool kLinearizable = true;
+// Orders: the memory-order audit weakens each order of the real code in turn (a copy of a
+// queue with one order changed would drift from the code it claims to test).
 
-  /// Holds at least `capacity` elements, rounded up to a power of two (at least 1).
-  explicit RelaxedTailRing(std::size_t capacity)
-      : capacity_(std::bit_ceil(std::max<std::size_t>(capacity, 1))),
-        batch_(std::min<std::size_t>(kBatch, capacity_)),
-        limit_(capacity_ + batch_ - 1),
-        mask_(2 * capacity_ - 1),
-        slots_(std::make_unique<typename S::template cell<T>[]>(2 * capacity_)) {}
-
-  /// The capacity guaranteed; the ring may hold up to `batch - 1` more.
-  [[nodiscard]] std::size_t capacity() const { return capacity_; }
-
-  /// Producer only.
-  bool try_push(const T& v) {
-    // Relaxed: only this thread writes tail_.
-    const std::size_t t = tail_.load(std::memory_order_relaxed);
-    if (t - head_cache_ == limit_) {
-      // Acquire pairs with the consumer's release store of head_: its reads of the slots we
-      // are about to overwrite happened before.
-      head_cache_ = head_.load(std::memory_order_acquire);
-      if (t - head_cache_ == limit_) return false;
-    }
-    slots_[t & mask_].store(v);
-    tail_.store(t + 1, std::memory_order_relaxed);  // BUG: must be release
-    return true;
+TEST(QueueModelAudit, EverySpscRingOrderIsNeeded) {
+  const auto rows = testing::audit_rows<Family<SpscRing<Value>>>("lockfree_queue/spsc_ring.hpp");
+  EXPECT_EQ(testing::expect_orders_needed(rows), 4);  // head_ and tail_: acquire, release
+  // Publishing tail_ (or head_) relaxed leaves the slot's write and read unordered.
+  int releases = 0;
+  for (const auto& row : rows) {
+    if (row.site.op != check::OpKind::kStore || row.site.order != std::memory_order_release)
+      continue;
+    ++releases;
+    ASSERT_EQ(row.trials.size(), 1U);
+    EXPECT_EQ(row.trials[0].kind, "data-race") << check::site_name(row.site);
+    EXPECT_FALSE(row.trials[0].replay.empty());
   }
+  EXPECT_EQ(releases, 2);
+}
 
-  /// Consumer only.
-  bool try_pop(T& out) {
-    const std::size_t h = head_local_;
-    if (h == tail_cache_) {
-      // Acquire pairs with the producer's release store of tail_: the slot's value is visible.
-      tail_cache_ = tail_.load(std::memory_order_acquire);
-      if (h == tail_cache_) {
-        if (published_ != h) publish(h);  // going idle: hand every freed slot back
-        return false;
-      }
-    }
-    out = slots_[h & mask_].load();
-    head_local_ = h + 1;
-    if (h + 1 - published_ >= batch_) publish(h + 1);
-    return true;
+TEST(QueueModelAudit, EveryVyukovAcquireAndReleaseIsNeeded) {
+  const auto rows =
+      testing::audit_rows<Family<VyukovMpmc<Value>>>("lockfree_queue/vyukov_mpmc.hpp");
+  int acq_rel = 0;
+  for (const auto& row : rows) {
+    if (row.site.order != std::memory_order_acquire && row.site.order != std::memory_order_release)
+      continue;
+    ++acq_rel;
+    EXPECT_TRUE(row.needed()) << check::site_name(row.site) << ": " << row.verdict();
   }
-
- private:
-  static constexpr std::size_t kBatch = 64;
-
-  void publish(std::size_t h) {
-    // Release pairs with the producer's acquire load of head_: every slot below h has been
-    // read before it may be overwritten.
-    head_.store(h, std::memory_order_release);
-    published_ = h;
-  }
-
-  // The producer's line: the index it writes and its cached copy of the consumer's.
-  alignas(64) typename S::template atomic<std::size_t> tail_{0};
-  std::size_t head_cache_ = 0;  // producer-private
-  // The index the consumer publishes, alone on its line: the producer polls it when full.
-  alignas(64) typename S::template atomic<std::size_t> head_{0};
-  // The consumer's private line.
-  alignas(64) std::size_t head_local_ = 0;  // the next slot to read
-  std::size_t published_ = 0;               // the last value stored to head_
-  std::size_t tail_cache_ = 0;
-  // Read-only after construction, shared by both.
-  alignas(64) const std::size_t capacity_;
-  const std::size_t batch_;
-  const std::size_t limit_;
-  const std::size_t mask_;
-  std::unique_ptr<typename S::template cell<T>[]> slots_;
-};
-
-TEST(QueueModelBugs, SpscRingPublishingTailRelaxedIsADataRace) {
-  static_assert(Queue<RelaxedTailRing<std::uint64_t, check::Sync>>);
-  expect_caught(detail::spsc_model<RelaxedTailRing<std::uint64_t, check::Sync>>(
-                    "lockfree_queue/seeded/relaxed_tail_ring"),
-                "data-race");
+  EXPECT_EQ(acq_rel, 4);  // each side's acquire of a cell's sequence and release of it
 }
 
 /// VyukovMpmc with one bug: a consumer claims its position with a load and a store instead of a

@@ -63,6 +63,14 @@ bool AuditRow::needed() const {
          std::all_of(trials.begin(), trials.end(), [](const AuditTrial& t) { return t.caught; });
 }
 
+std::optional<std::memory_order> AuditRow::weakest_passing() const {
+  std::optional<std::memory_order> out;
+  for (const AuditTrial& t : trials) {
+    if (!t.caught) out = t.order;  // trials go from stronger to weaker
+  }
+  return out;
+}
+
 std::string_view AuditRow::verdict() const {
   if (trials.empty()) return "relaxed";
   return needed() ? "needed" : "stronger than the checks need";
@@ -166,7 +174,11 @@ AuditResult audit_orders(const std::vector<AuditCheck>& checks, const CheckConfi
     AuditRow row;
     row.site = site;
     for (const std::size_t i : users) row.checks.push_back(checks[i].name);
-    for (const std::memory_order weaker : weaker_orders(site.op, site.order)) {
+    // One step weaker first; below an order that passes, the steps below it too (down to the
+    // weakest order that passes, or relaxed).
+    std::vector<std::memory_order> todo = weaker_orders(site.op, site.order);
+    for (std::size_t k = 0; k < todo.size(); ++k) {
+      const std::memory_order weaker = todo[k];
       AuditTrial trial;
       trial.order = weaker;
       trial.exhausted = true;
@@ -188,6 +200,11 @@ AuditResult audit_orders(const std::vector<AuditCheck>& checks, const CheckConfi
         }
         trial.exhausted = trial.exhausted && r.stat("exhausted") != 0;
       }
+      if (!trial.caught) {
+        for (const std::memory_order w : weaker_orders(site.op, weaker)) {
+          if (std::find(todo.begin(), todo.end(), w) == todo.end()) todo.push_back(w);
+        }
+      }
       row.trials.push_back(std::move(trial));
     }
     if (on_row) on_row(row);
@@ -202,6 +219,7 @@ void to_json(nlohmann::json& j, const AuditRow& row) {
                      {"order", order_name(row.site.op, row.site.order)},
                      {"verdict", row.verdict()},
                      {"checks", row.checks}};
+  if (const auto w = row.weakest_passing()) j["weakest_passing"] = order_name(row.site.op, *w);
   auto& trials = j["trials"] = nlohmann::json::array();
   for (const AuditTrial& t : row.trials) {
     nlohmann::json tj{{"order", order_name(row.site.op, t.order)},

@@ -6,7 +6,9 @@
 /// release / acquire -> relaxed; a fence down to none), and runs the checks again:
 ///   needed                          every weaker order is caught (a kind, a replay string);
 ///   stronger than the checks need   some weaker order passes: it can be relaxed (a speed-up),
-///                                   or the checks are too weak to see why it is needed.
+///                                   or the checks are too weak to see why it is needed. The
+///                                   orders below one that passes are tried too, so the row
+///                                   names the weakest order that passes.
 ///
 /// ```cpp
 /// AuditResult a = audit_orders({{"spsc", spsc_model_fn}}, config);
@@ -23,6 +25,7 @@
 #include <atomic>
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <source_location>
 #include <string>
 #include <string_view>
@@ -77,10 +80,14 @@ struct AuditTrial {
 struct AuditRow {
   OrderSite site;
   std::vector<std::string> checks;  ///< the checks that execute the site
-  std::vector<AuditTrial> trials;   ///< empty: relaxed, nothing weaker to try
+  /// One step weaker first, then the steps below each order that passed: empty for a relaxed
+  /// site (nothing weaker to try).
+  std::vector<AuditTrial> trials;
 
-  /// Every weaker order is caught.
+  /// Every weaker order is caught (so every trial is one step weaker).
   [[nodiscard]] bool needed() const;
+  /// The weakest order tried that passes; none when needed.
+  [[nodiscard]] std::optional<std::memory_order> weakest_passing() const;
   /// "needed", "stronger than the checks need" or "relaxed".
   [[nodiscard]] std::string_view verdict() const;
 };

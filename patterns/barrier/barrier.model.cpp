@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 // Model checks: every own barrier's registered model check (3 threads, 2 episodes) passes
-// under the model checker, and two seeded bug twins are caught with the expected kind.
+// under the model checker, a seeded bug twin is caught with the expected kind, and the memory-
+// order audit finds the dissemination signal's release needed.
 #include "patterns/barrier/barrier.hpp"
 
 #include "harness/check/registered.hpp"
@@ -11,6 +12,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <climits>
@@ -70,40 +72,6 @@ class SenseResetLate {
   typename S::template atomic<std::uint32_t> sleepers_{0};
 };
 
-/// DisseminationBarrier with one step wrong: the signal is a relaxed store, so a partner that
-/// sees it has no happens-before edge to the signaller's writes (a data race).
-template <class S = sync::Real>
-class DisseminationRelaxedSignal {
- public:
-  static constexpr std::string_view kName = "dissemination_relaxed_signal";
-  static constexpr Progress kProgress = Progress::kBlocking;
-
-  explicit DisseminationRelaxedSignal(std::ptrdiff_t parties)
-      : parties_(static_cast<std::uint64_t>(parties)), flags_(new Word[parties_ * kRounds]) {}
-
-  void arrive_and_wait() {
-    const std::uint64_t ticket = ticket_.fetch_add(1, std::memory_order_relaxed);
-    const std::uint64_t slot = ticket % parties_;
-    const auto mark = static_cast<std::uint32_t>(ticket / parties_ + 1);
-    std::uint64_t distance = 1;
-    for (std::uint64_t r = 0; (std::uint64_t{1} << r) < parties_; ++r, distance *= 2) {
-      Word& out = flags_[((slot + distance) % parties_) * kRounds + r];
-      if (out.load(std::memory_order_relaxed) < mark) {
-        out.store(mark, std::memory_order_relaxed);  // BUG: must release
-      }
-      Word& in = flags_[slot * kRounds + r];
-      while (in.load(std::memory_order_acquire) < mark) S::yield();
-    }
-  }
-
- private:
-  static constexpr std::uint64_t kRounds = 2;  // enough for the model test's 3 parties
-  using Word = typename S::template atomic<std::uint32_t>;
-  const std::uint64_t parties_;
-  std::unique_ptr<Word[]> flags_;
-  typename S::template atomic<std::uint64_t> ticket_{0};
-};
-
 template <class Bug>
 void expect_caught(std::string_view kind) {
   const auto model = check::model_mode([] {
@@ -120,8 +88,27 @@ TEST(BarrierModelBugs, LateCounterResetIsADeadlock) {
   expect_caught<SenseResetLate<check::Sync>>("deadlock");
 }
 
-TEST(BarrierModelBugs, RelaxedDisseminationSignalIsADataRace) {
-  expect_caught<DisseminationRelaxedSignal<check::Sync>>("data-race");
+// Orders are audited on the real code (a copy of a barrier with one order changed drifts from
+// it, as the relaxed-store twin that stood here did: the signal is a CAS now).
+TEST(BarrierModelAudit, DisseminationSignalNeedsRelease) {
+  // The signal, weakened down to relaxed, leaves the partner unordered after the signaller's
+  // writes: a data race. Only the release half is needed (acq_rel and release pass).
+  const auto rows =
+      testing::audit_rows<Family<DisseminationBarrier<>>>("barrier/dissemination_barrier.hpp");
+  int signals = 0;
+  for (const auto& row : rows) {
+    if (row.site.op != check::OpKind::kCas) continue;
+    ++signals;
+    ASSERT_TRUE(row.weakest_passing().has_value()) << check::site_name(row.site);
+    EXPECT_EQ(*row.weakest_passing(), std::memory_order_release) << check::site_name(row.site);
+    const auto relaxed = std::find_if(row.trials.begin(), row.trials.end(), [](const auto& t) {
+      return t.order == std::memory_order_relaxed;
+    });
+    ASSERT_NE(relaxed, row.trials.end());
+    EXPECT_TRUE(relaxed->caught);
+    EXPECT_EQ(relaxed->kind, "data-race");
+  }
+  EXPECT_EQ(signals, 1);
 }
 
 }  // namespace

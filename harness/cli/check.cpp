@@ -20,8 +20,14 @@ namespace cpb::cli {
 namespace {
 
 /// Prints one result: a line when it passed, the whole report (seed, replay hint, history) when
-/// it did not. Returns whether it passed.
+/// it did not, and "SKIP" with the reason when it could not run here. Returns whether it
+/// passed or was skipped (a skip is neither a pass nor a failure: the summary counts it apart).
 bool report_result(const stress::CheckResult& r) {
+  if (r.verdict == stress::Verdict::kSkipped) {
+    std::printf("SKIP  %-6s %-48s %s\n", r.mode.c_str(), r.name.c_str(), r.failure.c_str());
+    std::fflush(stdout);
+    return true;
+  }
   if (r.passed()) {
     std::printf("PASS  %-6s %-48s %10llu samples  %8.0f ms  seed %#llx\n", r.mode.c_str(),
                 r.name.c_str(), static_cast<unsigned long long>(r.samples), r.elapsed_ms,
@@ -102,6 +108,7 @@ int audit(const CheckOptions& o, const std::vector<const ImplInfo*>& impls,
       file.set("audit", all);
       return 1;
     }
+    if (result.rows.empty()) std::printf("  no atomic operation or fence: nothing to audit\n");
     if (result.implicit > 0) {
       std::printf(
           "  (%llu operations written without an order, such as `x = a` or `++a`, run at "
@@ -209,10 +216,12 @@ int check(const CheckOptions& o) {
   if (o.audit_orders) return audit(o, impls, selected, file);
 
   int failed = 0;
+  int skipped_checks = 0;  // a check that could not run here (verdict "skipped")
   int ran = 0;
   const auto record = [&](stress::CheckResult r) {
     ++ran;
     if (!report_result(r)) ++failed;
+    if (r.verdict == stress::Verdict::kSkipped) ++skipped_checks;
     file.add_check(r);
   };
   nlohmann::json skipped = nlohmann::json::array();
@@ -253,6 +262,7 @@ int check(const CheckOptions& o) {
         "the selected implementations have no checks (add --litmus for the litmus suite)");
   }
   std::printf("\n%d checks, %d failed", ran, failed);
+  if (skipped_checks > 0) std::printf(", %d skipped", skipped_checks);
   if (!skipped.empty()) std::printf(", %zu implementation(s) skipped", skipped.size());
   std::printf("; results: %s\n", o.out.c_str());
   if (!o.html.empty()) {

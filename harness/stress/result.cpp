@@ -30,6 +30,8 @@ std::string_view to_string(Verdict v) {
       return "fail";
     case Verdict::kError:
       return "error";
+    case Verdict::kSkipped:
+      return "skipped";
   }
   return "unknown";
 }

@@ -32,9 +32,12 @@ enum class Verdict {
   kPass,   ///< ran to its budget and saw nothing wrong
   kFail,   ///< the object under test misbehaved: a forbidden or unnamed outcome, a bad history
   kError,  ///< the check itself could not run: an actor threw or hung, the search gave up
+  /// Not run: this machine lacks what it needs (a binary, a capability); `failure` is
+  /// "skipped: <what is missing>". Neither a pass nor a failure.
+  kSkipped,
 };
 
-/// "pass", "fail" or "error".
+/// "pass", "fail", "error" or "skipped".
 std::string_view to_string(Verdict v);
 
 /// One row of an outcome histogram.

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "patterns/consensus/etcd_cluster.hpp"
 
+#include "patterns/consensus/netns_faults.hpp"
 #include "patterns/distributed_lock/etcd_lock.hpp"
 #include "patterns/distributed_lock/servers.hpp"
 
@@ -12,6 +13,7 @@
 #include <cctype>
 #include <chrono>
 #include <cstdlib>
+#include <exception>
 #include <linux/magic.h>
 #include <map>
 #include <random>
@@ -813,6 +815,168 @@ stress::CheckResult detail::faults_check(const CheckConfig& cfg) {
   return r;
 }
 
+// --- partition_netns ---------------------------------------------------------------------------
+
+stress::CheckResult detail::partition_netns_check(const CheckConfig& cfg) {
+  stress::CheckResult r;
+  r.name = "consensus/etcd_cluster/partition_netns";
+  r.kind = "invariant";
+  r.seed = cfg.seed != 0 ? cfg.seed : std::random_device{}();
+  const auto budget = cfg.budget.count() > 0 ? cfg.budget : Millis(2000);
+  r.budget_ms = budget.count();
+  const auto t0 = Clock::now();
+  const auto elapsed = [&] {
+    r.elapsed_ms = std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
+  };
+  const auto fail = [&r](stress::Verdict v, std::string why) {
+    r.verdict = v;
+    r.failure = std::move(why);
+  };
+  if (const std::string why = netns_faults_unavailable(); !why.empty()) {
+    fail(stress::Verdict::kSkipped, "skipped: " + why);
+    elapsed();
+    return r;
+  }
+  const std::string iptables = iptables_binary();
+  // Runs iptables in the calling thread's namespace (a spawned child inherits it).
+  const auto rule = [&](std::vector<std::string> args) {
+    args.insert(args.begin(), iptables);
+    std::string out;
+    if (run_command(args, out) != 0) {
+      throw ServerError(fmt::format("iptables {}: {}", args.at(1), out));
+    }
+  };
+  std::exception_ptr setup;  // a cluster that cannot start: exit 2, as `faults`
+  try {
+    NetNamespace ns;
+    // Everything from here runs on a thread inside the namespace: the members it starts, the
+    // client sockets, the writer thread it spawns and the iptables it runs.
+    std::thread inside([&] {
+      try {
+        ns.enter();
+        EtcdCluster c = started(EtcdClusterOptions{}.members);
+        struct Acked {
+          std::string key;
+          std::string value;
+          Clock::time_point at;
+        };
+        std::vector<Acked> acked;
+        std::int64_t unknown = 0;
+        std::atomic<bool> done{false};
+        std::thread writer([&] {
+          std::mt19937_64 rng(r.seed);
+          std::vector<Gateway> conns;
+          for (int i = 0; i < c.size(); ++i) conns.emplace_back(c.client_port(i), Millis(1000));
+          for (std::int64_t seq = 1; !done.load(); ++seq) {
+            const std::string key = fmt::format("cpb/netns/{}", seq);
+            try {
+              (void)conns[rng() % conns.size()].post("/v3/kv/put", put_body(key, "1"));
+              acked.push_back({key, "1", Clock::now()});
+            } catch (const std::exception&) {  // refused, timed out: outcome unknown
+              ++unknown;
+              std::this_thread::sleep_for(Millis(5));
+            }
+          }
+        });
+        std::string fault_error;
+        Clock::time_point fault_at;
+        Clock::time_point heal_at;
+        int old = -1;
+        int next = -1;
+        try {
+          old = c.await_leader(Millis(10000));
+          if (old < 0) throw ServerError("etcd: no leader within 10 s");
+          std::this_thread::sleep_for(Millis(200));
+          // Drop every packet to or from the leader's listening ports (peer and client). Its
+          // own outgoing connections leave from ephemeral ports on the same 127.0.0.1 and are
+          // not matched (that needs an address per member: distributed-anchors §6).
+          fault_at = Clock::now();
+          for (const std::uint16_t port : {c.peer_port(old), c.client_port(old)}) {
+            for (const char* dir : {"--dport", "--sport"}) {
+              rule({"-A", "INPUT", "-p", "tcp", dir, std::to_string(port), "-j", "DROP"});
+            }
+          }
+          const auto until = fault_at + budget;
+          while (Clock::now() < until) {
+            const int l = c.leader();
+            if (l >= 0 && l != old) next = l;
+            std::this_thread::sleep_for(Millis(20));
+          }
+          rule({"-F", "INPUT"});
+          heal_at = Clock::now();
+        } catch (const std::exception& e) {
+          fault_error = e.what();
+        }
+        done.store(true);
+        writer.join();
+        if (!fault_error.empty()) throw ServerError(fault_error);
+
+        // Unavailability: the longest stretch of the fault without an acknowledgement (a put
+        // in flight when the fault began may still be acknowledged at its start).
+        std::int64_t unavailable_ms = 0;
+        Clock::time_point last = fault_at;
+        const auto gap = [&](Clock::time_point to) {
+          unavailable_ms = std::max<std::int64_t>(
+              unavailable_ms,
+              std::chrono::duration_cast<std::chrono::milliseconds>(to - last).count());
+          last = to;
+        };
+        for (const auto& a : acked) {
+          if (a.at > fault_at && a.at < heal_at) gap(a.at);
+        }
+        gap(heal_at);
+        // Calm: a barrier put through the leader, then every acknowledged put on every member.
+        const int l = c.await_leader(Millis(10000));
+        if (l < 0) throw ServerError("etcd: no leader after the partition healed");
+        Gateway g(c.client_port(l), Millis(5000));
+        const std::int64_t barrier =
+            json_i64(g.post("/v3/kv/put", put_body("cpb/netns_barrier", "1"))
+                         .value("header", nlohmann::json::object()),
+                     "revision");
+        for (int i = 0; i < c.size() && r.verdict == stress::Verdict::kPass; ++i) {
+          const auto kv = read_member(c, i, "cpb/netns/", barrier);
+          for (const auto& a : acked) {
+            const auto it = kv.find(a.key);
+            if (it == kv.end() || it->second.first != a.value) {
+              fail(stress::Verdict::kFail,
+                   fmt::format("member m{} lost {}, acknowledged during or before the partition "
+                               "of m{}",
+                               i + 1, a.key, old + 1));
+              break;
+            }
+          }
+        }
+        const auto acked_n = static_cast<std::int64_t>(acked.size());
+        r.samples = static_cast<std::uint64_t>(acked_n);
+        r.stats = {{"engine_version", c.version_number()},
+                   {"acknowledged", acked_n},
+                   {"unknown", unknown},
+                   {"unavailable_ms", unavailable_ms},
+                   {"leader_replaced", next >= 0 ? 1 : 0},
+                   {"rules", 4}};
+        const std::string netem = netem_unavailable();
+        r.details = fmt::format(
+            "etcd {} in a network namespace of its own; iptables dropped the leader m{}'s ports "
+            "for {} ms: {}; {} puts acknowledged, {} timed out or refused, at most {} ms "
+            "without an acknowledgement during the fault; netem: {}",
+            c.version(), old + 1, budget.count(),
+            next >= 0 ? fmt::format("m{} became leader", next + 1) : "no other leader seen",
+            acked_n, unknown, unavailable_ms, netem.empty() ? "available" : netem);
+      } catch (const SetupError&) {
+        setup = std::current_exception();
+      } catch (const std::exception& e) {
+        fail(stress::Verdict::kError, e.what());
+      }
+    });
+    inside.join();
+  } catch (const std::exception& e) {
+    fail(stress::Verdict::kError, e.what());
+  }
+  if (setup) std::rethrow_exception(setup);
+  elapsed();
+  return r;
+}
+
 std::vector<Check> EtcdConsensus::checks() {
   return {{"faults",
            "stress on a real etcd cluster: two clients put fresh keys through random members while "
@@ -820,6 +984,14 @@ std::vector<Check> EtcdConsensus::checks() {
            "then every acknowledged put must be on every member at its revision, each client's "
            "revisions grow, and all members hold the same keys",
            [](const CheckConfig& c) { return detail::faults_check(c); },
+           {}},
+          {"partition_netns",
+           "the privileged path: the cluster in a network namespace of its own, where iptables "
+           "drops every packet to and from the leader's ports for the budget (default 2 s) "
+           "while a client puts through random members; then every acknowledged put must be on "
+           "every member. Reports the unavailability. Where the namespace, iptables or "
+           "CAP_SYS_ADMIN is missing, the verdict is `skipped` with what is missing",
+           [](const CheckConfig& c) { return detail::partition_netns_check(c); },
            {}}};
 }
 

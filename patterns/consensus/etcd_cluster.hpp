@@ -202,6 +202,9 @@ namespace detail {
 
 /// The `faults` check (see the file comment); `budget` 0 means 3 s.
 stress::CheckResult faults_check(const CheckConfig& cfg);
+/// The `partition_netns` check (netns_faults.hpp): verdict kSkipped, with "skipped: <what is
+/// missing>", where the privileged path cannot run; `budget` 0 means 2 s.
+stress::CheckResult partition_netns_check(const CheckConfig& cfg);
 
 /// The `commit` scenario's fixture, public for the tests: write_window(t) is one iteration of
 /// client t, outside Google Benchmark.

@@ -10,9 +10,12 @@
 // outlives the binary. `EtcdLinks.*` (ctest consensus.server.etcd_links) run clusters behind
 // peer proxies, each its own: every raft connection is attributed to its opener; the leader's
 // outgoing links held → the followers elect another; a follower's one-way cut vs its partition;
-// after each heal one leader and every acknowledged put on every member.
+// after each heal one leader and every acknowledged put on every member. `NetnsFaults.*`: the
+// probe of the privileged path names what is missing, the check is skipped with it (not
+// passed), and where the path is available it drops the leader's traffic and loses nothing.
 #include "patterns/consensus/etcd_cluster.hpp"
 
+#include "patterns/consensus/netns_faults.hpp"
 #include "patterns/distributed_lock/etcd_lock.hpp"
 #include "patterns/distributed_lock/process.hpp"
 
@@ -21,8 +24,10 @@
 
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -377,6 +382,75 @@ TEST(EtcdLinks, OneWayCutOfAFollowerDiffersFromItsPartition) {
         static_cast<long long>(after < 0 ? 0 : status_or_none(c, after).raft_term));
     expect_healed_and_nothing_lost(c, acked);
   }
+}
+
+// --- the privileged path: iptables in a network namespace ---------------------------------------
+
+/// Sets an environment variable for one scope (the tests run on one thread).
+class ScopedEnv {
+ public:
+  ScopedEnv(const char* name, const char* value) : name_(name) {
+    if (const char* old = std::getenv(name); old != nullptr) old_ = old;
+    setenv(name, value, 1);
+  }
+  ~ScopedEnv() {
+    if (old_) {
+      setenv(name_, old_->c_str(), 1);
+    } else {
+      unsetenv(name_);
+    }
+  }
+  ScopedEnv(const ScopedEnv&) = delete;
+  ScopedEnv& operator=(const ScopedEnv&) = delete;
+
+ private:
+  const char* name_;
+  std::optional<std::string> old_;
+};
+
+TEST(NetnsFaults, ProbeNamesTheMissingBinaryWithPathEmptied) {
+  const ScopedEnv path("PATH", "");
+  EXPECT_EQ(netns_faults_unavailable(), "no unshare binary on PATH (util-linux)");
+}
+
+// A named iptables that is not there: the probe names it, and the check's verdict is
+// "skipped" with that reason (not a pass, not a failure), without starting anything.
+TEST(NetnsFaults, AMissingIptablesSkipsTheCheckWithTheReason) {
+  if (find_binary("unshare").empty() || find_binary("ip", {"/usr/sbin", "/sbin"}).empty()) {
+    GTEST_SKIP() << "no unshare or ip here: an earlier reason applies";
+  }
+  const ScopedEnv ipt("CPB_IPTABLES", "/nonexistent/iptables");
+  const std::string why = netns_faults_unavailable();
+  EXPECT_EQ(why, "CPB_IPTABLES=/nonexistent/iptables is not an executable file");
+  CheckConfig cfg;
+  cfg.budget = milliseconds(500);
+  const stress::CheckResult r = detail::partition_netns_check(cfg);
+  EXPECT_EQ(r.verdict, stress::Verdict::kSkipped);
+  EXPECT_FALSE(r.passed());
+  EXPECT_EQ(r.failure, "skipped: " + why);
+  EXPECT_EQ(r.samples, 0U);
+}
+
+// Where the path is available (root, unshare, ip, and iptables installed or named by
+// CPB_IPTABLES): the leader's ports are dropped, and no acknowledged put is lost. Elsewhere
+// the check is skipped with the probe's reason.
+TEST(NetnsFaults, DropsTrafficToTheLeaderOrIsSkippedWithTheReason) {
+  CPB_NEED_ETCD();
+  const std::string why = netns_faults_unavailable();
+  CheckConfig cfg;
+  cfg.seed = 7;
+  cfg.budget = milliseconds(1500);
+  const stress::CheckResult r = detail::partition_netns_check(cfg);
+  std::printf("[observed] %s %s\n", r.failure.empty() ? "pass:" : r.failure.c_str(),
+              r.details.c_str());
+  if (!why.empty()) {
+    EXPECT_EQ(r.verdict, stress::Verdict::kSkipped);
+    EXPECT_EQ(r.failure, "skipped: " + why);
+    return;
+  }
+  EXPECT_EQ(r.verdict, stress::Verdict::kPass) << r.failure;
+  EXPECT_GT(r.stat("acknowledged"), 0) << r.details;
+  EXPECT_EQ(r.stat("rules"), 4);
 }
 
 }  // namespace

@@ -42,6 +42,10 @@
 /// budget; then calm: every acknowledged put must be on every member (serializable reads) at
 /// the revision it was acknowledged with, each client's revisions must grow, and the members
 /// must hold the same keys at the same revisions.
+/// The check `partition_netns` (netns_faults.hpp): the cluster in a network namespace of its
+/// own where iptables drops the leader's ports; verdict "skipped" with what is missing where
+/// that path cannot run. With `EtcdClusterOptions::peer_proxies` the members reach each other
+/// through a PeerProxy each (links(): hold, delay or cut one directed link).
 /// Both report the label "etcd <version>" (as the running server reports it), and the counters
 /// `engine_version` (major*10000 + minor*100 + patch) and `data_on_tmpfs` (1 when the data
 /// directories are on tmpfs: then fsync is free; on a disk it dominates the write latency).

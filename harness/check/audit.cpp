@@ -8,10 +8,15 @@
 
 #include <algorithm>
 #include <array>
+#include <cerrno>
 #include <charconv>
+#include <cstdio>
+#include <cstring>
 #include <map>
 #include <set>
 #include <stdexcept>
+#include <sys/wait.h>
+#include <unistd.h>
 #include <utility>
 
 namespace cpb::check {
@@ -40,6 +45,113 @@ std::uint32_t parse_u32(std::string_view s, std::string_view what, std::string_v
         fmt::format("--weaken '{}': the {} '{}' is not a positive integer", arg, what, s));
   }
   return v;
+}
+
+/// Runs the checks in `users` with the site weakened to `weaker`; `starting(i)` is called
+/// before check i runs.
+AuditTrial run_trial(const std::vector<AuditCheck>& checks, const std::set<std::size_t>& users,
+                     const OrderSite& site, std::memory_order weaker, const CheckConfig& cfg,
+                     const std::function<void(std::size_t)>& starting) {
+  AuditTrial trial;
+  trial.order = weaker;
+  trial.exhausted = true;
+  const AuditScope scope({Weakening{site.file, site.line, site.column, weaker}});
+  for (const std::size_t i : users) {
+    starting(i);
+    const stress::CheckResult r = checks[i].model(cfg);
+    trial.executions += r.samples;
+    if (r.verdict == stress::Verdict::kError) {
+      throw std::runtime_error(fmt::format("{} could not run with {}: {}", checks[i].name,
+                                           weaken_arg(site, weaker), r.failure));
+    }
+    if (!r.passed()) {
+      trial.caught = true;
+      trial.check = checks[i].name;
+      trial.kind = r.kind;
+      trial.replay = scope.last_replay();
+      trial.exhausted = false;
+      break;
+    }
+    trial.exhausted = trial.exhausted && r.stat("exhausted") != 0;
+  }
+  return trial;
+}
+
+void write_all(int fd, const std::string& s) {
+  for (std::size_t done = 0; done < s.size();) {
+    const ssize_t n = ::write(fd, s.data() + done, s.size() - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return;
+    done += static_cast<std::size_t>(n);
+  }
+}
+
+/// run_trial in a child process. With an order weakened, the code under test may follow a
+/// pointer it read too early, outside anything the checker intercepts: a crash of the child
+/// is then a caught trial (kind "crash (<signal>)", no replay string; the same search, with
+/// the same seed, reproduces it), not the end of the audit.
+AuditTrial trial_in_child(const std::vector<AuditCheck>& checks, const std::set<std::size_t>& users,
+                          const OrderSite& site, std::memory_order weaker, const CheckConfig& cfg) {
+  int fds[2];
+  if (::pipe(fds) != 0) throw std::runtime_error(fmt::format("pipe: {}", std::strerror(errno)));
+  std::fflush(nullptr);
+  const pid_t pid = ::fork();
+  if (pid < 0) throw std::runtime_error(fmt::format("fork: {}", std::strerror(errno)));
+  if (pid == 0) {
+    ::close(fds[0]);
+    nlohmann::json last;
+    try {
+      const AuditTrial t = run_trial(checks, users, site, weaker, cfg, [&](std::size_t i) {
+        write_all(fds[1], nlohmann::json{{"check", checks[i].name}}.dump() + "\n");
+      });
+      last = {{"trial",
+               {{"caught", t.caught},
+                {"check", t.check},
+                {"kind", t.kind},
+                {"replay", t.replay},
+                {"executions", t.executions},
+                {"exhausted", t.exhausted}}}};
+    } catch (const std::exception& e) {
+      last = {{"error", e.what()}};
+    }
+    write_all(fds[1], last.dump() + "\n");
+    ::_exit(0);
+  }
+  ::close(fds[1]);
+  std::string text;
+  char buf[4096];
+  for (;;) {
+    const ssize_t n = ::read(fds[0], buf, sizeof buf);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) break;
+    text.append(buf, static_cast<std::size_t>(n));
+  }
+  ::close(fds[0]);
+  int status = 0;
+  while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+  }
+  AuditTrial trial;
+  trial.order = weaker;
+  std::size_t start = 0;
+  for (std::size_t nl; (nl = text.find('\n', start)) != std::string::npos; start = nl + 1) {
+    const auto j = nlohmann::json::parse(text.substr(start, nl - start));
+    if (j.contains("check")) trial.check = j["check"].get<std::string>();
+    if (j.contains("error")) throw std::runtime_error(j["error"].get<std::string>());
+    if (j.contains("trial")) {
+      const auto& t = j["trial"];
+      trial.caught = t["caught"].get<bool>();
+      trial.check = t["check"].get<std::string>();
+      trial.kind = t["kind"].get<std::string>();
+      trial.replay = t["replay"].get<std::string>();
+      trial.executions = t["executions"].get<std::uint64_t>();
+      trial.exhausted = t["exhausted"].get<bool>();
+      return trial;
+    }
+  }
+  trial.caught = true;
+  trial.kind = WIFSIGNALED(status) ? fmt::format("crash ({})", ::strsignal(WTERMSIG(status)))
+                                   : fmt::format("crash (exit {})", WEXITSTATUS(status));
+  return trial;
 }
 
 }  // namespace
@@ -179,27 +291,7 @@ AuditResult audit_orders(const std::vector<AuditCheck>& checks, const CheckConfi
     std::vector<std::memory_order> todo = weaker_orders(site.op, site.order);
     for (std::size_t k = 0; k < todo.size(); ++k) {
       const std::memory_order weaker = todo[k];
-      AuditTrial trial;
-      trial.order = weaker;
-      trial.exhausted = true;
-      const AuditScope scope({Weakening{site.file, site.line, site.column, weaker}});
-      for (const std::size_t i : users) {
-        const stress::CheckResult r = checks[i].model(cfg);
-        trial.executions += r.samples;
-        if (r.verdict == stress::Verdict::kError) {
-          throw std::runtime_error(fmt::format("{} could not run with {}: {}", checks[i].name,
-                                               weaken_arg(site, weaker), r.failure));
-        }
-        if (!r.passed()) {
-          trial.caught = true;
-          trial.check = checks[i].name;
-          trial.kind = r.kind;
-          trial.replay = scope.last_replay();
-          trial.exhausted = false;
-          break;
-        }
-        trial.exhausted = trial.exhausted && r.stat("exhausted") != 0;
-      }
+      AuditTrial trial = trial_in_child(checks, users, site, weaker, cfg);
       if (!trial.caught) {
         for (const std::memory_order w : weaker_orders(site.op, weaker)) {
           if (std::find(todo.begin(), todo.end(), w) == todo.end()) todo.push_back(w);

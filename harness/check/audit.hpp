@@ -69,9 +69,11 @@ struct AuditCheck {
 struct AuditTrial {
   std::memory_order order = std::memory_order_relaxed;
   bool caught = false;
-  std::string check;             ///< caught: the check that failed
-  std::string kind;              ///< caught: its failure kind ("data-race", "assertion" ...)
-  std::string replay;            ///< caught: replays it, with the weakening (--weaken)
+  std::string check;  ///< caught: the check that failed
+  /// caught: its failure kind ("data-race", "assertion" ...), or "crash (<signal>)" when the
+  /// code crashed outside the checker (each trial runs in a child process)
+  std::string kind;
+  std::string replay;  ///< caught: replays it, with the weakening (--weaken); empty for a crash
   std::uint64_t executions = 0;  ///< executions of every check that ran the site
   bool exhausted = false;        ///< not caught: a DFS search of every check ran to its end
 };
@@ -101,7 +103,8 @@ struct AuditResult {
 
 /// Audits the sites of `checks` under `cfg` (tier, strategy, seed; `cfg.budget` per check and
 /// trial). First runs every check unweakened, collecting the sites each executes; throws
-/// std::runtime_error naming the check when one fails then. `on_row` sees each row when done.
+/// std::runtime_error naming the check when one fails then. Each trial runs in a forked child
+/// process. `on_row` sees each row when done.
 AuditResult audit_orders(const std::vector<AuditCheck>& checks, const CheckConfig& cfg,
                          const std::function<void(const AuditRow&)>& on_row = nullptr);
 

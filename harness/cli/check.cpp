@@ -76,13 +76,22 @@ int audit(const CheckOptions& o, const std::vector<const ImplInfo*>& impls,
                 static_cast<double>(cfg.budget.count()) / 1000.0);
     std::fflush(stdout);
     const auto print = [&](const check::AuditRow& row) {
-      std::printf("  %-30s %-5s %-8s %s\n", std::string(row.verdict()).c_str(),
+      std::printf("  %-30s %-8s %-8s %s\n", std::string(row.verdict()).c_str(),
                   std::string(to_string(row.site.op)).c_str(),
                   std::string(check::order_name(row.site.op, row.site.order)).c_str(),
                   check::site_name(row.site).c_str());
       for (const check::AuditTrial& t : row.trials) {
         const std::string order(check::order_name(row.site.op, t.order));
-        if (t.caught) {
+        if (t.caught && t.replay.empty()) {
+          std::printf(
+              "      %s: %s in %s; the same search reproduces it: cpbench check --mode model "
+              "--family %s --impl %s --check %s --tier %s --weaken %s --budget %g%s\n",
+              order.c_str(), t.kind.c_str(), t.check.c_str(), shell_word(impl->family).c_str(),
+              shell_word(impl->name).c_str(), shell_word(t.check).c_str(), cfg.tier.c_str(),
+              shell_word(check::weaken_arg(row.site, t.order)).c_str(),
+              static_cast<double>(cfg.budget.count()) / 1000.0,
+              cfg.seed != 0 ? fmt::format(" --seed {:#x}", cfg.seed).c_str() : "");
+        } else if (t.caught) {
           std::printf(
               "      %s: %s in %s; replay: cpbench check --mode model --family %s --impl %s "
               "--check %s --tier %s --weaken %s --replay %s\n",

@@ -12,7 +12,7 @@ packages=(
   libbenchmark-tools python3-scipy
   libboost-fiber-dev libboost-thread-dev libcaf-dev libuv1-dev libevent-dev liburing-dev wrk
   redis-server libhiredis-dev etcd-server etcd-client zookeeperd libzookeeper-mt-dev
-  openmpi-bin libopenmpi-dev
+  openmpi-bin libopenmpi-dev iptables
 )
 
 missing=()

@@ -125,4 +125,89 @@ BENCHMARK(BM_DfsSpscRing)
     ->ArgsProduct({{1, 2, 3, -1}, {0, 1, 2}, {1, 0}})
     ->Unit(benchmark::kMillisecond);
 
+/// The Michael-Scott queue as GenMC's `ms-queue` test has it (no reclamation: nodes are never
+/// freed), with its client: two threads each enqueue one value, then dequeue one.
+struct MsQueue {
+  struct Node {
+    S::atomic<Node*> next{nullptr};
+    S::cell<int> value{0};
+  };
+  S::atomic<Node*> head{nullptr};
+  S::atomic<Node*> tail{nullptr};
+
+  MsQueue() {
+    Node* dummy = S::create<Node>();
+    head.store(dummy, std::memory_order_relaxed);  // before the threads start (spawn orders it)
+    tail.store(dummy, std::memory_order_relaxed);
+  }
+  void enqueue(int v) {
+    Node* n = S::create<Node>();
+    n->value.store(v);
+    for (;;) {
+      // Acquire pairs with the release CAS that linked or swung it: its node is initialized.
+      Node* t = tail.load(std::memory_order_acquire);
+      Node* next = t->next.load(std::memory_order_acquire);  // pairs with the linking CAS
+      if (next != nullptr) {
+        // Release: helping publishes what the helped CAS published.
+        tail.compare_exchange_strong(t, next, std::memory_order_release, std::memory_order_relaxed);
+        continue;
+      }
+      // Release pairs with the acquire loads of next: n's value is visible to its dequeuer.
+      if (t->next.compare_exchange_strong(next, n, std::memory_order_release,
+                                          std::memory_order_relaxed)) {
+        // Release: as above, for readers of tail.
+        tail.compare_exchange_strong(t, n, std::memory_order_release, std::memory_order_relaxed);
+        return;
+      }
+    }
+  }
+  bool dequeue(int& out) {
+    for (;;) {
+      Node* h = head.load(std::memory_order_acquire);        // pairs with the release CAS on head
+      Node* t = tail.load(std::memory_order_acquire);        // pairs with the release CAS on tail
+      Node* next = h->next.load(std::memory_order_acquire);  // pairs with the linking CAS
+      if (h == t) {
+        if (next == nullptr) return false;
+        tail.compare_exchange_strong(t, next, std::memory_order_release, std::memory_order_relaxed);
+        continue;
+      }
+      out = next->value.load();
+      // Release: the next dequeuer of head sees what this one saw.
+      if (head.compare_exchange_strong(h, next, std::memory_order_release,
+                                       std::memory_order_relaxed)) {
+        return true;
+      }
+    }
+  }
+};
+
+/// One exhaustive, unbounded DFS of the Michael-Scott client per iteration under SC (`range(0)`
+/// 0) or C11 (2); the executions it needed against GenMC's 50 (RC11 and SC, with its optimal
+/// DPOR on execution graphs).
+void BM_DfsMsQueue(benchmark::State& state) {
+  const auto rw = [](int v) {
+    return [v](MsQueue& q) {
+      q.enqueue(v);
+      int got = 0;
+      CPB_CHECK_ASSERT(q.dequeue(got));  // its own value is in, or was taken by the other
+    };
+  };
+  const auto test = cpb::check::make_test<MsQueue>("bench_ms_queue", {rw(1), rw(2)});
+  cpb::check::Config c;
+  c.strategy = cpb::check::Strategy::kDfs;
+  c.preemption_bound = -1;
+  c.tier = state.range(0) == 0 ? cpb::check::Tier::kSc : cpb::check::Tier::kC11;
+  c.detect_leaks = false;  // as GenMC's test: the queue never frees
+  c.max_executions = 0;
+  c.max_seconds = 120;
+  cpb::check::Result r;
+  for (auto _ : state) {
+    r = cpb::check::explore(c, test);
+    if (!r.ok() || !r.exhausted) state.SkipWithError(r.summary().c_str());
+  }
+  state.counters["executions"] = static_cast<double>(r.executions);
+  state.counters["pruned"] = static_cast<double>(r.pruned);
+}
+BENCHMARK(BM_DfsMsQueue)->ArgNames({"tier"})->Arg(0)->Arg(2)->Unit(benchmark::kMillisecond);
+
 }  // namespace

@@ -6,7 +6,8 @@
 #   `bench-smoke` test runs every scenario of the family for a few milliseconds, so sanitizers
 #   cover benchmark code too (a folder that registers nothing yet gets no smoke test). Each
 #   *.e2e.sh script becomes the test e2e.<script name> (label `e2e`), called with the cpbench
-#   binary and a work directory of its own, which it empties first: `script CPBENCH WORK_DIR`.
+#   binary and a work directory of its own, which it empties first: `script CPBENCH WORK_DIR`;
+#   a *.model.e2e.sh script drives the model checker, so it is not run under TSan.
 function(cpb_add_family name)
   cmake_parse_arguments(ARG "" "" "LIBS" ${ARGN})
   set(dir "${CMAKE_CURRENT_SOURCE_DIR}/${name}")
@@ -41,6 +42,9 @@ function(cpb_add_family name)
   endforeach()
   file(GLOB e2e_scripts CONFIGURE_DEPENDS "${dir}/*.e2e.sh")
   foreach(script IN LISTS e2e_scripts)
+    if(script MATCHES "\\.model\\.e2e\\.sh$" AND CPB_SANITIZERS MATCHES "thread")
+      continue()
+    endif()
     get_filename_component(stem "${script}" NAME_WE)
     add_test(NAME e2e.${stem} COMMAND "${script}" "$<TARGET_FILE:cpbench>"
                                       "${CMAKE_BINARY_DIR}/e2e/${stem}")

@@ -3,7 +3,7 @@
 # --audit-orders --tier c11` prints, for every order of spsc_ring, vyukov_mpmc and ms_queue,
 # "needed" with a replay command, "stronger than the checks need", or "relaxed"; a printed
 # replay command reproduces its failure; bad --weaken arguments get one line and exit 2.
-# Usage: audit_orders.e2e.sh CPBENCH WORK_DIR
+# Usage: audit_orders.model.e2e.sh CPBENCH WORK_DIR
 set -euo pipefail
 cpb=$1
 dir=$2
@@ -63,7 +63,7 @@ assert len(spsc) == 4 and all(r["verdict"] == "needed" for r in spsc), spsc
 PY
 
 # A printed replay command reproduces its failure: the ring's tail published relaxed.
-line=$(grep -A1 "^  needed  *store release  *patterns/lockfree_queue/spsc_ring.hpp" "$dir/out.txt" |
+line=$(grep -A1 "^  needed  *store  *release  *patterns/lockfree_queue/spsc_ring.hpp" "$dir/out.txt" |
   grep -m1 "replay: cpbench check") || fail "no replay for spsc_ring's release stores"
 kind=$(sed -E 's/^ *relaxed: ([a-z-]+) in .*/\1/' <<<"$line")
 replay=${line#*replay: cpbench check }

@@ -31,7 +31,8 @@
 /// first hazard store is seen by every scan whose list read (seq_cst) comes after that store
 /// in the total order. With release/acquire instead, which x86 cannot tell apart, a C11 scan
 /// may read an older head and miss the new record and its hazard, and free a protected node:
-/// the model checker's c11 tier caught exactly that (`ListOrder` keeps the twin).
+/// the model checker's c11 tier caught exactly that (the memory-order audit keeps it caught:
+/// `StackModelAudit` in lockfree_stack.model.cpp).
 /// Clearing a slot is a release store, paired with the scan's load: the reader's accesses to the
 /// object happen before its deletion. The record's `active` flag is claimed with an acquire CAS
 /// and released with a release store, which hands the retired list from one holder to the next.
@@ -77,14 +78,9 @@ inline std::size_t thread_hint() {
   return mine;
 }
 
-/// `ListOrder`: the order of publishing a record on the list and of the scan's read of it.
-/// seq_cst is the correct one; `std::memory_order_acq_rel` is the seeded twin of
-/// lockfree_stack.model.cpp (release CAS, acquire scan), caught under `--tier c11`.
-template <class S = Real, std::memory_order ListOrder = std::memory_order_seq_cst>
+template <class S = Real>
 class HazardDomain {
   struct Record;
-  static constexpr std::memory_order kScanOrder =
-      ListOrder == std::memory_order_seq_cst ? ListOrder : std::memory_order_acquire;
 
  public:
   /// Hazard slots per guard: enough for a queue's pop (head and its successor).
@@ -212,11 +208,11 @@ class HazardDomain {
     // Relaxed: the record is not published yet; the release CAS below publishes it.
     r->active.store(true, std::memory_order_relaxed);
     r->next = head;
-    // seq_cst (ListOrder): publishes the record's fields to the loads of the list, and puts it
+    // seq_cst: publishes the record's fields to the loads of the list, and puts it
     // in the total order before this record's first hazard store (see the file comment);
     // relaxed on failure: we only retry with the new head.
-    while (
-        !records_.compare_exchange_weak(r->next, r.get(), ListOrder, std::memory_order_relaxed)) {
+    while (!records_.compare_exchange_weak(r->next, r.get(), std::memory_order_seq_cst,
+                                           std::memory_order_relaxed)) {
     }
     return r.release();
   }
@@ -225,8 +221,8 @@ class HazardDomain {
   template <class Domain, class F>
   static void for_each_record(Domain& d, F&& f) {
     for (auto& r : d.fixed_) f(r);
-    // seq_cst (ListOrder): the scan's side of the handshake with the CAS in claim().
-    for (Record* r = d.records_.load(kScanOrder); r != nullptr; r = r->next) f(*r);
+    // seq_cst: the scan's side of the handshake with the CAS in claim().
+    for (Record* r = d.records_.load(std::memory_order_seq_cst); r != nullptr; r = r->next) f(*r);
   }
 
   void release(Record& r) {

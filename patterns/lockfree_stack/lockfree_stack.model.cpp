@@ -1,10 +1,10 @@
 // SPDX-License-Identifier: Apache-2.0
 // Model checks: every own stack (a template on the sync policy) passes its registered model
-// checks, run on the same code rebound to cpb::check::Sync; and seeded bug twins of the Treiber
-// stack are caught: a push that publishes its node with a relaxed CAS (a data race on the
-// node's value cell), and a pop that reads the head without a hazard pointer (a free racing
-// with that read, or a use after free: nodes come from S::create and go back through
-// S::destroy, so they live in the checker heap).
+// checks, run on the same code rebound to cpb::check::Sync; the memory-order audit of the real
+// Treiber stack and its hazard domain finds the orders that the hand-copied order twins used to
+// seed needed under C11; and a seeded bug twin whose bug is not an order is caught: a pop that
+// reads the head without a hazard pointer (a free racing with that read, or a use after free:
+// nodes come from S::create and go back through S::destroy, so they live in the checker heap).
 #include "patterns/lockfree_stack/lockfree_stack.hpp"
 
 #include "harness/check/explore.hpp"
@@ -19,6 +19,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 
 namespace cpb::patterns::lockfree_stack {
 namespace {
@@ -38,9 +39,7 @@ TYPED_TEST(StackModel, RegisteredModelChecksPass) {
 // -- the seeded bug twins --------------------------------------------------------------------
 
 enum class Bug {
-  kRelaxedPush,     ///< push's CAS on the head is relaxed instead of release
   kUnprotectedPop,  ///< pop reads the head without publishing it in a hazard slot
-  kAcqRelRecords,   ///< the hazard domain's record list published release, scanned acquire
 };
 
 /// TreiberStack with one seeded bug, `B`; everything else as in TreiberCore, reclaiming at
@@ -48,8 +47,7 @@ enum class Bug {
 template <Bug B, class S = sync::Real>
 class BuggyTreiber {
   using NodeT = detail::Node<S>;
-  using Hazards = sync::HazardDomain<S, B == Bug::kAcqRelRecords ? std::memory_order_acq_rel
-                                                                 : std::memory_order_seq_cst>;
+  using Hazards = sync::HazardDomain<S>;
 
  public:
   static constexpr std::string_view kName = "buggy_treiber";
@@ -69,13 +67,11 @@ class BuggyTreiber {
   void push(std::uint64_t v) {
     auto* n = S::template create<NodeT>(v);
     NodeT* t = top_.load(std::memory_order_relaxed);
-    // kRelaxedPush's bug: relaxed; the correct order is release (pairs with the pop's
-    // acquiring re-read), so a pop that finds the node is not ordered after its writes.
-    constexpr auto order =
-        B == Bug::kRelaxedPush ? std::memory_order_relaxed : std::memory_order_release;
     do {
       n->next.store(t);
-    } while (!top_.compare_exchange_weak(t, n, order, std::memory_order_relaxed));
+      // Release pairs with the pop's acquiring re-read: the node's writes are visible to it.
+    } while (
+        !top_.compare_exchange_weak(t, n, std::memory_order_release, std::memory_order_relaxed));
   }
 
   std::optional<std::uint64_t> try_pop() {
@@ -100,18 +96,6 @@ class BuggyTreiber {
   Hazards hazards_{1};
 };
 
-TEST(StackModelTwin, RelaxedPushIsCaughtAsADataRace) {
-  static_assert(Stack<BuggyTreiber<Bug::kRelaxedPush>>);
-  const auto run = check::model_mode([] {
-    return detail::lifo_model<BuggyTreiber<Bug::kRelaxedPush, check::Sync>>(
-        "lockfree_stack/twin/lifo");
-  });
-  const stress::CheckResult r = run(testing::model_config());
-  std::printf("%s\n", r.failure.c_str());
-  ASSERT_FALSE(r.passed()) << "the relaxed push was not caught: " << r.details;
-  EXPECT_EQ(r.kind, "data-race") << r.details;
-}
-
 // Two pops race for the same head; the one without a hazard reads a node the other frees.
 TEST(StackModelTwin, UnprotectedPopIsCaughtByTheCheckerHeap) {
   const auto run = check::model_mode([] {
@@ -128,27 +112,32 @@ TEST(StackModelTwin, UnprotectedPopIsCaughtByTheCheckerHeap) {
   EXPECT_TRUE(r.kind == "use-after-free" || free_race) << r.details;
 }
 
-template <class St>
-stress::CheckResult pairs_under(const std::string& name, const CheckConfig& c) {
-  return check::model_mode([name] { return detail::pairs_model<St>(name); })(c);
-}
-
-// A third thread needs a record from the domain's list (one record is built in under the
-// checker). With the list published by a release CAS and read by an acquire load, a C11 scan
-// may read the older head, miss that record's hazard and free the node it protects: the c11
-// tier found this in the real domain, now fixed with seq_cst (hazard_pointers.hpp). x86 and
-// the SC and TSO tiers cannot show it.
-TEST(StackModelTwin, AcqRelRecordListIsCaughtUnderC11) {
-  CheckConfig c11 = testing::model_config();
-  c11.tier = "c11";
-  c11.budget = std::chrono::milliseconds(4000);
-  const stress::CheckResult twin = pairs_under<BuggyTreiber<Bug::kAcqRelRecords, check::Sync>>(
-      "lockfree_stack/twin/acq_rel_records", c11);
-  std::printf("%s\n", twin.failure.c_str());
-  ASSERT_FALSE(twin.passed()) << "the acquire/release record list was not caught: " << twin.details;
-  const stress::CheckResult fixed =
-      pairs_under<TreiberStack<check::Sync>>("lockfree_stack/fixed/pairs_c11", c11);
-  EXPECT_TRUE(fixed.passed()) << fixed.failure << "\n" << fixed.details;
+// Orders are audited on the real code. Under C11: the push's release CAS (relaxed: the pop
+// reads the node's value unordered, a data race); and the hazard domain's record list, which
+// the c11 tier found wrong when it was published by a release CAS and read by an acquire load
+// (a scan may read the older head, miss a new record's hazard and free the node it protects;
+// a third thread takes a record from the list): its seq_cst CAS and seq_cst scan are each
+// needed, as is every seq_cst access of the hazard handshake.
+TEST(StackModelAudit, TreiberPushAndHazardListOrdersAreNeeded) {
+  const auto rows =
+      testing::audit_rows<Family<TreiberStack<>>>("", std::chrono::milliseconds(1000));
+  int push = 0;
+  int seq_cst = 0;
+  for (const auto& row : rows) {
+    const std::string_view file = row.site.file;
+    if (file.ends_with("lockfree_stack/treiber_stack.hpp") && row.site.op == check::OpKind::kCas &&
+        row.site.order == std::memory_order_release) {
+      ++push;
+      EXPECT_TRUE(row.needed()) << check::site_name(row.site);
+      EXPECT_EQ(row.trials.at(0).kind, "data-race") << check::site_name(row.site);
+    }
+    if (file.ends_with("core/hazard_pointers.hpp") && row.site.order == std::memory_order_seq_cst) {
+      ++seq_cst;
+      EXPECT_TRUE(row.needed()) << check::site_name(row.site) << ": " << row.verdict();
+    }
+  }
+  EXPECT_EQ(push, 1);
+  EXPECT_EQ(seq_cst, 5);  // hazard store and re-read, list CAS and scan, scan's slot loads
 }
 
 // The fixed twin (the real TreiberStack) passes the same tests: the catches above are the bugs'.

@@ -13,6 +13,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <csignal>
 #include <source_location>
 #include <string>
 #include <vector>
@@ -202,6 +203,29 @@ TEST(AuditOrders, RelaxedSitesAreListedWithNothingToTry) {
     EXPECT_EQ(row.verdict(), "relaxed");
     EXPECT_TRUE(row.trials.empty());
   }
+}
+
+// Code that follows a pointer it read too early crashes outside the checker: each trial runs
+// in a child process, so the crash is a caught trial and the audit goes on. Here the check
+// crashes on every run after the first (the unweakened run that collects the sites).
+TEST(AuditOrders, ATrialThatCrashesIsCaughtAndTheAuditGoesOn) {
+  int runs = 0;
+  const auto mp_model = model_mode([] { return mp(release, acquire); });
+  const std::vector<AuditCheck> checks{{"crashy", [&](const CheckConfig& c) {
+                                          if (runs++ > 0) std::raise(SIGSEGV);
+                                          return mp_model(c);
+                                        }}};
+  const AuditResult a = audit_orders(checks, c11_all());
+  ASSERT_EQ(a.rows.size(), 2U);
+  for (const AuditRow& row : a.rows) {
+    ASSERT_EQ(row.trials.size(), 1U);
+    EXPECT_TRUE(row.trials[0].caught);
+    // Killed by the signal, or, under ASan, its SEGV report and exit status 1.
+    EXPECT_TRUE(row.trials[0].kind.starts_with("crash (")) << row.trials[0].kind;
+    EXPECT_EQ(row.trials[0].check, "crashy");
+    EXPECT_TRUE(row.trials[0].replay.empty());
+  }
+  EXPECT_EQ(runs, 1);  // the trials ran in children
 }
 
 TEST(AuditOrders, ACheckThatFailsUnweakenedStopsTheAudit) {

@@ -82,23 +82,19 @@ int audit(const CheckOptions& o, const std::vector<const ImplInfo*>& impls,
                   check::site_name(row.site).c_str());
       for (const check::AuditTrial& t : row.trials) {
         const std::string order(check::order_name(row.site.op, t.order));
-        if (t.caught && t.replay.empty()) {
-          std::printf(
-              "      %s: %s in %s; the same search reproduces it: cpbench check --mode model "
-              "--family %s --impl %s --check %s --tier %s --weaken %s --budget %g%s\n",
-              order.c_str(), t.kind.c_str(), t.check.c_str(), shell_word(impl->family).c_str(),
-              shell_word(impl->name).c_str(), shell_word(t.check).c_str(), cfg.tier.c_str(),
-              shell_word(check::weaken_arg(row.site, t.order)).c_str(),
-              static_cast<double>(cfg.budget.count()) / 1000.0,
-              cfg.seed != 0 ? fmt::format(" --seed {:#x}", cfg.seed).c_str() : "");
+        // The command that runs this trial's check with the weakening.
+        const std::string command = fmt::format(
+            "cpbench check --mode model --family {} --impl {} --check {} --tier {} --weaken {}",
+            shell_word(impl->family), shell_word(impl->name), shell_word(t.check), cfg.tier,
+            shell_word(check::weaken_arg(row.site, t.order)));
+        if (t.caught && t.replay.empty()) {  // a crash: no replay string, the search repeats
+          std::printf("      %s: %s in %s; the same search reproduces it: %s --budget %g%s\n",
+                      order.c_str(), t.kind.c_str(), t.check.c_str(), command.c_str(),
+                      static_cast<double>(cfg.budget.count()) / 1000.0,
+                      cfg.seed != 0 ? fmt::format(" --seed {:#x}", cfg.seed).c_str() : "");
         } else if (t.caught) {
-          std::printf(
-              "      %s: %s in %s; replay: cpbench check --mode model --family %s --impl %s "
-              "--check %s --tier %s --weaken %s --replay %s\n",
-              order.c_str(), t.kind.c_str(), t.check.c_str(), shell_word(impl->family).c_str(),
-              shell_word(impl->name).c_str(), shell_word(t.check).c_str(), cfg.tier.c_str(),
-              shell_word(check::weaken_arg(row.site, t.order)).c_str(),
-              shell_word(t.replay).c_str());
+          std::printf("      %s: %s in %s; replay: %s --replay %s\n", order.c_str(), t.kind.c_str(),
+                      t.check.c_str(), command.c_str(), shell_word(t.replay).c_str());
         } else {
           std::printf("      %s: passes, %llu executions%s\n", order.c_str(),
                       static_cast<unsigned long long>(t.executions),

@@ -70,6 +70,19 @@ void BM_DfsMessagePassingExhaustive(benchmark::State& state) {
 }
 BENCHMARK(BM_DfsMessagePassingExhaustive);
 
+/// One exhaustive search of `test` per iteration (an error if it fails or does not finish);
+/// counters: the executions it needed and the branches sleep sets pruned.
+void exhaust(benchmark::State& state, const cpb::check::Config& c,
+             const cpb::check::TestCase& test) {
+  cpb::check::Result r;
+  for (auto _ : state) {
+    r = cpb::check::explore(c, test);
+    if (!r.ok() || !r.exhausted) state.SkipWithError(r.summary().c_str());
+  }
+  state.counters["executions"] = static_cast<double>(r.executions);
+  state.counters["pruned"] = static_cast<double>(r.pruned);
+}
+
 /// Lamport's SPSC ring, correct: capacity 4, 3 items, release/acquire indices, plain slots.
 struct SpscRing {
   static constexpr unsigned kCapacity = 4;
@@ -112,13 +125,7 @@ void BM_DfsSpscRing(benchmark::State& state) {
   c.iterative = false;
   c.max_executions = 0;
   c.max_seconds = 0;
-  cpb::check::Result r;
-  for (auto _ : state) {
-    r = cpb::check::explore(c, test);
-    if (!r.ok() || !r.exhausted) state.SkipWithError(r.summary().c_str());
-  }
-  state.counters["executions"] = static_cast<double>(r.executions);
-  state.counters["pruned"] = static_cast<double>(r.pruned);
+  exhaust(state, c, test);
 }
 BENCHMARK(BM_DfsSpscRing)
     ->ArgNames({"bound", "tier", "dpor"})
@@ -200,13 +207,7 @@ void BM_DfsMsQueue(benchmark::State& state) {
   c.detect_leaks = false;  // as GenMC's test: the queue never frees
   c.max_executions = 0;
   c.max_seconds = 120;
-  cpb::check::Result r;
-  for (auto _ : state) {
-    r = cpb::check::explore(c, test);
-    if (!r.ok() || !r.exhausted) state.SkipWithError(r.summary().c_str());
-  }
-  state.counters["executions"] = static_cast<double>(r.executions);
-  state.counters["pruned"] = static_cast<double>(r.pruned);
+  exhaust(state, c, test);
 }
 BENCHMARK(BM_DfsMsQueue)->ArgNames({"tier"})->Arg(0)->Arg(2)->Unit(benchmark::kMillisecond);
 

@@ -665,18 +665,25 @@ ParamAxis nodes_axis(std::vector<std::int64_t> values, std::vector<std::int64_t>
   return {"nodes", "members of the etcd cluster", std::move(values), std::move(quick), min, 9};
 }
 
+/// The result of one of the cluster's invariant checks, before it runs: its name, the seed
+/// (the config's, else a fresh one) and the budget (the config's, else `fallback`).
+stress::CheckResult invariant_result(std::string name, const CheckConfig& cfg, Millis fallback) {
+  stress::CheckResult r;
+  r.name = std::move(name);
+  r.kind = "invariant";
+  r.seed = cfg.seed != 0 ? cfg.seed : std::random_device{}();
+  r.budget_ms = (cfg.budget.count() > 0 ? cfg.budget : fallback).count();
+  return r;
+}
+
 }  // namespace
 }  // namespace detail
 
 // --- faults -------------------------------------------------------------------------------------
 
 stress::CheckResult detail::faults_check(const CheckConfig& cfg) {
-  stress::CheckResult r;
-  r.name = "consensus/etcd_cluster/faults";
-  r.kind = "invariant";
-  r.seed = cfg.seed != 0 ? cfg.seed : std::random_device{}();
-  const auto budget = cfg.budget.count() > 0 ? cfg.budget : Millis(3000);
-  r.budget_ms = budget.count();
+  stress::CheckResult r = invariant_result("consensus/etcd_cluster/faults", cfg, Millis(3000));
+  const Millis budget(r.budget_ms);
   const auto t0 = Clock::now();
   const auto fail = [&r](stress::Verdict v, std::string why) {
     r.verdict = v;
@@ -818,12 +825,9 @@ stress::CheckResult detail::faults_check(const CheckConfig& cfg) {
 // --- partition_netns ---------------------------------------------------------------------------
 
 stress::CheckResult detail::partition_netns_check(const CheckConfig& cfg) {
-  stress::CheckResult r;
-  r.name = "consensus/etcd_cluster/partition_netns";
-  r.kind = "invariant";
-  r.seed = cfg.seed != 0 ? cfg.seed : std::random_device{}();
-  const auto budget = cfg.budget.count() > 0 ? cfg.budget : Millis(2000);
-  r.budget_ms = budget.count();
+  stress::CheckResult r =
+      invariant_result("consensus/etcd_cluster/partition_netns", cfg, Millis(2000));
+  const Millis budget(r.budget_ms);
   const auto t0 = Clock::now();
   const auto elapsed = [&] {
     r.elapsed_ms = std::chrono::duration<double, std::milli>(Clock::now() - t0).count();

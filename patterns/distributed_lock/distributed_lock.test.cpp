@@ -383,15 +383,23 @@ TEST(PeerProxy, ForwardsNothingBeforeTheHeadAndAttributesByTheHeader) {
   EXPECT_EQ(other_server.read(8), "held too");
 }
 
+/// Two listening nodes behind their peer proxies, named "a" and "b" in the source header.
+struct TwoNodes {
+  Listener n0;
+  Listener n1;
+  dl::PeerLinks links{{n0.port, n1.port}, "X-Server-From"};
+  TwoNodes() {
+    links.name(0, "a");
+    links.name(1, "b");
+  }
+};
+
 // The directed link 0→1 is 0's requests at 1's proxy and 1's responses at 0's proxy; the link
 // 1→0 (the other two ways) keeps passing, and a one-way cut resets only a connection that tries
 // to send across it.
 TEST(PeerLinks, FaultsOneDirectedLinkOnBothProxies) {
-  Listener n0;
-  Listener n1;
-  dl::PeerLinks links({n0.port, n1.port}, "X-Server-From");
-  links.name(0, "a");
-  links.name(1, "b");
+  TwoNodes t;
+  auto& [n0, n1, links] = t;
   // c01: opened by node 0 at node 1's proxy (requests 0→1, responses 1→0), c10 the other way.
   const End c01(connect_to(links.port(1)));
   const End s01(accept(n1.fd, nullptr, nullptr));
@@ -442,11 +450,8 @@ TEST(PeerLinks, FaultsOneDirectedLinkOnBothProxies) {
 
 // isolate(i): every link of node i both ways, and connections of unknown source into it.
 TEST(PeerLinks, IsolateHoldsUnknownSourcesIntoTheNodeToo) {
-  Listener n0;
-  Listener n1;
-  dl::PeerLinks links({n0.port, n1.port}, "X-Server-From");
-  links.name(0, "a");
-  links.name(1, "b");
+  TwoNodes t;
+  auto& [n0, n1, links] = t;
   links.isolate(0, dl::LinkMode::kHold);
   EXPECT_EQ(links.fault(0, 1).mode, dl::LinkMode::kHold);
   EXPECT_EQ(links.fault(1, 0).mode, dl::LinkMode::kHold);

@@ -1,8 +1,11 @@
 # cpb_add_family(<name> [LIBS <libs>...])
-#   Adds the family folder patterns/<name>: its *.register.cpp files go into the built-in
-#   library; with tests on, *.test.cpp becomes cpb_test_<name> (ctest label `unit`),
+#   Adds the family folder patterns/<name>: its *.register.cpp files are compiled once, in the
+#   object library cpb_register_<name>, whose objects go into the built-in library and into each
+#   test binary of the family (which reach the registered checks through the registry, see
+#   harness/testing.hpp, instead of instantiating them again); with tests on, *.test.cpp becomes
+#   cpb_test_<name> (ctest label `unit`),
 #   *.check.cpp becomes cpb_check_<name> (label `stress`), *.model.cpp becomes cpb_model_<name>
-#   (label `model`, linked with the model checker; not run under TSan, see harness/check), and a
+#   (label `model`, linked with the model checker; not built under TSan, see harness/check), and a
 #   `bench-smoke` test runs every scenario of the family for a few milliseconds, so sanitizers
 #   cover benchmark code too (a folder that registers nothing yet gets no smoke test). Each
 #   *.e2e.sh script becomes the test e2e.<script name> (label `e2e`), called with the cpbench
@@ -12,7 +15,13 @@ function(cpb_add_family name)
   cmake_parse_arguments(ARG "" "" "LIBS" ${ARGN})
   set(dir "${CMAKE_CURRENT_SOURCE_DIR}/${name}")
   file(GLOB registers CONFIGURE_DEPENDS "${dir}/*.register.cpp")
-  target_sources(cpb_builtin PRIVATE ${registers})
+  set(objects)
+  if(registers)
+    set(objects cpb_register_${name})
+    add_library(${objects} OBJECT ${registers})
+    target_link_libraries(${objects} PUBLIC cpb_harness cpb_stress cpb_check ${ARG_LIBS})
+    target_sources(cpb_builtin PRIVATE $<TARGET_OBJECTS:${objects}>)
+  endif()
   target_link_libraries(cpb_builtin PUBLIC ${ARG_LIBS})
   if(NOT CPB_BUILD_TESTS)
     return()
@@ -22,21 +31,24 @@ function(cpb_add_family name)
     if(NOT srcs)
       continue()
     endif()
-    set(exe cpb_${kind}_${name})
-    add_executable(${exe} ${srcs})
-    target_link_libraries(${exe} PRIVATE cpb_harness cpb_stress cpb_check GTest::gtest_main
-                                         GTest::gmock ${ARG_LIBS})
     if(kind STREQUAL "test")
       set(label unit)
     elseif(kind STREQUAL "check")
       set(label stress)
     else()
       set(label model)
-      # GCC 12's TSan runtime crashes on the checker's fiber switches (harness/check/README.md).
+      # GCC 12's TSan runtime crashes on the checker's fiber switches (harness/check/README.md),
+      # so the model tests are neither run nor built there.
       if(CPB_SANITIZERS MATCHES "thread")
         continue()
       endif()
     endif()
+    set(exe cpb_${kind}_${name})
+    add_executable(${exe} ${srcs})
+    # The family's registrations, then the rest of the built-in library for what they call
+    # (only the archive members they need are linked).
+    target_link_libraries(${exe} PRIVATE ${objects} cpb_builtin cpb_harness cpb_stress cpb_check
+                                         GTest::gtest_main GTest::gmock ${ARG_LIBS})
     gtest_discover_tests(${exe} DISCOVERY_MODE PRE_TEST TEST_PREFIX "${name}."
                          PROPERTIES LABELS ${label} TIMEOUT 300)
   endforeach()

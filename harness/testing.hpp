@@ -18,11 +18,13 @@
 #include <cstdlib>
 #include <functional>
 #include <random>
+#include <stdexcept>
 #include <string>
 #include <string_view>
 #include <tuple>
 #include <type_traits>
 #include <utility>
+#include <vector>
 
 namespace cpb::testing {
 
@@ -105,13 +107,41 @@ inline CheckConfig model_config() {
   return c;
 }
 
+/// Implementation `impl` of family `family` as it was registered; throws std::logic_error when
+/// this binary has no such registration.
+inline const ImplInfo& registered(std::string_view family, std::string_view impl) {
+  for (const ImplInfo& i : Registry::instance().impls()) {
+    if (i.family == family && i.name == impl) return i;
+  }
+  throw std::logic_error(std::string(family) + "/" + std::string(impl) +
+                         " is not registered in this test binary (cmake/CpbHelpers.cmake links "
+                         "the family's *.register.cpp objects)");
+}
+
+namespace detail {
+template <class Fam>
+struct ImplOf;
+template <template <class> class Family, class T>
+struct ImplOf<Family<T>> {
+  using type = T;
+};
+}  // namespace detail
+
+/// `Fam` (a family's `Family<T>`) as `CPB_REGISTER_IMPL` registered it: its `scenarios()` and
+/// `checks()`, compiled once in the family's *.register.cpp, which the test binaries link,
+/// instead of once more in each test.
+template <class Fam>
+const ImplInfo& registered() {
+  return registered(Fam::kName, detail::ImplOf<Fam>::type::kName);
+}
+
 /// Runs `Fam`'s registered checks of one mode (`&Check::stress` or `&Check::model`) with `cfg`
 /// and expects each to pass having checked something. Returns how many ran.
 template <class Fam>
 int expect_registered_checks_pass(
     std::function<stress::CheckResult(const CheckConfig&)> Check::*mode, const CheckConfig& cfg) {
   int ran = 0;
-  for (const Check& c : Fam::checks()) {
+  for (const Check& c : registered<Fam>().checks) {
     const auto& run = c.*mode;
     if (!run) continue;
     const stress::CheckResult r = run(cfg);
@@ -129,7 +159,7 @@ template <class Fam>
 std::vector<check::AuditRow> audit_rows(
     std::string_view file, std::chrono::milliseconds budget = std::chrono::milliseconds(300)) {
   std::vector<check::AuditCheck> checks;
-  for (const Check& c : Fam::checks()) {
+  for (const Check& c : registered<Fam>().checks) {
     if (c.model) checks.push_back({c.name, c.model});
   }
   CheckConfig cfg;

@@ -44,7 +44,7 @@ Point quick_point(const Scenario& s, int threads) {
 }
 
 TYPED_TEST(ActorConformance, EveryScenarioVerifies) {
-  for (const Scenario& s : Family<TypeParam>::scenarios()) {
+  for (const Scenario& s : cpb::testing::registered<Family<TypeParam>>().scenarios) {
     for (int threads : {1, 2}) {
       SCOPED_TRACE(s.name + " with " + std::to_string(threads) + " workers");
       auto f = s.make(quick_point(s, threads));

@@ -29,18 +29,18 @@ std::vector<std::string> names(const std::vector<Scenario>& scenarios) {
 }
 
 TEST(ActorServerFamily, AServerGetsTheReactorScenariosAndTheChurnCheck) {
-  EXPECT_EQ(names(Family<ActorServer>::scenarios()),
+  EXPECT_EQ(names(cpb::testing::registered<Family<ActorServer>>().scenarios),
             (std::vector<std::string>{"echo", "http", "http_open"}));
-  const auto checks = Family<ActorServer>::checks();
+  const auto& checks = cpb::testing::registered<Family<ActorServer>>().checks;
   ASSERT_EQ(checks.size(), 1U);
   EXPECT_EQ(checks.front().name, "churn");
 }
 
 TEST(ActorServerFamily, ARuntimeKeepsItsOwnScenariosAndChecks) {
-  EXPECT_EQ(names(Family<WsActors<>>::scenarios()),
+  EXPECT_EQ(names(cpb::testing::registered<Family<WsActors<>>>().scenarios),
             (std::vector<std::string>{"ping_pong", "counting", "fork_join", "thread_ring",
                                       "chameneos", "big", "fault"}));
-  EXPECT_EQ(Family<WsActors<>>::checks().size(), 1U);
+  EXPECT_EQ(cpb::testing::registered<Family<WsActors<>>>().checks.size(), 1U);
 }
 
 TEST(ActorServerFamily, ConnectionActorsAreRecycledNotLeaked) {

@@ -29,24 +29,25 @@ std::vector<std::string> names(const std::vector<Scenario>& scenarios) {
 }
 
 TEST(CoroutineServerFamily, AServerGetsTheReactorScenariosAndTheChurnCheck) {
-  EXPECT_EQ(names(Family<CoroutineServer>::scenarios()),
+  EXPECT_EQ(names(cpb::testing::registered<Family<CoroutineServer>>().scenarios),
             (std::vector<std::string>{"echo", "http", "http_open"}));
-  const auto checks = Family<CoroutineServer>::checks();
+  const auto& checks = cpb::testing::registered<Family<CoroutineServer>>().checks;
   ASSERT_EQ(checks.size(), 1U);
   EXPECT_EQ(checks.front().name, "churn");
 }
 
 TEST(CoroutineServerFamily, ARuntimeKeepsItsOwnScenariosAndChecks) {
-  EXPECT_EQ(names(Family<TaskScheduler>::scenarios()),
+  EXPECT_EQ(names(cpb::testing::registered<Family<TaskScheduler>>().scenarios),
             (std::vector<std::string>{"await_chain", "timers", "ping_pong"}));
-  EXPECT_EQ(Family<TaskScheduler>::checks().size(), 2U);
-  EXPECT_EQ(names(Family<FutexHandoff>::scenarios()), (std::vector<std::string>{"ping_pong"}));
+  EXPECT_EQ(cpb::testing::registered<Family<TaskScheduler>>().checks.size(), 2U);
+  EXPECT_EQ(names(cpb::testing::registered<Family<FutexHandoff>>().scenarios),
+            (std::vector<std::string>{"ping_pong"}));
 }
 
 TEST(CoroutineServerFamily, AFixtureServesAndVerifies) {
   Point p;
   p.params = {{"connections", 8}};
-  auto f = Family<CoroutineServer>::scenarios().at(1).make(p);  // http
+  auto f = cpb::testing::registered<Family<CoroutineServer>>().scenarios.at(1).make(p);  // http
   ASSERT_NE(f, nullptr);
   EXPECT_EQ(f->verify(), "no request was answered");  // nothing ran yet
 }

@@ -41,7 +41,7 @@ TEST(UringRefused, TheReasonIsReportedNotACrash) {
   Point p;
   p.params = {{"connections", 4}};
   try {
-    auto f = Family<UringProactor>::scenarios().at(1).make(p);
+    auto f = cpb::testing::registered<Family<UringProactor>>().scenarios.at(1).make(p);
     FAIL() << "the fixture was built while io_uring is unavailable";
   } catch (const std::runtime_error& e) {
     EXPECT_NE(std::string(e.what()).find("unavailable here"), std::string::npos) << e.what();

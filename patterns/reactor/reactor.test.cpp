@@ -17,7 +17,7 @@ INSTANTIATE_TYPED_TEST_SUITE_P(Reactor, ServerConformance, cpb::testing::ToGTest
 namespace {
 
 TEST(ReactorFamily, ScenariosCarryTheConnectionsAxisBoundedByTheFdLimit) {
-  const auto scenarios = Family<EpollReactor>::scenarios();
+  const auto& scenarios = cpb::testing::registered<Family<EpollReactor>>().scenarios;
   ASSERT_EQ(scenarios.size(), 3U);
   for (const auto& s : scenarios) {
     EXPECT_EQ(s.params.front().name, "connections");
@@ -28,7 +28,7 @@ TEST(ReactorFamily, ScenariosCarryTheConnectionsAxisBoundedByTheFdLimit) {
 TEST(ReactorFamily, AFixtureBuildsServesAndVerifies) {
   Point p;
   p.params = {{"connections", 8}, {"rate_rps", 1000}};
-  const auto scenarios = Family<EpollReactor>::scenarios();
+  const auto& scenarios = cpb::testing::registered<Family<EpollReactor>>().scenarios;
   auto f = scenarios.at(2).make(p);  // http_open
   ASSERT_NE(f, nullptr);
   EXPECT_EQ(f->verify(), "no request was answered");  // nothing ran yet

@@ -114,25 +114,25 @@ inline const ImplInfo& registered(std::string_view family, std::string_view impl
     if (i.family == family && i.name == impl) return i;
   }
   throw std::logic_error(std::string(family) + "/" + std::string(impl) +
-                         " is not registered in this test binary (cmake/CpbHelpers.cmake links "
-                         "the family's *.register.cpp objects)");
+                         " is not registered in this test binary: register it with "
+                         "CPB_REGISTER_IMPL in a source the binary links (in this repository, "
+                         "cpb_add_family links the family's *.register.cpp objects)");
 }
 
-namespace detail {
+/// `ImplOf<Family<T>>::type` is `T`.
 template <class Fam>
 struct ImplOf;
 template <template <class> class Family, class T>
 struct ImplOf<Family<T>> {
   using type = T;
 };
-}  // namespace detail
 
 /// `Fam` (a family's `Family<T>`) as `CPB_REGISTER_IMPL` registered it: its `scenarios()` and
 /// `checks()`, compiled once in the family's *.register.cpp, which the test binaries link,
 /// instead of once more in each test.
 template <class Fam>
 const ImplInfo& registered() {
-  return registered(Fam::kName, detail::ImplOf<Fam>::type::kName);
+  return registered(Fam::kName, ImplOf<Fam>::type::kName);
 }
 
 /// Runs `Fam`'s registered checks of one mode (`&Check::stress` or `&Check::model`) with `cfg`

@@ -110,9 +110,7 @@ inline CheckConfig model_config() {
 /// Implementation `impl` of family `family` as it was registered; throws std::logic_error when
 /// this binary has no such registration.
 inline const ImplInfo& registered(std::string_view family, std::string_view impl) {
-  for (const ImplInfo& i : Registry::instance().impls()) {
-    if (i.family == family && i.name == impl) return i;
-  }
+  if (const ImplInfo* i = Registry::instance().impl(family, impl)) return *i;
   throw std::logic_error(std::string(family) + "/" + std::string(impl) +
                          " is not registered in this test binary: register it with "
                          "CPB_REGISTER_IMPL in a source the binary links (in this repository, "

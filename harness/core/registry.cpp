@@ -1,7 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "harness/core/registry.hpp"
 
-#include <algorithm>
 #include <stdexcept>
 
 namespace cpb {
@@ -23,10 +22,7 @@ void Registry::add_family(FamilyInfo f) {
 }
 
 void Registry::add_impl(ImplInfo impl) {
-  const auto same = [&](const ImplInfo& i) {
-    return i.family == impl.family && i.name == impl.name;
-  };
-  if (std::any_of(impls_.begin(), impls_.end(), same)) {
+  if (this->impl(impl.family, impl.name) != nullptr) {
     problems_.push_back("implementation " + impl.family + "/" + impl.name +
                         " is registered twice (again at " + impl.source + ")");
     return;
@@ -37,6 +33,13 @@ void Registry::add_impl(ImplInfo impl) {
 const FamilyInfo* Registry::family(std::string_view name) const {
   for (const auto& f : families_) {
     if (f.name == name) return &f;
+  }
+  return nullptr;
+}
+
+const ImplInfo* Registry::impl(std::string_view family, std::string_view name) const {
+  for (const auto& i : impls_) {
+    if (i.family == family && i.name == name) return &i;
   }
   return nullptr;
 }

@@ -145,6 +145,8 @@ class Registry {
   [[nodiscard]] const std::vector<FamilyInfo>& families() const { return families_; }
   [[nodiscard]] const std::vector<ImplInfo>& impls() const { return impls_; }
   [[nodiscard]] const FamilyInfo* family(std::string_view name) const;
+  /// Implementation `name` of `family`, or null when none is registered.
+  [[nodiscard]] const ImplInfo* impl(std::string_view family, std::string_view name) const;
   /// Registration mistakes (a name registered twice), reported by the CLI before it runs.
   [[nodiscard]] const std::vector<std::string>& problems() const { return problems_; }
 

@@ -9,7 +9,6 @@
 
 #include <gtest/gtest.h>
 
-#include <algorithm>
 #include <cstdlib>
 #include <stdexcept>
 #include <string>
@@ -50,12 +49,9 @@ TEST(UringRefused, TheReasonIsReportedNotACrash) {
   // proactor_refused.e2e.sh).
   Registry reg;
   cpb::detail::register_into<Family, UringProactor>(reg, __FILE__);
-  const auto& impls = reg.impls();
-  const auto it = std::find_if(impls.begin(), impls.end(), [](const ImplInfo& i) {
-    return i.family == "proactor" && i.name == "io_uring";
-  });
-  ASSERT_NE(it, impls.end());
-  EXPECT_EQ(it->why_unavailable(), "disabled by CPB_DISABLE_IO_URING");
+  const ImplInfo* uring = reg.impl("proactor", "io_uring");
+  ASSERT_NE(uring, nullptr);
+  EXPECT_EQ(uring->why_unavailable(), "disabled by CPB_DISABLE_IO_URING");
 }
 
 TEST(UringRefused, WorksWhereTheKernelAllowsIt) {

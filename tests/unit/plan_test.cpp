@@ -52,6 +52,9 @@ TEST_F(Plan, LocalRegistryHoldsTheFakeFamily) {
   EXPECT_EQ(reg_.impls()[1].name, "beta");
   EXPECT_TRUE(reg_.impls()[1].baseline);
   EXPECT_TRUE(reg_.problems().empty());
+  EXPECT_EQ(reg_.impl("fake", "beta"), &reg_.impls()[1]);
+  EXPECT_EQ(reg_.impl("fake", "gamma"), nullptr);
+  EXPECT_EQ(reg_.impl("other", "alpha"), nullptr);
 
   testing::register_into<patterns::fake::Family, patterns::fake::Alpha>(reg_);
   EXPECT_EQ(reg_.impls().size(), 2U);

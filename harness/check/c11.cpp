@@ -95,6 +95,11 @@ std::size_t C11::floor(Engine& e, const C11Loc& l, bool sc) {
   return f;
 }
 
+bool C11::rereads(const Engine::Thread& t, const AtomicState& a) {
+  return std::any_of(t.prev_reads.begin(), t.prev_reads.end(),
+                     [&](const auto& r) { return r.first == &a; });
+}
+
 /// Records that the current thread read `w` and takes its clock.
 std::uint64_t C11::take(Engine& e, C11Store& w, std::memory_order mo) {
   Engine::Thread& t = e.me();
@@ -116,13 +121,10 @@ std::uint64_t C11::load(Engine& e, const AtomicState& a, std::memory_order mo) {
   Engine::Thread& t = e.me();
   e.tick(e.cur_);  // this read's own clock entry
   const std::size_t f = floor(e, l, mo == std::memory_order_seq_cst);
-  // A spin loop's re-read (the location was read in the iteration before its latest yield or
-  // pause) sees the newest store: stores become visible in finite time, and without this a
-  // spinning thread could read the same stale store forever.
-  const bool spin = std::any_of(t.prev_reads.begin(), t.prev_reads.end(),
-                                [&](const auto& r) { return r.first == &a; });
+  // A spin loop's re-read sees the newest store: stores become visible in finite time, and
+  // without this a spinning thread could read the same stale store forever.
   const auto n = static_cast<unsigned>(l.mo.size() - f);
-  const unsigned k = spin ? 0 : e.choose_waiter(n);  // 0: the newest
+  const unsigned k = rereads(t, a) ? 0 : e.choose_waiter(n);  // 0: the newest
   return take(e, l.mo[l.mo.size() - 1 - k], mo);
 }
 
@@ -213,6 +215,34 @@ void C11::fence(Engine& e, std::memory_order mo) {
   s.fences.join(k);
   k.join(s.fences);
   s.fence_seq[me] = ++s.sc_seq;
+}
+
+// A load that may read any store it does not know to be overwritten is "reads_any": moving it
+// after another thread's store to its location (one that drops no store from the history)
+// keeps every store it could read, and adds one. The sleep sets use this (chooser.cpp).
+void C11::classify(const Engine& e, Decision& d) {
+  const std::size_t keep = std::max(1U, e.cfg_.c11_history);
+  const auto& locs = e.c11_->locs;
+  d.allowed.for_each([&](unsigned t) {
+    if (t >= e.nthreads_) return;  // (no flushes in this tier)
+    const Op& op = e.pending_[t];
+    const auto* a = static_cast<const AtomicState*>(op.obj);
+    switch (op.kind) {
+      case OpKind::kLoad:
+        if (op.sc == 0 && !rereads(e.threads_[t], *a)) d.reads_any.set(t);
+        break;
+      case OpKind::kStore:
+      case OpKind::kExchange:
+      case OpKind::kRmw:
+      case OpKind::kCas: {
+        const bool current = a->id_ < locs.size() && locs[a->id_].epoch == e.epoch_;
+        if ((current ? locs[a->id_].mo.size() : 1) >= keep) d.evicts.set(t);
+        break;
+      }
+      default:
+        break;
+    }
+  });
 }
 
 void C11::reset(Engine& e) {

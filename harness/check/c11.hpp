@@ -65,6 +65,8 @@ struct C11 {
   static void fence(Engine& e, std::memory_order mo);
   /// Fills the reads-from fields of the event just recorded.
   static void annotate(Engine& e, Event& ev);
+  /// Decision::reads_any and Decision::evicts for the threads of `d.allowed`.
+  static void classify(const Engine& e, Decision& d);
 
  private:
   static Engine::C11State& st(Engine& e) { return *e.c11_; }
@@ -72,6 +74,8 @@ struct C11 {
   static bool knows(const Engine& e, const C11Store& s, const VectorClock& vc, const VectorClock& k,
                     const VectorClock* g);
   static std::size_t floor(Engine& e, const C11Loc& l, bool sc);
+  /// A spin loop's re-read: `t` read `a` in the iteration before its latest yield or pause.
+  static bool rereads(const Engine::Thread& t, const AtomicState& a);
   static std::uint64_t take(Engine& e, C11Store& w, std::memory_order mo);
   static void add(Engine& e, const AtomicState& a, std::uint64_t v, std::memory_order mo,
                   VectorClock clock, bool rmw);

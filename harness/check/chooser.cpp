@@ -197,8 +197,9 @@ class DfsChooser final : public Chooser {
         --stats_.per_bound.back();
         return -1;  // every allowed thread is asleep or over the bound: redundant
       }
-      n.chosen =
-          static_cast<std::int16_t>((cand & cur).any() ? (cand & cur).first() : cand.first());
+      if (sleep_sets_) n.first = stores_before_loads(d);
+      const ChoiceSet pick = (cand & n.first).any() ? cand & n.first : cand & cur;
+      n.chosen = static_cast<std::int16_t>(pick.any() ? pick.first() : cand.first());
       n.done = ChoiceSet::of(static_cast<unsigned>(n.chosen));
       n.backtrack = n.done;
       stack_.push_back(n);
@@ -207,17 +208,19 @@ class DfsChooser final : public Chooser {
     const int t = n.chosen;
     if (n.preemptible && t != n.current && static_cast<unsigned>(t) < kFlushBase) ++preemptions_;
     // Sleep set of the child: threads asleep here or already explored here, whose next
-    // operation commutes with the chosen one.
+    // operation commutes with the chosen one, or (C11) is a store that the chosen load could
+    // also read after it ran (stores_before_loads).
     ChoiceSet next_sleep;
     if (sleep_sets_) {
       ChoiceSet carry = n.sleep | n.done;
       carry.reset(static_cast<unsigned>(t));
+      const detail::Op& op = d.pending[static_cast<unsigned>(t)];
       carry.for_each([&](unsigned u) {
         // A thread's own operations never commute with flushes of its own buffer.
         const bool same_thread = u % kFlushBase == static_cast<unsigned>(t) % kFlushBase;
-        if (!same_thread && !detail::dependent(d.pending[u], d.pending[static_cast<unsigned>(t)])) {
-          next_sleep.set(u);
-        }
+        const bool covered = d.reads_any.test(static_cast<unsigned>(t)) && !d.evicts.test(u) &&
+                             stores_to(d.pending[u], op.obj);
+        if (!same_thread && (covered || !detail::dependent(d.pending[u], op))) next_sleep.set(u);
       });
     }
     sleep_ = next_sleep;
@@ -278,7 +281,8 @@ class DfsChooser final : public Chooser {
       } else {
         const ChoiceSet cand = candidates(n, (dpor_ ? n.backtrack : n.allowed) - n.done);
         if (cand.any()) {
-          n.chosen = static_cast<std::int16_t>(cand.first());
+          const ChoiceSet pick = cand & n.first;
+          n.chosen = static_cast<std::int16_t>(pick.any() ? pick.first() : cand.first());
           n.done.set(static_cast<unsigned>(n.chosen));
           return;
         }
@@ -304,12 +308,36 @@ class DfsChooser final : public Chooser {
     ChoiceSet done;
     ChoiceSet sleep;
     ChoiceSet backtrack;  ///< DPOR: the threads to explore here
+    ChoiceSet first;      ///< explored before the others (stores_before_loads)
     std::int16_t chosen = 0;
     std::int16_t current = -1;
     bool preemptible = false;
     unsigned values = 0;  ///< a choice of a value in [0, values) (a yes/no, a waiter), not a thread
     int preemptions = 0;
   };
+
+  /// Whether `op` stores to the atomic `obj` (a read-modify-write too).
+  static bool stores_to(const detail::Op& op, const void* obj) {
+    using detail::OpKind;
+    return op.obj == obj && (op.kind == OpKind::kStore || op.kind == OpKind::kExchange ||
+                             op.kind == OpKind::kRmw || op.kind == OpKind::kCas);
+  }
+
+  /// C11: a load L that may read any store it does not know to be overwritten, and another
+  /// thread's store S to its location (one that drops no store from the history). S then L
+  /// reaches every state that L then S does: L may still read what it read before S, and the
+  /// two steps change disjoint state. So once S was explored at a node, a sibling that runs L
+  /// keeps S asleep (pick_thread), and the node explores such stores first, for L's sibling
+  /// to be the one cut. The other way round, S wakes L: after S, L may read S.
+  static ChoiceSet stores_before_loads(const Decision& d) {
+    ChoiceSet first;
+    d.reads_any.for_each([&](unsigned l) {
+      (d.allowed - d.evicts).for_each([&](unsigned s) {
+        if (s != l && stores_to(d.pending[s], d.pending[l].obj)) first.set(s);
+      });
+    });
+    return first;
+  }
 
   /// A value in [0, n), each in turn.
   unsigned pick_value(unsigned n) {

@@ -24,6 +24,12 @@ struct Decision {
   /// What lets the current thread go on: itself, or (TSO) the flushes its next step waits for
   /// (a locked instruction drains its buffer first). Empty when it cannot.
   ChoiceSet go_on;
+  /// C11 tier, for the sleep sets: the threads whose next operation is a load that may read
+  /// any store it does not know to be overwritten (not seq_cst, not a spin loop's re-read)...
+  ChoiceSet reads_any;
+  /// ...and the threads whose next operation stores to a location whose history is full (the
+  /// store drops its oldest store). Both empty in the other tiers.
+  ChoiceSet evicts;
 };
 
 /// One step of an execution (for dynamic partial-order reduction), reported for every step

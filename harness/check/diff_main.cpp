@@ -3,11 +3,11 @@
 // reduction (issue 10). Exit 0: no mismatch; 1: a mismatch (each printed with its shrunk
 // program); 2: bad arguments.
 //
-//   cpb_check_diff --tier sc|tso --programs N [--seed S] [--jobs J] [--cap C] [--scale ci|long]
+//   cpb_check_diff --tier sc|tso|c11 --programs N [--seed S] [--jobs J] [--cap C] [--scale ci|long]
 //                  [--shrink K]
 // --scale long (the default) generates larger programs than the gtest (ci); --shrink K shrinks
 // the first K mismatches (16).
-//   cpb_check_diff --tier sc|tso --only SEED   (one program, by its generator seed)
+//   cpb_check_diff --tier sc|tso|c11 --only SEED   (one program, by its generator seed)
 //   cpb_check_diff --file PROGRAM.txt          (one program in the text form, under its tier)
 #include "harness/check/differential.hpp"
 
@@ -29,7 +29,7 @@ namespace {
 namespace diff = cpb::check::diff;
 
 constexpr std::string_view kUsage =
-    "usage: cpb_check_diff --tier sc|tso (--programs N | --only SEED) [--seed S] [--jobs J] "
+    "usage: cpb_check_diff --tier sc|tso|c11 (--programs N | --only SEED) [--seed S] [--jobs J] "
     "[--cap C] [--scale ci|long] [--shrink K] | --file PROGRAM.txt [--cap C]";
 
 [[noreturn]] void usage(std::string_view why) {
@@ -66,8 +66,12 @@ int main(int argc, char** argv) {
     const char* value = argv[++i];
     if (flag == "--tier") {
       const std::string_view v = value;
-      if (v != "sc" && v != "tso") usage(fmt::format("--tier is sc or tso, got '{}'", v));
-      tier = v == "sc" ? cpb::check::Tier::kSc : cpb::check::Tier::kTso;
+      if (v != "sc" && v != "tso" && v != "c11") {
+        usage(fmt::format("--tier is sc, tso or c11, got '{}'", v));
+      }
+      tier = v == "sc"    ? cpb::check::Tier::kSc
+             : v == "tso" ? cpb::check::Tier::kTso
+                          : cpb::check::Tier::kC11;
     } else if (flag == "--programs") {
       o.programs = number(flag, value);
       have_programs = true;

@@ -238,6 +238,7 @@ const Shape& pick_shape(Tier tier, Scale scale, int dice) {
   static constexpr std::array<Shape, 2> kScLong = {{{65, 2, 3, 6}, {35, 3, 1, 2}}};
   static constexpr std::array<Shape, 2> kTsoCi = {{{85, 2, 1, 3}, {15, 3, 1, 1}}};
   static constexpr std::array<Shape, 2> kTsoLong = {{{65, 2, 3, 5}, {35, 3, 1, 2}}};
+  // C11 as TSO: each load's reads-from choices multiply the schedules, as the flushes do.
   const auto& shapes = tier == Tier::kSc ? (scale == Scale::kCi ? kScCi : kScLong)
                                          : (scale == Scale::kCi ? kTsoCi : kTsoLong);
   for (const Shape& sh : shapes) {
@@ -257,6 +258,7 @@ class Generator {
     p.tier = tier_;
     const int spur = r_.below(100);
     p.max_spurious = spur < 55 ? 0 : (spur < 88 ? 1 : 2);
+    if (tier_ == Tier::kC11) p.c11_history = r_.chance(50) ? 2 : 4;
     // The unreduced search grows with every scheduling point: two threads of one load each
     // take 19 executions, three take 1,121 (thread 0's spawns and joins interleave too).
     const Shape& sh = pick_shape(tier_, scale_, r_.below(100));
@@ -1411,6 +1413,7 @@ Search search(const Program& p, bool dpor, bool sleep_sets, int bound, std::uint
   c.strategy = Strategy::kDfs;
   c.tier = p.tier;
   c.max_spurious = p.max_spurious;
+  c.c11_history = p.c11_history;
   c.preemption_bound = bound;
   c.iterative = bound >= 0;
   c.dpor = dpor;
@@ -1604,7 +1607,8 @@ Program generate(std::uint64_t seed, Tier tier, Scale scale) {
 }
 
 std::string to_text(const Program& p) {
-  std::string out = fmt::format("tier={} spurious={}\n", to_string(p.tier), p.max_spurious);
+  std::string out = fmt::format("tier={} spurious={}", to_string(p.tier), p.max_spurious);
+  out += p.tier == Tier::kC11 ? fmt::format(" history={}\n", p.c11_history) : "\n";
   for (std::size_t t = 0; t < p.threads.size(); ++t) {
     std::string line;
     print_list(p.threads[t], line);
@@ -1635,13 +1639,19 @@ Program parse(std::string_view text) {
             line.substr(i, sp == std::string_view::npos ? std::string_view::npos : sp - i);
         i = sp == std::string_view::npos ? line.size() : sp + 1;
         if (kv.empty()) continue;
-        if (kv == "tier=sc" || kv == "tier=tso") {
-          p.tier = kv == "tier=sc" ? Tier::kSc : Tier::kTso;
+        if (kv == "tier=sc") {
+          p.tier = Tier::kSc;
+        } else if (kv == "tier=tso") {
+          p.tier = Tier::kTso;
+        } else if (kv == "tier=c11") {
+          p.tier = Tier::kC11;
         } else if (kv.starts_with("spurious=") && kv.size() == 10 && kv[9] >= '0' && kv[9] <= '9') {
           p.max_spurious = static_cast<unsigned>(kv[9] - '0');
+        } else if (kv.starts_with("history=") && kv.size() == 9 && kv[8] >= '1' && kv[8] <= '9') {
+          p.c11_history = static_cast<unsigned>(kv[8] - '0');
         } else {
-          throw std::invalid_argument(
-              fmt::format("line {}: bad header field '{}' (tier=sc|tso spurious=N)", lineno, kv));
+          throw std::invalid_argument(fmt::format(
+              "line {}: bad header field '{}' (tier=sc|tso|c11 spurious=N history=N)", lineno, kv));
         }
       }
       continue;
@@ -1807,8 +1817,13 @@ ProgramResult compare(const Program& p, const Options& opt, std::uint64_t seed) 
     }
   }
   const int k = u.executions <= opt.small ? 3 : 2;
+  // C11 runs without DPOR, and a bounded search without sleep sets (explore.cpp): its one
+  // reduction is the unbounded sleep sets.
+  const bool c11 = p.tier == Tier::kC11;
   for (const Reduction red : kReductions) {
+    if (c11 && red != Reduction::kSleep) continue;
     for (const int bound : {-1, k}) {
+      if (c11 && bound >= 0) continue;
       if (auto m = check_reduction(p, u, {red, bound}, opt, &out.executions)) {
         m->seed = seed;
         out.mismatches.push_back(std::move(*m));

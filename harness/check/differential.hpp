@@ -113,6 +113,9 @@ struct Stmt {
 struct Program {
   Tier tier = Tier::kSc;
   unsigned max_spurious = 0;  ///< Config::max_spurious of every search of it
+  /// C11: Config::c11_history of every search of it (the generator draws 2 or 4, so that the
+  /// bound drops stores in small programs too).
+  unsigned c11_history = 4;
   std::vector<std::vector<Stmt>> threads;
   bool operator==(const Program&) const = default;
 };

@@ -534,7 +534,8 @@ int Engine::decide(int cur) {
     int pick = choices.first();
     decided = choices.several();
     if (decided) {
-      Decision d{choices, cur, preemptible, pending_.data(), nthreads_, go_on};
+      Decision d{choices, cur, preemptible, pending_.data(), nthreads_, go_on, {}, {}};
+      if (c11()) C11::classify(*this, d);
       pick = chooser_->pick_thread(d);
       if (pick < 0) return -1;
       decisions_.push_back(static_cast<std::uint16_t>(pick));

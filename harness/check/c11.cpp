@@ -124,8 +124,19 @@ std::uint64_t C11::load(Engine& e, const AtomicState& a, std::memory_order mo) {
   // A spin loop's re-read sees the newest store: stores become visible in finite time, and
   // without this a spinning thread could read the same stale store forever.
   const auto n = static_cast<unsigned>(l.mo.size() - f);
-  const unsigned k = rereads(t, a) ? 0 : e.choose_waiter(n);  // 0: the newest
-  return take(e, l.mo[l.mo.size() - 1 - k], mo);
+  int k = 0;  // 0: the newest
+  if (!rereads(t, a)) {
+    std::array<std::uint32_t, 64> ids{};
+    for (unsigned i = 0; i < std::min<unsigned>(n, ids.size()); ++i) {
+      ids[i] = l.mo[l.mo.size() - 1 - i].id;
+    }
+    k = e.choose_read(n, ids.data());
+    if (k < 0) {
+      e.prune();  // returns only where the thread may not throw: it reads the newest
+      k = 0;
+    }
+  }
+  return take(e, l.mo[l.mo.size() - 1 - static_cast<unsigned>(k)], mo);
 }
 
 void C11::read_latest(Engine& e, const AtomicState& a, std::memory_order mo) {
@@ -220,16 +231,21 @@ void C11::fence(Engine& e, std::memory_order mo) {
 // A load that may read any store it does not know to be overwritten is "reads_any": moving it
 // after another thread's store to its location (one that drops no store from the history)
 // keeps every store it could read, and adds one. The sleep sets use this (chooser.cpp).
-void C11::classify(const Engine& e, Decision& d) {
+void C11::classify(Engine& e, Decision& d) {
   const std::size_t keep = std::max(1U, e.cfg_.c11_history);
   const auto& locs = e.c11_->locs;
+  d.stores = e.c11_stores_.data();
   d.allowed.for_each([&](unsigned t) {
     if (t >= e.nthreads_) return;  // (no flushes in this tier)
     const Op& op = e.pending_[t];
     const auto* a = static_cast<const AtomicState*>(op.obj);
     switch (op.kind) {
       case OpKind::kLoad:
-        if (op.sc == 0 && !rereads(e.threads_[t], *a)) d.reads_any.set(t);
+        if (op.sc == 0 && !rereads(e.threads_[t], *a)) {
+          d.reads_any.set(t);
+          const bool current = a->id_ < locs.size() && locs[a->id_].epoch == e.epoch_;
+          e.c11_stores_[t] = current ? locs[a->id_].next_id : 1;
+        }
         break;
       case OpKind::kStore:
       case OpKind::kExchange:

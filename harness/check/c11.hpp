@@ -66,7 +66,7 @@ struct C11 {
   /// Fills the reads-from fields of the event just recorded.
   static void annotate(Engine& e, Event& ev);
   /// Decision::reads_any and Decision::evicts for the threads of `d.allowed`.
-  static void classify(const Engine& e, Decision& d);
+  static void classify(Engine& e, Decision& d);
 
  private:
   static Engine::C11State& st(Engine& e) { return *e.c11_; }

@@ -173,6 +173,8 @@ class DfsChooser final : public Chooser {
     depth_ = 0;
     preemptions_ = 0;
     sleep_ = {};
+    dimmed_ = {};
+    read_tid_ = -1;
     if (dpor_) order_.reset(stats_.bound >= 0);
     ++stats_.per_bound.back();
     return true;
@@ -186,6 +188,7 @@ class DfsChooser final : public Chooser {
       n.preemptible = d.current_preemptible;
       n.preemptions = preemptions_;
       n.sleep = sleep_ & d.allowed;
+      n.dimmed = dimmed_ & d.allowed;
       // Prefer continuing the current thread (no preemption), else the lowest id. Under DPOR
       // the other threads are explored only where a race asks for them, so the bound cuts
       // nothing when the current thread can go on.
@@ -197,9 +200,8 @@ class DfsChooser final : public Chooser {
         --stats_.per_bound.back();
         return -1;  // every allowed thread is asleep or over the bound: redundant
       }
-      if (sleep_sets_) n.first = stores_before_loads(d);
-      const ChoiceSet pick = (cand & n.first).any() ? cand & n.first : cand & cur;
-      n.chosen = static_cast<std::int16_t>(pick.any() ? pick.first() : cand.first());
+      n.chosen =
+          static_cast<std::int16_t>((cand & cur).any() ? (cand & cur).first() : cand.first());
       n.done = ChoiceSet::of(static_cast<unsigned>(n.chosen));
       n.backtrack = n.done;
       stack_.push_back(n);
@@ -207,28 +209,82 @@ class DfsChooser final : public Chooser {
     Node& n = stack_[depth_++];
     const int t = n.chosen;
     if (n.preemptible && t != n.current && static_cast<unsigned>(t) < kFlushBase) ++preemptions_;
+    const auto tu = static_cast<unsigned>(t);
+    read_tid_ = n.dimmed.test(tu) ? t : -1;
+    read_floor_ = read_tid_ >= 0 ? floors_[tu] : 0;
     // Sleep set of the child: threads asleep here or already explored here, whose next
-    // operation commutes with the chosen one, or (C11) is a store that the chosen load could
-    // also read after it ran (stores_before_loads).
+    // operation commutes with the chosen one, or (C11, see pick_read) is a store that the
+    // chosen load could read after it too. A sleeping load that the chosen step stores for is
+    // dimmed instead of woken.
     ChoiceSet next_sleep;
+    ChoiceSet next_dimmed;
     if (sleep_sets_) {
+      const detail::Op& op = d.pending[tu];
+      // Explored here: it sleeps from here on, and covered every store it could read here.
+      (n.done - n.sleep).for_each([&](unsigned u) {
+        if (d.reads_any.test(u)) floors_[u] = d.stores[u];
+      });
+      const auto dims = [&](unsigned u) {
+        return d.reads_any.test(u) && !d.evicts.test(tu) && stores_to(op, d.pending[u].obj);
+      };
       ChoiceSet carry = n.sleep | n.done;
-      carry.reset(static_cast<unsigned>(t));
-      const detail::Op& op = d.pending[static_cast<unsigned>(t)];
+      carry.reset(tu);
       carry.for_each([&](unsigned u) {
         // A thread's own operations never commute with flushes of its own buffer.
-        const bool same_thread = u % kFlushBase == static_cast<unsigned>(t) % kFlushBase;
-        const bool covered = d.reads_any.test(static_cast<unsigned>(t)) && !d.evicts.test(u) &&
-                             stores_to(d.pending[u], op.obj);
-        if (!same_thread && (covered || !detail::dependent(d.pending[u], op))) next_sleep.set(u);
+        if (u % kFlushBase == tu % kFlushBase) return;
+        const bool covered =
+            d.reads_any.test(tu) && !d.evicts.test(u) && stores_to(d.pending[u], op.obj);
+        if (covered || !detail::dependent(d.pending[u], op)) {
+          next_sleep.set(u);
+        } else if (dims(u)) {
+          next_dimmed.set(u);
+        }
+      });
+      (n.dimmed - carry).for_each([&](unsigned u) {
+        if (u != tu && (dims(u) || !detail::dependent(d.pending[u], op))) next_dimmed.set(u);
       });
     }
     sleep_ = next_sleep;
+    dimmed_ = next_dimmed;
     return t;
   }
 
   bool pick_bool(BoolKind /*kind*/) override { return pick_value(2) != 0; }
   unsigned pick_waiter(unsigned n) override { return pick_value(n); }
+
+  // C11: a load L that may read any store it does not know to be overwritten
+  // (Decision::reads_any) and another thread's store S to its location that drops no store
+  // from a full history. S then L reaches every state that L then S does: L may still read
+  // what it read before S, and the two steps change disjoint state. Two rules follow
+  // (pick_thread). Where S was explored, a sibling that runs L first keeps S asleep. And a
+  // sleeping L that S follows is dimmed, not woken: it may run, but reading a store that its
+  // location already had where L was explored would repeat an execution that running L there
+  // covered (move L back over S and the steps independent of it). A dimmed load, just picked,
+  // reads only the newer stores; with none, the execution is redundant.
+  int pick_read(unsigned tid, unsigned n, const std::uint32_t* ids) override {
+    dimmed_.reset(tid);  // it runs: what it does next is another operation
+    const bool dimmed = static_cast<int>(tid) == read_tid_;
+    read_tid_ = -1;
+    if (!dimmed || n > 64) return n < 2 ? 0 : static_cast<int>(pick_value(n));
+    std::uint64_t mask = 0;
+    for (unsigned i = 0; i < n; ++i) {
+      if (ids[i] >= read_floor_) mask |= std::uint64_t{1} << i;
+    }
+    if (mask == 0) {
+      ++stats_.pruned;
+      --stats_.per_bound.back();
+      return -1;
+    }
+    if (std::popcount(mask) == 1) return std::countr_zero(mask);
+    if (depth_ == stack_.size()) {
+      Node v;
+      v.values = n;
+      v.mask = mask;
+      v.chosen = static_cast<std::int16_t>(std::countr_zero(mask));
+      stack_.push_back(v);
+    }
+    return stack_[depth_++].chosen;
+  }
 
   [[nodiscard]] bool wants_steps() const override { return dpor_; }
 
@@ -274,15 +330,20 @@ class DfsChooser final : public Chooser {
     while (!stack_.empty()) {
       Node& n = stack_.back();
       if (n.values != 0) {
-        if (static_cast<unsigned>(n.chosen) + 1 < n.values) {
+        // The next value, of those in the mask (pick_read) when it has one.
+        const std::uint64_t above = n.mask & ~((std::uint64_t{2} << n.chosen) - 1);
+        if (n.mask != 0 && above != 0) {
+          n.chosen = static_cast<std::int16_t>(std::countr_zero(above));
+          return;
+        }
+        if (n.mask == 0 && static_cast<unsigned>(n.chosen) + 1 < n.values) {
           ++n.chosen;
           return;
         }
       } else {
         const ChoiceSet cand = candidates(n, (dpor_ ? n.backtrack : n.allowed) - n.done);
         if (cand.any()) {
-          const ChoiceSet pick = cand & n.first;
-          n.chosen = static_cast<std::int16_t>(pick.any() ? pick.first() : cand.first());
+          n.chosen = static_cast<std::int16_t>(cand.first());
           n.done.set(static_cast<unsigned>(n.chosen));
           return;
         }
@@ -308,11 +369,12 @@ class DfsChooser final : public Chooser {
     ChoiceSet done;
     ChoiceSet sleep;
     ChoiceSet backtrack;  ///< DPOR: the threads to explore here
-    ChoiceSet first;      ///< explored before the others (stores_before_loads)
+    ChoiceSet dimmed;     ///< C11: loads that may read only stores newer than their floor
     std::int16_t chosen = 0;
     std::int16_t current = -1;
     bool preemptible = false;
     unsigned values = 0;  ///< a choice of a value in [0, values) (a yes/no, a waiter), not a thread
+    std::uint64_t mask = 0;  ///< pick_read: the values to try (0: all of them)
     int preemptions = 0;
   };
 
@@ -321,22 +383,6 @@ class DfsChooser final : public Chooser {
     using detail::OpKind;
     return op.obj == obj && (op.kind == OpKind::kStore || op.kind == OpKind::kExchange ||
                              op.kind == OpKind::kRmw || op.kind == OpKind::kCas);
-  }
-
-  /// C11: a load L that may read any store it does not know to be overwritten, and another
-  /// thread's store S to its location (one that drops no store from the history). S then L
-  /// reaches every state that L then S does: L may still read what it read before S, and the
-  /// two steps change disjoint state. So once S was explored at a node, a sibling that runs L
-  /// keeps S asleep (pick_thread), and the node explores such stores first, for L's sibling
-  /// to be the one cut. The other way round, S wakes L: after S, L may read S.
-  static ChoiceSet stores_before_loads(const Decision& d) {
-    ChoiceSet first;
-    d.reads_any.for_each([&](unsigned l) {
-      (d.allowed - d.evicts).for_each([&](unsigned s) {
-        if (s != l && stores_to(d.pending[s], d.pending[l].obj)) first.set(s);
-      });
-    });
-    return first;
   }
 
   /// A value in [0, n), each in turn.
@@ -417,6 +463,13 @@ class DfsChooser final : public Chooser {
   std::size_t depth_ = 0;
   int preemptions_ = 0;
   ChoiceSet sleep_;
+  /// C11: dimmed loads of the current node, and per thread the number of stores its load's
+  /// location had where it was last explored (a dimmed load reads only stores numbered from
+  /// there on); the thread just picked if it is dimmed, and its floor.
+  ChoiceSet dimmed_;
+  std::array<std::uint32_t, kMaxThreads> floors_{};
+  int read_tid_ = -1;
+  std::uint32_t read_floor_ = 0;
   detail::TraceOrder order_;
   unsigned last_tid_ = 0;
   detail::TraceOrder::OnRace on_race_ = [this](std::uint32_t e) { reverse(e); };

@@ -30,6 +30,9 @@ struct Decision {
   /// ...and the threads whose next operation stores to a location whose history is full (the
   /// store drops its oldest store). Both empty in the other tiers.
   ChoiceSet evicts;
+  /// C11, per thread of `reads_any`: how many stores its location has had (their numbers are
+  /// below this; see pick_read).
+  const std::uint32_t* stores = nullptr;
 };
 
 /// One step of an execution (for dynamic partial-order reduction), reported for every step
@@ -56,6 +59,12 @@ class Chooser {
   /// Which of `n` (>= 2) waiters a notify_one wakes, or which of `n` timed waits times out
   /// first when nothing else can run: neither the standard nor futexes promise an order.
   virtual unsigned pick_waiter(unsigned n) = 0;
+  /// C11: which of the `n` (>= 1) stores that thread `tid`'s load may read it reads; `ids`:
+  /// their numbers (Decision::stores), newest first (the first 64). -1 abandons the execution
+  /// as redundant. Not asked for a spin loop's re-read.
+  virtual int pick_read(unsigned /*tid*/, unsigned n, const std::uint32_t* /*ids*/) {
+    return n < 2 ? 0 : static_cast<int>(pick_waiter(n));
+  }
   virtual void on_spawn(int /*tid*/) {}
   /// True when the chooser wants `on_step` for every step of the executions.
   [[nodiscard]] virtual bool wants_steps() const { return false; }

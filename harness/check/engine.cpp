@@ -595,6 +595,19 @@ unsigned Engine::choose_waiter(unsigned n) {
   return w;
 }
 
+int Engine::choose_read(unsigned n, const std::uint32_t* ids) {
+  if (aborting_) return 0;
+  const int k = chooser_->pick_read(static_cast<unsigned>(cur_), n, ids);
+  if (k >= 0 && n >= 2) decisions_.push_back(static_cast<std::uint16_t>(k));
+  return k;
+}
+
+void Engine::prune() {
+  pruned_ = true;
+  aborting_ = true;
+  if (may_throw()) unwind_now();
+}
+
 bool Engine::time_out_a_waiter() {
   // Time passes while nothing can run: one of the timed waits times out (which one first is
   // a choice; their durations are the program's business).

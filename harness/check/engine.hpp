@@ -244,6 +244,11 @@ class Engine {
   bool choose_bool(BoolKind kind);
   /// Which of `n` waiters (a notify_one, a timeout): a choice when n >= 2, else 0.
   unsigned choose_waiter(unsigned n);
+  /// C11: which of `n` stores (numbered `ids`, newest first) the current load reads; -1: the
+  /// chooser abandoned the execution as redundant (prune()).
+  int choose_read(unsigned n, const std::uint32_t* ids);
+  /// Abandons the execution as redundant, from within a step.
+  void prune();
   /// Times out one of the timed condition-variable waits that nobody woke; false if none.
   bool time_out_a_waiter();
   void begin_atomic(const AtomicState& a, const Op& op, const std::source_location& loc);
@@ -269,6 +274,7 @@ class Engine {
   struct C11State;
   friend struct C11;
   std::unique_ptr<C11State> c11_;
+  std::array<std::uint32_t, kMaxThreads> c11_stores_{};  ///< Decision::stores
   void tick(int tid) { threads_[static_cast<unsigned>(tid)].vc.tick(static_cast<unsigned>(tid)); }
   Thread& me() { return threads_[static_cast<unsigned>(cur_)]; }
   void touch(const ObjectHeader& o, ObjKind kind) const;

@@ -2,10 +2,11 @@
 // The model checker's speed (issue 3, numbers in README.md):
 // - executions per second of random mode on a 2-thread message-passing test (aim >= 1 M/s;
 //   Relacy reaches 0.8-4 M/s on such tests);
-// - executions that bounded DFS with partial-order reduction needs to exhaust the correct 3-item
-// SPSC ring
-//   (capacity 4) at preemption bounds 1, 2, 3 and unbounded (Relacy: 140 / 1,503 / 10,778 /
-//   59.2 M).
+// - executions that bounded DFS with partial-order reduction needs to exhaust the correct
+//   3-item SPSC ring (capacity 4) at preemption bounds 1, 2, 3 and unbounded (Relacy: 140 /
+//   1,503 / 10,778 / 59.2 M);
+// - (issue 15) executions of an unbounded search of the Michael-Scott queue and the Chase-Lev
+//   deque under SC and C11, against GenMC's and CDSChecker's counts.
 // Run: build/release/harness/check/cpb_check_bench --benchmark_min_time=1
 #include "harness/check/explore.hpp"
 
@@ -210,5 +211,91 @@ void BM_DfsMsQueue(benchmark::State& state) {
   exhaust(state, c, test);
 }
 BENCHMARK(BM_DfsMsQueue)->ArgNames({"tier"})->Arg(0)->Arg(2)->Unit(benchmark::kMillisecond);
+
+/// The Chase-Lev deque with the C11 orders of Lê et al. (PPoPP'13) and a fixed array (the
+/// clients never fill it).
+struct ChaseLev {
+  static constexpr long kEmpty = 0;
+  S::atomic<long> top{0};
+  S::atomic<long> bottom{0};
+  S::atomic<long> slots[4]{};
+  S::cell<long> got[3]{};  // per take or steal site: what it obtained, read after the joins
+
+  void push(long v) {
+    const long b = bottom.load(std::memory_order_relaxed);
+    slots[b % 4].store(v, std::memory_order_relaxed);
+    S::fence(std::memory_order_release);  // pairs with the acquire load of bottom in steal()
+    bottom.store(b + 1, std::memory_order_relaxed);
+  }
+  long take() {
+    const long b = bottom.load(std::memory_order_relaxed) - 1;
+    bottom.store(b, std::memory_order_relaxed);
+    S::fence(std::memory_order_seq_cst);  // the bottom store goes before the top load
+    long t = top.load(std::memory_order_relaxed);
+    long x = kEmpty;
+    if (t <= b) {
+      x = slots[b % 4].load(std::memory_order_relaxed);
+      if (t != b) return x;
+      // The last item: race the thief for it (seq_cst: ordered with the thief's fence).
+      if (!top.compare_exchange_strong(t, t + 1, std::memory_order_seq_cst,
+                                       std::memory_order_relaxed)) {
+        x = kEmpty;
+      }
+    }
+    bottom.store(b + 1, std::memory_order_relaxed);
+    return x;
+  }
+  long steal() {
+    long t = top.load(std::memory_order_acquire);  // pairs with the CAS of an earlier steal
+    S::fence(std::memory_order_seq_cst);
+    const long b = bottom.load(std::memory_order_acquire);  // pairs with the fence in push()
+    if (t >= b) return kEmpty;
+    const long x = slots[t % 4].load(std::memory_order_relaxed);
+    return top.compare_exchange_strong(t, t + 1, std::memory_order_seq_cst,
+                                       std::memory_order_relaxed)
+               ? x
+               : kEmpty;
+  }
+};
+
+/// One exhaustive, unbounded DFS of a Chase-Lev client per iteration under SC (`range(0)` 0)
+/// or C11 (2). Client `range(1)` 0, CDSChecker's (759 executions in its own C11 model): the
+/// owner pushes 1 and 2 and takes one, the thief steals until it gets one. Client 1, without
+/// a spin loop (as the corpus's): the owner pushes 1 and 2 and takes twice, the thief steals
+/// once (GenMC: 65 on its own test). Either way each item is obtained exactly once.
+void BM_DfsChaseLev(benchmark::State& state) {
+  const bool spin = state.range(1) == 0;
+  const auto owner = [spin](ChaseLev& q) {
+    q.push(1);
+    q.push(2);
+    q.got[0].store(q.take());
+    if (!spin) q.got[1].store(q.take());
+  };
+  const auto thief = [spin](ChaseLev& q) {
+    long x = q.steal();
+    while (spin && x == ChaseLev::kEmpty) {
+      S::yield();
+      x = q.steal();
+    }
+    q.got[2].store(x);
+  };
+  const auto each_once = [](ChaseLev& q) {
+    int seen[3] = {};
+    for (auto& g : q.got) ++seen[g.load()];
+    CPB_CHECK_ASSERT(seen[1] == 1 && seen[2] == 1);
+  };
+  const auto test = cpb::check::make_test<ChaseLev>("bench_chase_lev", {owner, thief}, each_once);
+  cpb::check::Config c;
+  c.strategy = cpb::check::Strategy::kDfs;
+  c.preemption_bound = -1;
+  c.tier = state.range(0) == 0 ? cpb::check::Tier::kSc : cpb::check::Tier::kC11;
+  c.max_executions = 0;
+  c.max_seconds = 120;
+  exhaust(state, c, test);
+}
+BENCHMARK(BM_DfsChaseLev)
+    ->ArgNames({"tier", "client"})
+    ->ArgsProduct({{0, 2}, {0, 1}})
+    ->Unit(benchmark::kMillisecond);
 
 }  // namespace

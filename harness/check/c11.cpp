@@ -238,25 +238,19 @@ void C11::classify(Engine& e, Decision& d) {
   d.allowed.for_each([&](unsigned t) {
     if (t >= e.nthreads_) return;  // (no flushes in this tier)
     const Op& op = e.pending_[t];
-    const auto* a = static_cast<const AtomicState*>(op.obj);
-    switch (op.kind) {
-      case OpKind::kLoad:
-        if (op.sc == 0 && !rereads(e.threads_[t], *a)) {
-          d.reads_any.set(t);
-          const bool current = a->id_ < locs.size() && locs[a->id_].epoch == e.epoch_;
-          e.c11_stores_[t] = current ? locs[a->id_].next_id : 1;
-        }
-        break;
-      case OpKind::kStore:
-      case OpKind::kExchange:
-      case OpKind::kRmw:
-      case OpKind::kCas: {
-        const bool current = a->id_ < locs.size() && locs[a->id_].epoch == e.epoch_;
-        if ((current ? locs[a->id_].mo.size() : 1) >= keep) d.evicts.set(t);
-        break;
-      }
-      default:
-        break;
+    const bool load = op.kind == OpKind::kLoad;
+    if (!load && op.kind != OpKind::kStore && op.kind != OpKind::kExchange &&
+        op.kind != OpKind::kRmw && op.kind != OpKind::kCas) {
+      return;
+    }
+    const auto& a = *static_cast<const AtomicState*>(op.obj);
+    // Not yet accessed in this execution: its history is the initial value alone.
+    const C11Loc* l = a.id_ < locs.size() && locs[a.id_].epoch == e.epoch_ ? &locs[a.id_] : nullptr;
+    if (load && op.sc == 0 && !rereads(e.threads_[t], a)) {
+      d.reads_any.set(t);
+      e.c11_stores_[t] = l != nullptr ? l->next_id : 1;
+    } else if (!load && (l != nullptr ? l->mo.size() : 1) >= keep) {
+      d.evicts.set(t);
     }
   });
 }

@@ -276,14 +276,7 @@ class DfsChooser final : public Chooser {
       return -1;
     }
     if (std::popcount(mask) == 1) return std::countr_zero(mask);
-    if (depth_ == stack_.size()) {
-      Node v;
-      v.values = n;
-      v.mask = mask;
-      v.chosen = static_cast<std::int16_t>(std::countr_zero(mask));
-      stack_.push_back(v);
-    }
-    return stack_[depth_++].chosen;
+    return static_cast<int>(pick_value(n, mask));
   }
 
   [[nodiscard]] bool wants_steps() const override { return dpor_; }
@@ -385,11 +378,13 @@ class DfsChooser final : public Chooser {
                              op.kind == OpKind::kRmw || op.kind == OpKind::kCas);
   }
 
-  /// A value in [0, n), each in turn.
-  unsigned pick_value(unsigned n) {
+  /// A value in [0, n), each in turn; with a `mask` (n <= 64), those of its bits only.
+  unsigned pick_value(unsigned n, std::uint64_t mask = 0) {
     if (depth_ == stack_.size()) {
       Node v;
       v.values = n;
+      v.mask = mask;
+      v.chosen = static_cast<std::int16_t>(mask != 0 ? std::countr_zero(mask) : 0);
       stack_.push_back(v);
     }
     return static_cast<unsigned>(stack_[depth_++].chosen);

@@ -11,8 +11,9 @@
 ///            than the lease: A's renewals arrive late), then is fast again after A's second
 ///            write (bytes already on their way keep their delay).
 /// The run: holder A acquires and writes; the fault; client B (a thread, a fresh client) tries
-/// to acquire, write and release; 300 ms later A, which still believes it holds the lock,
-/// writes again and releases (retrying once across the reconnect), then closes its client.
+/// to acquire, write and release. Once B has written (or has waited `b_window` in acquire), A,
+/// which still believes it holds the lock, writes again and releases (retrying once across the
+/// reconnect), then closes its client.
 /// A partition lasts until after A's second write: A writes while it is cut off.
 /// The same checker as the pause fault judges the history. What each engine does is reported,
 /// not assumed: e.g. Redis without persistence forgets both the lock and the fence counter on
@@ -24,6 +25,8 @@
 #include "patterns/distributed_lock/lock.hpp"
 
 #include <chrono>
+#include <condition_variable>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <thread>
@@ -36,6 +39,7 @@ struct ServerFaultOptions {
   Millis ttl{4000};         ///< the clients' lease
   Millis pause{6000};       ///< how long a pause, partition or delay lasts before B starts
   Millis b_timeout{15000};  ///< B gives up acquiring after this
+  Millis b_window{1000};    ///< A writes again after B has waited this long in acquire
   std::string lock = "server-fault";
 };
 
@@ -87,25 +91,49 @@ ServerFaultResult server_fault(typename L::Server& server, ServerFault fault,
   const std::uint64_t back = steady_ns();
   res.outage_ns = back - t0;
 
+  // A writes again once B has written (or given up), or once B has waited `b_window` in
+  // acquire: B then waits for A's release. A fixed delay from B's start instead would race
+  // with B's connect, which is slow under a sanitizer on a loaded machine.
+  std::mutex m;
+  std::condition_variable cv;
+  std::uint64_t b_invoked = 0;  // when B asked for the lock; 0 before
+  bool b_done = false;          // B wrote, or gave up
+  auto b_says = [&](auto&& note) {
+    {
+      std::lock_guard lock(m);
+      note();
+    }
+    cv.notify_one();
+  };
   std::thread b([&] {
     try {
       LockOptions blo = lo;
       blo.acquire_timeout = opt.b_timeout;
       L client(server, blo);
       const std::uint64_t invoked = steady_ns();
+      b_says([&] { b_invoked = invoked; });
       const Grant g = client.acquire(opt.lock);
       const std::uint64_t granted = steady_ns();
       res.b_wait_ns = granted - back;
       res.b_granted = true;
       const std::uint64_t id = store.granted(1, g.token, invoked, granted);
       res.b_write_accepted = store.write(id, g.token);
+      b_says([&] { b_done = true; });
       store.released(id, client.release(g), steady_ns());
     } catch (const std::exception& e) {
       res.b_wait_ns = steady_ns() - back;
       res.b_error = e.what();
+      b_says([&] { b_done = true; });
     }
   });
-  std::this_thread::sleep_for(Millis(300));
+  {
+    const auto window = static_cast<std::uint64_t>(
+        std::chrono::duration_cast<std::chrono::nanoseconds>(opt.b_window).count());
+    std::unique_lock lock(m);
+    while (!b_done && (b_invoked == 0 || steady_ns() - b_invoked < window)) {
+      cv.wait_for(lock, Millis(10));
+    }
+  }
   store.write(grant_a, ga.token);  // A still believes it holds the lock
   if (link) {                      // the partition heals, the link is fast again
     link->set_mode(LinkProxy::Mode::kPass);

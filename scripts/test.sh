@@ -11,6 +11,7 @@ presets=("$@")
 
 failed=()
 failed_tests=()
+excerpts=""  # why each failed test failed, in a few lines
 for preset in "${presets[@]}"; do
   start=$SECONDS
   if [ "$preset" = fuzz ]; then
@@ -26,11 +27,13 @@ for preset in "${presets[@]}"; do
     # Named again at the end of the output, which is what a CI log's tail shows.
     log="build/$preset/Testing/Temporary/LastTestsFailed.log"
     failed_tests+=("$preset: $( (cut -d: -f2- "$log" 2>/dev/null || echo "(no list)") | tr '\n' ' ')")
+    excerpts+="$(ci/failure_excerpt.sh "build/$preset" || true)"$'\n'
   fi
   echo "=== $preset: $((SECONDS - start)) s"
 done
 
 if [ ${#failed[@]} -gt 0 ]; then
+  printf '%s' "$excerpts"
   printf 'FAILED tests of %s\n' "${failed_tests[@]}"
   echo "FAILED presets: ${failed[*]}"
   exit 1

@@ -89,9 +89,10 @@ std::string label_of(const EtcdCluster& c) { return "etcd " + c.version(); }
 
 /// A benchmark's cluster: a member that cannot start (its port is taken, it never becomes
 /// ready) is a SetupError, which stops `cpbench run` with exit code 2.
-EtcdCluster started(int nodes) {
+EtcdCluster started(int nodes, bool peer_proxies = false) {
   EtcdClusterOptions o;
   o.members = nodes;
+  o.peer_proxies = peer_proxies;
   try {
     return EtcdCluster(o);
   } catch (const ServerError& e) {
@@ -378,11 +379,11 @@ int EtcdCluster::index_of(std::uint64_t id) const {
   return -1;
 }
 
-int EtcdCluster::leader() const {
+int EtcdCluster::leader(int except) const {
   std::uint64_t lead = 0;
   int answered = 0;
   for (int i = 0; i < size(); ++i) {
-    if (!up(i)) continue;
+    if (!up(i) || i == except) continue;
     try {
       const MemberStatus s = status(i, Millis(300));
       if (s.leader == 0 || (lead != 0 && s.leader != lead)) return -1;
@@ -393,7 +394,7 @@ int EtcdCluster::leader() const {
     }
   }
   const int li = index_of(lead);
-  return answered > size() / 2 && li >= 0 && up(li) ? li : -1;
+  return answered > size() / 2 && li >= 0 && li != except && up(li) ? li : -1;
 }
 
 int EtcdCluster::await_leader(Millis timeout) {
@@ -562,24 +563,28 @@ std::string EtcdCommitBench::verify() {
   return {};
 }
 
-// --- leader_kill --------------------------------------------------------------------------------
+// --- leader_kill, leader_partition -------------------------------------------------------------
 
 namespace {
 
-class EtcdLeaderKill final : public Fixture {
+/// The leader lost, by a crash or by a partition; one timed item is one re-election.
+enum class LeaderFault { kKill, kPartition };
+
+class EtcdLeaderFault final : public Fixture {
  public:
-  explicit EtcdLeaderKill(int nodes) : cluster_(started(nodes)) {}
+  EtcdLeaderFault(int nodes, LeaderFault fault)
+      : fault_(fault), cluster_(started(nodes, fault == LeaderFault::kPartition)) {}
 
   void run(benchmark::State& state, bench::Meter& meter) override {
-    // The counters are of this trial's kills, as the latency histogram is.
-    kills_ = 0;
+    // The counters are of this trial's faults, as the latency histogram is.
+    faults_ = 0;
     election_ns_ = 0;
     reelection_ns_ = 0;
     meter.begin();
     for (auto _ : state) {
-      meter.op([&] { kill_leader_and_write(); });
+      meter.op([&] { lose_leader_and_write(); });
       state.PauseTiming();
-      cluster_.restart(killed_);
+      recover();
       state.ResumeTiming();
     }
     meter.end();
@@ -588,40 +593,47 @@ class EtcdLeaderKill final : public Fixture {
     state.counters["data_on_tmpfs"] = cluster_.data_on_tmpfs() ? 1 : 0;
     state.counters["election_timeout_ms"] =
         static_cast<double>(cluster_.election_timeout().count());
-    if (kills_ > 0) {
-      state.counters["reelection_ms"] = static_cast<double>(reelection_ns_) / 1e6 / kills_;
-      state.counters["election_ms"] = static_cast<double>(election_ns_) / 1e6 / kills_;
+    if (faults_ > 0) {
+      state.counters["reelection_ms"] = static_cast<double>(reelection_ns_) / 1e6 / faults_;
+      state.counters["election_ms"] = static_cast<double>(election_ns_) / 1e6 / faults_;
     }
   }
 
   std::string verify() override {
-    if (written_ == 0) return "no leader was killed";
+    if (written_ == 0) return "no leader was lost";
     for (int i = 0; i < cluster_.size(); ++i) {
       if (!cluster_.up(i)) return fmt::format("member m{} is down after the run", i + 1);
-      const auto kv = read_member(cluster_, i, "cpb/leader_kill", last_revision_);
-      const auto it = kv.find("cpb/leader_kill");
+      const auto kv = read_member(cluster_, i, kKey, last_revision_);
+      const auto it = kv.find(std::string(kKey));
       if (it == kv.end() || it->second.first != std::to_string(written_)) {
         return fmt::format(
-            "member m{} (restarted or not) does not hold the last acknowledged write '{}'", i + 1,
-            written_);
+            "member m{} (the lost leader or not) does not hold the last acknowledged write '{}'",
+            i + 1, written_);
       }
     }
     return {};
   }
 
  private:
-  /// One timed item: SIGKILL the leader, then wait until a surviving member reports a new
-  /// leader (election) and that leader acknowledges a put (re-election complete).
-  void kill_leader_and_write() {
+  static constexpr std::string_view kKey = "cpb/leader_fault";
+
+  /// One timed item: SIGKILL the leader, or hold every peer link into and out of it, then wait
+  /// until the other members agree on a new leader (election) and it acknowledges a put
+  /// (re-election complete).
+  void lose_leader_and_write() {
     const int old = cluster_.await_leader(Millis(10000));
-    if (old < 0) throw ServerError("etcd: no leader to kill within 10 s");
+    if (old < 0) throw ServerError("etcd: no leader to lose within 10 s");
     const auto t0 = Clock::now();
-    cluster_.kill(old);
-    killed_ = old;
+    if (fault_ == LeaderFault::kKill) {
+      cluster_.kill(old);
+    } else {
+      cluster_.links()->isolate(old, distributed_lock::LinkMode::kHold);
+    }
+    lost_ = old;
     bool elected = false;
     const auto deadline = t0 + std::chrono::seconds(20);
     while (Clock::now() < deadline) {
-      const int l = cluster_.leader();
+      const int l = cluster_.leader(old);  // the partitioned leader may still name itself
       if (l < 0) {
         std::this_thread::sleep_for(Millis(2));
         continue;
@@ -633,27 +645,42 @@ class EtcdLeaderKill final : public Fixture {
       }
       try {
         Gateway g(cluster_.client_port(l), Millis(2000));
-        const nlohmann::json r =
-            g.post("/v3/kv/put", put_body("cpb/leader_kill", std::to_string(written_ + 1)));
+        const nlohmann::json r = g.post("/v3/kv/put", put_body(kKey, std::to_string(written_ + 1)));
         reelection_ns_ +=
             std::chrono::duration_cast<std::chrono::nanoseconds>(Clock::now() - t0).count();
         ++written_;
         last_revision_ = json_i64(r.value("header", nlohmann::json::object()), "revision");
-        ++kills_;
+        ++faults_;
         return;
       } catch (const ServerError&) {
         // Deposed again before it committed: wait for the next leader.
       }
     }
     throw ServerError(
-        fmt::format("etcd: no new leader committed a write within 20 s of killing "
+        fmt::format("etcd: no new leader committed a write within 20 s of {} "
                     "member m{}",
-                    old + 1));
+                    fault_ == LeaderFault::kKill ? "killing" : "partitioning", old + 1));
   }
 
+  /// Outside timing: the lost member restarts on its data directory, or the partition heals;
+  /// either way it follows the new leader and holds the last write before the next item.
+  void recover() {
+    if (fault_ == LeaderFault::kKill) {
+      cluster_.restart(lost_);
+    } else {
+      cluster_.links()->heal();
+    }
+    if (cluster_.await_leader(Millis(10000)) < 0) {
+      throw ServerError(fmt::format("etcd: the members agree on no leader within 10 s of m{}'s {}",
+                                    lost_ + 1, fault_ == LeaderFault::kKill ? "restart" : "heal"));
+    }
+    read_member(cluster_, lost_, kKey, last_revision_);  // throws if it never catches up
+  }
+
+  LeaderFault fault_;
   EtcdCluster cluster_;
-  int killed_ = 0;
-  std::int64_t kills_ = 0;
+  int lost_ = 0;
+  std::int64_t faults_ = 0;
   std::int64_t election_ns_ = 0;
   std::int64_t reelection_ns_ = 0;
   std::int64_t written_ = 0;
@@ -1023,7 +1050,22 @@ std::vector<Scenario> EtcdConsensus::scenarios() {
        ThreadAxis::fixed({1}),
        1,
        [](const Point& p) -> std::unique_ptr<Fixture> {
-         return std::make_unique<detail::EtcdLeaderKill>(static_cast<int>(p.get("nodes")));
+         return std::make_unique<detail::EtcdLeaderFault>(static_cast<int>(p.get("nodes")),
+                                                          detail::LeaderFault::kKill);
+       }},
+      {"leader_partition",
+       "partition the leader of an etcd cluster of `nodes` members from its peers (the peer "
+       "proxies hold every link into and out of it; it keeps running and clients still reach "
+       "it), then wait until the other members agree on a new leader that acknowledges a put; "
+       "one item = one re-election (latency and `reelection_ms`: partition to acknowledged "
+       "put; `election_ms`: partition to a new leader agreed). The partition heals outside "
+       "timing, and the old leader follows and catches up",
+       {detail::nodes_axis({3}, {3}, 3)},
+       ThreadAxis::fixed({1}),
+       1,
+       [](const Point& p) -> std::unique_ptr<Fixture> {
+         return std::make_unique<detail::EtcdLeaderFault>(static_cast<int>(p.get("nodes")),
+                                                          detail::LeaderFault::kPartition);
        }},
   };
 }

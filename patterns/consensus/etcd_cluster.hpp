@@ -35,7 +35,12 @@
 ///                one item = one re-election; the latency (sampled every time) and the
 ///                counter `reelection_ms` are kill → acknowledged put, `election_ms` kill → a
 ///                new leader reported. Outside timing the killed member restarts on its
-///                data directory and catches up.
+///                data directory and catches up;
+///   leader_partition  the same with a partition for the crash: the peer proxies (below) hold
+///                every link into and out of the leader, which keeps running (and may name
+///                itself leader until it notices it has no quorum); the others' agreed new
+///                leader and its acknowledged put end the item. Outside timing the partition
+///                heals, and the old leader follows and catches up.
 /// The check `faults` (stress, the own Raft's `faults` on the real servers, Jepsen style): two
 /// client threads put fresh keys through random members while the fault thread SIGKILLs the
 /// leader, waits for a new one, and restarts the killed member, again and again for the
@@ -46,9 +51,10 @@
 /// own where iptables drops the leader's ports; verdict "skipped" with what is missing where
 /// that path cannot run. With `EtcdClusterOptions::peer_proxies` the members reach each other
 /// through a PeerProxy each (links(): hold, delay or cut one directed link).
-/// Both report the label "etcd <version>" (as the running server reports it), and the counters
-/// `engine_version` (major*10000 + minor*100 + patch) and `data_on_tmpfs` (1 when the data
-/// directories are on tmpfs: then fsync is free; on a disk it dominates the write latency).
+/// Every scenario and check reports the label "etcd <version>" (as the running server reports it),
+/// and the counters `engine_version` (major*10000 + minor*100 + patch) and `data_on_tmpfs` (1 when
+/// the data directories are on tmpfs: then fsync is free; on a disk it dominates the write
+/// latency).
 #pragma once
 
 #include "harness/core/progress.hpp"
@@ -151,8 +157,9 @@ class EtcdCluster {
   /// Member i's status; throws ServerError when it does not answer within `timeout`.
   [[nodiscard]] MemberStatus status(int i, Millis timeout = Millis(1000)) const;
   /// The member that every running member that answers names as leader (and that is up), or
-  /// -1 when there is none or they disagree.
-  [[nodiscard]] int leader() const;
+  /// -1 when there is none or they disagree. Member `except` is left out, as if down (a
+  /// partitioned leader that still names itself).
+  [[nodiscard]] int leader(int except = -1) const;
   /// Waits up to `timeout` for leader() >= 0; returns it, or -1.
   int await_leader(Millis timeout);
   /// The index of the member with etcd member ID `id`; -1 if none.

@@ -28,6 +28,7 @@
 #include "patterns/distributed_lock/lock.hpp"
 #include "patterns/distributed_lock/pause_fault.hpp"
 #include "patterns/distributed_lock/redis_lock.hpp"
+#include "patterns/distributed_lock/server_fault.hpp"
 #include "patterns/distributed_lock/zookeeper_lock.hpp"
 
 #include <benchmark/benchmark.h>
@@ -151,50 +152,124 @@ std::vector<Scenario> scenarios() {
   return out;
 }
 
-/// The pause fault as a stress check: pass = 0 safety violations.
+/// A fault as a stress check, against a server of its own: `run(server, result)` runs the
+/// fault, fills the result's stats and details and returns the history's safety. Passes when the
+/// store accepted no overlapping or stale write; a server that cannot start stops the command
+/// with exit code 2 (SetupError), any other error is the verdict `error`.
+template <LockClient L, class Run>
+Check fault_check(std::string name, std::string description, Run run) {
+  return {std::move(name),
+          std::move(description),
+          [run](const CheckConfig& c) {
+            stress::CheckResult r;
+            r.kind = "mutual_exclusion";
+            r.seed = c.seed;
+            const auto t0 = std::chrono::steady_clock::now();
+            std::optional<typename L::Server> started;
+            auto& server = start_for_run(started);
+            try {
+              const Safety s = run(server, r);
+              r.samples = s.writes;
+              for (const auto& line : s.problems) r.details += "\n" + line;
+              if (s.violations() > 0) {
+                r.verdict = stress::Verdict::kFail;
+                r.failure = s.first();
+              }
+            } catch (const std::exception& e) {
+              r.verdict = stress::Verdict::kError;
+              r.failure = e.what();
+            }
+            r.elapsed_ms =
+                std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0)
+                    .count();
+            return r;
+          },
+          {}};
+}
+
+inline std::vector<std::pair<std::string, std::int64_t>> safety_stats(const Server& server,
+                                                                      const Safety& s) {
+  return {{"engine_version", server.version_number()},
+          {"grants", static_cast<std::int64_t>(s.grants)},
+          {"accepted_writes", static_cast<std::int64_t>(s.accepted)},
+          {"rejected_writes", static_cast<std::int64_t>(s.rejected)},
+          {"violations", static_cast<std::int64_t>(s.violations())}};
+}
+
+/// The pause fault (pause_fault.hpp) as a check.
 template <LockClient L>
 Check pause_check() {
-  return {
+  return fault_check<L>(
       "pause",
       "holder A (a child process) takes the lock and writes, is SIGSTOPped past its 1 s "
       "lease while B takes the lock, writes and releases, then resumes and writes with its "
       "old token; passes when the store accepted no overlapping or stale write",
-      [](const CheckConfig& c) {
-        stress::CheckResult r;
-        r.kind = "mutual_exclusion";
-        r.seed = c.seed;
-        const auto t0 = std::chrono::steady_clock::now();
-        std::optional<typename L::Server> started;
-        const auto& server = start_for_run(started);  // cannot start: exit 2, not a failure
-        try {
-          const PauseResult p = pause_holder<L>(server);
-          r.samples = p.safety.writes;
-          r.stats = {{"engine_version", server.version_number()},
-                     {"grants", static_cast<std::int64_t>(p.safety.grants)},
-                     {"accepted_writes", static_cast<std::int64_t>(p.safety.accepted)},
-                     {"rejected_writes", static_cast<std::int64_t>(p.safety.rejected)},
-                     {"violations", static_cast<std::int64_t>(p.safety.violations())},
-                     {"unavailable_ms", static_cast<std::int64_t>(p.unavailable_ns / 1'000'000)}};
-          r.details =
-              fmt::format("{} {}; fenced: {}; A's write after the pause {}; A's release said {}",
-                          server.engine(), server.version(), L::kFenced ? "yes" : "no",
-                          p.a_second_write_accepted ? "accepted" : "rejected",
-                          p.a_release_ok ? "still held" : "not held");
-          for (const auto& line : p.safety.problems) r.details += "\n" + line;
-          if (p.safety.violations() > 0) {
-            r.verdict = stress::Verdict::kFail;
-            r.failure = p.safety.first();
-          }
-        } catch (const std::exception& e) {
-          r.verdict = stress::Verdict::kError;
-          r.failure = e.what();
-        }
-        r.elapsed_ms =
-            std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0)
-                .count();
-        return r;
-      },
-      {}};
+      [](const typename L::Server& server, stress::CheckResult& r) {
+        const PauseResult p = pause_holder<L>(server);
+        r.stats = safety_stats(server, p.safety);
+        r.stats.emplace_back("unavailable_ms",
+                             static_cast<std::int64_t>(p.unavailable_ns / 1'000'000));
+        r.details =
+            fmt::format("{} {}; fenced: {}; A's write after the pause {}; A's release said {}",
+                        server.engine(), server.version(), L::kFenced ? "yes" : "no",
+                        p.a_second_write_accepted ? "accepted" : "rejected",
+                        p.a_release_ok ? "still held" : "not held");
+        return p.safety;
+      });
+}
+
+/// A server fault (server_fault.hpp) as a check. `unavailable_ms`: the fault's length where A
+/// kept the lock, else from the fault's start to B's grant; -1 when B got no grant, which also
+/// fails the check (the lock stayed unavailable).
+template <LockClient L>
+Check server_fault_check(ServerFault f, std::string description) {
+  return fault_check<L>(
+      fault_name(f), std::move(description),
+      [f](typename L::Server& server, stress::CheckResult& r) {
+        const ServerFaultResult x = server_fault<L>(server, f, fault_options(f));
+        r.stats = safety_stats(server, x.safety);
+        r.stats.emplace_back("fault_ms", static_cast<std::int64_t>(x.outage_ns / 1'000'000));
+        // A kept the lock: only the fault itself stopped the service; A lost it: nobody could
+        // hold it until B's grant.
+        const std::uint64_t unavailable = x.a_release_ok ? x.outage_ns : x.outage_ns + x.b_wait_ns;
+        r.stats.emplace_back("unavailable_ms",
+                             x.b_granted ? static_cast<std::int64_t>(unavailable / 1'000'000) : -1);
+        r.details = fmt::format(
+            "{} {}; fenced: {}; B {} {} ms after the fault; A's write after it {}; A's release "
+            "said {}",
+            server.engine(), server.version(), L::kFenced ? "yes" : "no",
+            x.b_granted ? "granted" : "not granted", x.b_wait_ns / 1'000'000,
+            x.a_second_write_accepted ? "accepted" : "rejected",
+            x.a_release_ok ? "still held" : "not held");
+        if (!x.b_granted) throw ServerError("B got no grant after the fault: " + x.b_error);
+        return x.safety;
+      });
+}
+
+template <LockClient L>
+std::vector<Check> checks() {
+  constexpr const char* kEnd =
+      "; B (a fresh client) then takes the lock, writes and releases, and A, which still "
+      "believes it holds it, writes with its old token; passes when the store accepted no "
+      "overlapping or stale write and B got the lock";
+  return {pause_check<L>(),
+          server_fault_check<L>(ServerFault::kRestart,
+                                std::string("holder A takes the lock (4 s lease) and writes; the "
+                                            "server is SIGKILLed and restarted on its data") +
+                                    kEnd),
+          server_fault_check<L>(ServerFault::kPause,
+                                std::string("holder A takes the lock (1 s lease) and writes; the "
+                                            "server is SIGSTOPped for 1.5 s") +
+                                    kEnd),
+          server_fault_check<L>(ServerFault::kPartition,
+                                std::string("holder A takes the lock (1 s lease) and writes; a "
+                                            "proxy holds A's traffic to the server for 2 s, "
+                                            "until after A's late write") +
+                                    kEnd),
+          server_fault_check<L>(ServerFault::kDelay,
+                                std::string("holder A takes the lock (1 s lease) and writes; a "
+                                            "proxy delays every byte of A's traffic by 2 s") +
+                                    kEnd)};
 }
 
 }  // namespace detail
@@ -207,7 +282,7 @@ struct Family {
       "its lock API, the ZooKeeper ephemeral-sequential recipe; fenced and unfenced";
   static constexpr std::string_view kReference = "redis_fenced";
   static std::vector<Scenario> scenarios() { return detail::scenarios<L>(); }
-  static std::vector<Check> checks() { return {detail::pause_check<L>()}; }
+  static std::vector<Check> checks() { return detail::checks<L>(); }
 };
 
 }  // namespace cpb::patterns::distributed_lock

@@ -15,7 +15,6 @@
 #include <memory>
 
 namespace dl = cpb::patterns::distributed_lock;
-using std::chrono::milliseconds;
 
 namespace {
 
@@ -28,20 +27,14 @@ class ServerFaults : public ::testing::Test {
     ASSERT_NE(server_, nullptr);
   }
   dl::ServerFaultResult run(dl::ServerFault f) {
-    dl::ServerFaultOptions o;
-    if (f == dl::ServerFault::kPause) {
-      o.ttl = milliseconds(1000);  // etcd's smallest TTL; ZooKeeper allows 400 ms here
-      o.pause = milliseconds(1500);
-    } else if (f == dl::ServerFault::kPartition || f == dl::ServerFault::kDelay) {
-      o.ttl = milliseconds(1000);
-      o.pause = milliseconds(2000);  // etcd checks for expired leases every 500 ms
-    }
-    o.lock = fmt::format("{}-{}", name(f), L::kName);
+    dl::ServerFaultOptions o = dl::fault_options(f);
+    o.lock = fmt::format("{}-{}", dl::fault_name(f), L::kName);
     auto r = dl::server_fault<L>(*server_, f, o);
     std::printf(
         "%s %s: grants %llu, accepted %llu, rejected %llu, violations %llu, outage %.0f ms, B "
         "%s after %.0f ms%s, A's release %s\n",
-        std::string(L::kName).c_str(), name(f), static_cast<unsigned long long>(r.safety.grants),
+        std::string(L::kName).c_str(), dl::fault_name(f),
+        static_cast<unsigned long long>(r.safety.grants),
         static_cast<unsigned long long>(r.safety.accepted),
         static_cast<unsigned long long>(r.safety.rejected),
         static_cast<unsigned long long>(r.safety.violations()), r.outage_ns / 1e6,
@@ -50,19 +43,6 @@ class ServerFaults : public ::testing::Test {
         r.a_release_ok ? "ok" : "failed");
     for (const auto& p : r.safety.problems) std::printf("  %s\n", p.c_str());
     return r;
-  }
-  static const char* name(dl::ServerFault f) {
-    switch (f) {
-      case dl::ServerFault::kRestart:
-        return "restart";
-      case dl::ServerFault::kPause:
-        return "pause";
-      case dl::ServerFault::kPartition:
-        return "partition";
-      case dl::ServerFault::kDelay:
-        return "delay";
-    }
-    return "?";
   }
   typename L::Server* server_ = nullptr;
 };

@@ -43,6 +43,37 @@ struct ServerFaultOptions {
   std::string lock = "server-fault";
 };
 
+/// "restart", "server_pause", "partition", "delay": the check names of the faults.
+inline const char* fault_name(ServerFault f) {
+  switch (f) {
+    case ServerFault::kRestart:
+      return "restart";
+    case ServerFault::kPause:
+      return "server_pause";
+    case ServerFault::kPartition:
+      return "partition";
+    case ServerFault::kDelay:
+      return "delay";
+  }
+  return "?";
+}
+
+/// The lease and fault length each fault is run with (by the tests and the checks): a 4 s
+/// lease across a restart; a 1 s lease (etcd's smallest TTL) against a 1.5 s server pause, and
+/// against a 2 s partition or link delay (etcd checks for expired leases every 500 ms).
+inline ServerFaultOptions fault_options(ServerFault f) {
+  ServerFaultOptions o;
+  if (f == ServerFault::kPause) {
+    o.ttl = Millis(1000);
+    o.pause = Millis(1500);
+  } else if (f == ServerFault::kPartition || f == ServerFault::kDelay) {
+    o.ttl = Millis(1000);
+    o.pause = Millis(2000);
+  }
+  o.lock = fault_name(f);
+  return o;
+}
+
 struct ServerFaultResult {
   History history;
   Safety safety;
@@ -51,7 +82,8 @@ struct ServerFaultResult {
   bool b_granted = false;
   bool b_write_accepted = false;
   bool a_release_ok = false;
-  std::string b_error;  ///< why B got no grant, if it did not
+  bool a_second_write_accepted = false;  ///< A's write after the fault
+  std::string b_error;                   ///< why B got no grant, if it did not
 };
 
 template <LockClient L>
@@ -134,8 +166,8 @@ ServerFaultResult server_fault(typename L::Server& server, ServerFault fault,
       cv.wait_for(lock, Millis(10));
     }
   }
-  store.write(grant_a, ga.token);  // A still believes it holds the lock
-  if (link) {                      // the partition heals, the link is fast again
+  res.a_second_write_accepted = store.write(grant_a, ga.token);  // A believes it holds the lock
+  if (link) {  // the partition heals, the link is fast again
     link->set_mode(LinkProxy::Mode::kPass);
     link->set_delay(Millis(0));
   }

@@ -17,6 +17,7 @@
 
 #include "patterns/consensus/netns_faults.hpp"
 #include "patterns/distributed_lock/etcd_lock.hpp"
+#include "patterns/distributed_lock/fenced_store.hpp"
 #include "patterns/distributed_lock/process.hpp"
 
 #include <fmt/format.h>
@@ -381,6 +382,88 @@ TEST(EtcdLinks, OneWayCutOfAFollowerDiffersFromItsPartition) {
         after < 0 ? "none" : fmt::format("m{}", after + 1).c_str(),
         static_cast<long long>(after < 0 ? 0 : status_or_none(c, after).raft_term));
     expect_healed_and_nothing_lost(c, acked);
+  }
+}
+
+// The etcd lock on a 3-member cluster, its holder's member partitioned. Holder A takes the lock
+// through the leader with a 1 s lease and writes; the peer proxies then hold every link into
+// and out of the leader. A's keep-alives reach only the cut-off member, so the other two elect
+// a leader whose lessor lets A's lease run out; B, a client of another member, gets the lock and
+// writes; then A, which still believes it holds the lock, writes with its old token. After the
+// heal A's release says the lock was lost. Fenced: A's late write is rejected, no violation.
+// Unfenced: the overlap is caught. The same Jepsen-style history check as the lock family's.
+TEST(EtcdLinks, LockHolderOnAPartitionedLeaderIsFencedOff) {
+  CPB_NEED_ETCD();
+  EtcdCluster c(with_proxies());
+  dl::PeerLinks& links = *c.links();
+  for (const bool fenced : {true, false}) {
+    SCOPED_TRACE(fenced ? "fenced" : "unfenced");
+    const int l = c.await_leader(milliseconds(10000));
+    ASSERT_GE(l, 0);
+    const int other = (l + 1) % 3;
+    dl::LockOptions o;
+    o.ttl = milliseconds(1000);
+    o.io_timeout = milliseconds(2000);
+    o.acquire_timeout = milliseconds(20000);
+    const std::string name = fenced ? "isolated-fenced" : "isolated-unfenced";
+    dl::FencedStore store(fenced);
+    std::optional<dl::EtcdLockClient> a(std::in_place, c.client_port(l), o, fenced);
+    const std::uint64_t a_invoked = dl::steady_ns();
+    const dl::Grant ga = a->acquire(name);
+    const std::uint64_t a_id = store.granted(0, ga.token, a_invoked, dl::steady_ns());
+    store.write(a_id, ga.token);
+
+    links.isolate(l, dl::LinkMode::kHold);
+    const std::uint64_t cut = dl::steady_ns();
+    // B's lease needs a leader among the other two: retry its client until one answers.
+    std::optional<dl::EtcdLockClient> b;
+    for (int tries = 0; !b && tries < 20; ++tries) {
+      try {
+        b.emplace(c.client_port(other), o, fenced);
+      } catch (const ServerError&) {
+        std::this_thread::sleep_for(milliseconds(100));
+      }
+    }
+    ASSERT_TRUE(b.has_value()) << "B got no lease from the majority";
+    const std::uint64_t b_invoked = dl::steady_ns();
+    const dl::Grant gb = b->acquire(name);
+    const std::uint64_t b_granted = dl::steady_ns();
+    const std::uint64_t b_id = store.granted(1, gb.token, b_invoked, b_granted);
+    EXPECT_TRUE(store.write(b_id, gb.token));
+    store.released(b_id, b->release(gb), dl::steady_ns());
+    const bool late_accepted = store.write(a_id, ga.token);  // A still believes it holds it
+    links.heal();
+    bool a_ok = true;
+    for (int tries = 0; tries < 5; ++tries) {  // its member catches up after the heal
+      try {
+        a_ok = a->release(ga);
+        break;
+      } catch (const ServerError&) {
+        std::this_thread::sleep_for(milliseconds(200));
+      }
+    }
+    store.released(a_id, a_ok, dl::steady_ns());
+    a.reset();
+    b.reset();
+
+    const dl::Safety safety = dl::check(store.history());
+    std::printf(
+        "[observed] %s: B granted %.0f ms after the leader m%d was cut off; A's late "
+        "write %s; A's release said %s; %s\n",
+        fenced ? "fenced" : "unfenced", (b_granted - cut) / 1e6, l + 1,
+        late_accepted ? "accepted" : "rejected", a_ok ? "still held" : "not held",
+        safety.violations() == 0 ? "no violation" : safety.first().c_str());
+    EXPECT_FALSE(a_ok);
+    EXPECT_EQ(safety.grants, 2U);
+    if (fenced) {
+      EXPECT_FALSE(late_accepted);
+      EXPECT_EQ(safety.violations(), 0U) << safety.first();
+      EXPECT_EQ(safety.rejected, 1U);
+    } else {
+      EXPECT_TRUE(late_accepted);
+      EXPECT_EQ(safety.overlaps, 1U);
+      EXPECT_NE(safety.first().find("overlap: client 0"), std::string::npos) << safety.first();
+    }
   }
 }
 

@@ -150,11 +150,14 @@ nlohmann::json EtcdHttp::post(std::string_view path, const nlohmann::json& body)
 }
 
 EtcdLockClient::EtcdLockClient(const EtcdServer& server, const LockOptions& opt, bool fenced)
+    : EtcdLockClient(opt.port != 0 ? opt.port : server.port(), opt, fenced) {}
+
+EtcdLockClient::EtcdLockClient(std::uint16_t port, const LockOptions& opt, bool fenced)
     : opt_(opt),
       fenced_(fenced),
       ttl_s_(std::max<std::int64_t>(1, (opt.ttl.count() + 999) / 1000)),
-      http_(opt.port != 0 ? opt.port : server.port(), opt.io_timeout),
-      port_(opt.port != 0 ? opt.port : server.port()) {
+      http_(port, opt.io_timeout),
+      port_(port) {
   lease_ = json_i64(http_.post("/v3/lease/grant", {{"TTL", ttl_s_}}), "ID");
   if (lease_ == 0) throw ServerError("etcd: /v3/lease/grant returned no lease ID");
   keepalive_ = std::thread([this] { keepalive_loop(); });

@@ -58,6 +58,8 @@ class EtcdHttp {
 class EtcdLockClient {
  public:
   EtcdLockClient(const EtcdServer& server, const LockOptions& opt, bool fenced);
+  /// A client of the etcd gateway at `port`, e.g. one member of a cluster.
+  EtcdLockClient(std::uint16_t port, const LockOptions& opt, bool fenced);
   ~EtcdLockClient();  ///< stops the keep-alive thread and revokes the lease
   EtcdLockClient(const EtcdLockClient&) = delete;
   EtcdLockClient& operator=(const EtcdLockClient&) = delete;

@@ -1026,6 +1026,24 @@ std::vector<Check> EtcdConsensus::checks() {
            {}}};
 }
 
+namespace {
+
+/// A re-election scenario: 3 members, 1 thread, one item per lost leader.
+Scenario leader_fault_scenario(std::string name, std::string description,
+                               detail::LeaderFault fault) {
+  return {std::move(name),
+          std::move(description),
+          {detail::nodes_axis({3}, {3}, 3)},
+          ThreadAxis::fixed({1}),
+          1,
+          [fault](const Point& p) -> std::unique_ptr<Fixture> {
+            return std::make_unique<detail::EtcdLeaderFault>(static_cast<int>(p.get("nodes")),
+                                                             fault);
+          }};
+}
+
+}  // namespace
+
 std::vector<Scenario> EtcdConsensus::scenarios() {
   return {
       {"commit",
@@ -1041,32 +1059,22 @@ std::vector<Scenario> EtcdConsensus::scenarios() {
          return std::make_unique<detail::EtcdCommitBench>(
              static_cast<int>(p.get("nodes")), static_cast<int>(p.get("window")), p.threads);
        }},
-      {"leader_kill",
-       "SIGKILL the leader of an etcd cluster of `nodes` members, then wait until a new leader "
-       "acknowledges a put; one item = one re-election (latency and `reelection_ms`: kill to "
-       "acknowledged put; `election_ms`: kill to a new leader reported). The killed member "
-       "restarts outside timing",
-       {detail::nodes_axis({3}, {3}, 3)},
-       ThreadAxis::fixed({1}),
-       1,
-       [](const Point& p) -> std::unique_ptr<Fixture> {
-         return std::make_unique<detail::EtcdLeaderFault>(static_cast<int>(p.get("nodes")),
-                                                          detail::LeaderFault::kKill);
-       }},
-      {"leader_partition",
-       "partition the leader of an etcd cluster of `nodes` members from its peers (the peer "
-       "proxies hold every link into and out of it; it keeps running and clients still reach "
-       "it), then wait until the other members agree on a new leader that acknowledges a put; "
-       "one item = one re-election (latency and `reelection_ms`: partition to acknowledged "
-       "put; `election_ms`: partition to a new leader agreed). The partition heals outside "
-       "timing, and the old leader follows and catches up",
-       {detail::nodes_axis({3}, {3}, 3)},
-       ThreadAxis::fixed({1}),
-       1,
-       [](const Point& p) -> std::unique_ptr<Fixture> {
-         return std::make_unique<detail::EtcdLeaderFault>(static_cast<int>(p.get("nodes")),
-                                                          detail::LeaderFault::kPartition);
-       }},
+      leader_fault_scenario(
+          "leader_kill",
+          "SIGKILL the leader of an etcd cluster of `nodes` members, then wait until a new leader "
+          "acknowledges a put; one item = one re-election (latency and `reelection_ms`: kill to "
+          "acknowledged put; `election_ms`: kill to a new leader reported). The killed member "
+          "restarts outside timing",
+          detail::LeaderFault::kKill),
+      leader_fault_scenario(
+          "leader_partition",
+          "partition the leader of an etcd cluster of `nodes` members from its peers (the peer "
+          "proxies hold every link into and out of it; it keeps running and clients still reach "
+          "it), then wait until the other members agree on a new leader that acknowledges a "
+          "put; one item = one re-election (latency and `reelection_ms`: partition to "
+          "acknowledged put; `election_ms`: partition to a new leader agreed). The partition "
+          "heals outside timing, and the old leader follows and catches up",
+          detail::LeaderFault::kPartition),
   };
 }
 

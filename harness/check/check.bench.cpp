@@ -84,6 +84,17 @@ void exhaust(benchmark::State& state, const cpb::check::Config& c,
   state.counters["pruned"] = static_cast<double>(r.pruned);
 }
 
+/// An exhaustive, unbounded DFS under SC (`tier_arg` 0) or C11 (otherwise), for at most 2 min.
+cpb::check::Config unbounded_dfs(std::int64_t tier_arg) {
+  cpb::check::Config c;
+  c.strategy = cpb::check::Strategy::kDfs;
+  c.preemption_bound = -1;
+  c.tier = tier_arg == 0 ? cpb::check::Tier::kSc : cpb::check::Tier::kC11;
+  c.max_executions = 0;
+  c.max_seconds = 120;
+  return c;
+}
+
 /// Lamport's SPSC ring, correct: capacity 4, 3 items, release/acquire indices, plain slots.
 struct SpscRing {
   static constexpr unsigned kCapacity = 4;
@@ -201,13 +212,8 @@ void BM_DfsMsQueue(benchmark::State& state) {
     };
   };
   const auto test = cpb::check::make_test<MsQueue>("bench_ms_queue", {rw(1), rw(2)});
-  cpb::check::Config c;
-  c.strategy = cpb::check::Strategy::kDfs;
-  c.preemption_bound = -1;
-  c.tier = state.range(0) == 0 ? cpb::check::Tier::kSc : cpb::check::Tier::kC11;
+  cpb::check::Config c = unbounded_dfs(state.range(0));
   c.detect_leaks = false;  // as GenMC's test: the queue never frees
-  c.max_executions = 0;
-  c.max_seconds = 120;
   exhaust(state, c, test);
 }
 BENCHMARK(BM_DfsMsQueue)->ArgNames({"tier"})->Arg(0)->Arg(2)->Unit(benchmark::kMillisecond);
@@ -285,13 +291,7 @@ void BM_DfsChaseLev(benchmark::State& state) {
     CPB_CHECK_ASSERT(seen[1] == 1 && seen[2] == 1);
   };
   const auto test = cpb::check::make_test<ChaseLev>("bench_chase_lev", {owner, thief}, each_once);
-  cpb::check::Config c;
-  c.strategy = cpb::check::Strategy::kDfs;
-  c.preemption_bound = -1;
-  c.tier = state.range(0) == 0 ? cpb::check::Tier::kSc : cpb::check::Tier::kC11;
-  c.max_executions = 0;
-  c.max_seconds = 120;
-  exhaust(state, c, test);
+  exhaust(state, unbounded_dfs(state.range(0)), test);
 }
 BENCHMARK(BM_DfsChaseLev)
     ->ArgNames({"tier", "client"})

@@ -5,6 +5,8 @@
 # run, and its page must render in headless Chromium. Bad folders get one line and exit 2.
 # Usage: history_test.sh CPBENCH WORK_DIR
 set -euo pipefail
+# A command that stops the script says so: a CI log shows only the output's last lines.
+trap 'echo "FAIL: line $LINENO exited $?: $BASH_COMMAND"' ERR
 cpbench=$1 work=$2
 rm -rf "$work" && mkdir -p "$work"
 cd "$work"
@@ -12,7 +14,7 @@ cd "$work"
 for _ in 1 2; do
   "$cpbench" run --family atomic_counter --impl 'fetch_add_counter|mutex_counter' --threads 1 \
     --param read_every=1024 --repetitions 5 --min-time 0.02 --no-calibration --out last.json \
-    --history runs >/dev/null
+    --history runs >run.txt || { tail -5 run.txt; exit 1; }
 done
 [ "$(ls runs | wc -l)" -eq 2 ] || { ls runs; echo "FAIL: expected 2 files in the history"; exit 1; }
 # Sorts after the two real runs (their names begin with the date).
@@ -62,8 +64,10 @@ browser=$(command -v chromium || true)
 if [ -n "$browser" ]; then
   timeout 120 "$browser" --headless --no-sandbox --disable-gpu --disable-dev-shm-usage \
     --no-first-run --user-data-dir="$work/profile" --virtual-time-budget=5000 \
-    --dump-dom "file://$work/trend.html" >trend.dom 2>/dev/null
-  grep -q 'data-rendered="ok"' trend.dom || { echo "FAIL: the trend page did not render"; exit 1; }
+    --dump-dom "file://$work/trend.html" >trend.dom 2>browser.log ||
+    { tail -5 browser.log; exit 1; }
+  grep -q 'data-rendered="ok"' trend.dom ||
+    { tail -5 browser.log; echo "FAIL: the trend page did not render"; exit 1; }
   ! grep -q 'data-js-error' trend.dom || { grep -o 'data-js-error="[^"]*"' trend.dom; exit 1; }
   grep -q 'data-charts-with-data="1"' trend.dom ||
     { grep -o 'data-charts[^ >]*' trend.dom; echo "FAIL: the changed family's chart has no data"; exit 1; }

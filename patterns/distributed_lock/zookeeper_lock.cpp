@@ -6,6 +6,8 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <mutex>
+#include <string>
 #include <thread>
 #include <vector>
 // The synchronous API (zoo_create, zoo_wexists ...) exists in libzookeeper_mt only, and its
@@ -28,6 +30,41 @@ std::string_view suffix(std::string_view node) {
   return node.size() >= 10 ? node.substr(node.size() - 10) : node;
 }
 
+/// The client library's log, kept rather than printed: the faults make it log the disconnects
+/// and expired sessions they cause, which on stderr would bury a check's report. An error message
+/// carries the latest line instead. The callback has no context pointer, so this is one log for
+/// all the process's clients.
+class ClientLog {
+ public:
+  static void keep(const char* message) {
+    std::string line(message);
+    while (!line.empty() && (line.back() == '\n' || line.back() == '\r')) line.pop_back();
+    State& s = state();
+    const std::lock_guard lock(s.mutex);
+    s.last = std::move(line);
+  }
+
+  /// " (client log: ...)", or nothing when the library logged nothing.
+  static std::string suffix() {
+    State& s = state();
+    const std::lock_guard lock(s.mutex);
+    return s.last.empty() ? std::string() : fmt::format(" (client log: {})", s.last);
+  }
+
+ private:
+  struct State {
+    std::mutex mutex;
+    std::string last;
+  };
+  /// Never destroyed: a client's threads may still log while the process exits.
+  static State& state() {
+    static auto* s = new State;
+    return *s;
+  }
+};
+
+extern "C" void zk_log(const char* message) { ClientLog::keep(message); }
+
 struct Children {
   String_vector v{0, nullptr};
   ~Children() { deallocate_String_vector(&v); }
@@ -45,7 +82,7 @@ void ZooKeeperLockClient::on_event(int type, int state) {
 }
 
 void ZooKeeperLockClient::fail(std::string_view doing, int rc) const {
-  throw ServerError(fmt::format("zookeeper: {}: {}", doing, zerror(rc)));
+  throw ServerError(fmt::format("zookeeper: {}: {}{}", doing, zerror(rc), ClientLog::suffix()));
 }
 
 ZooKeeperLockClient::ZooKeeperLockClient(const ZooKeeperServer& server, const LockOptions& opt,
@@ -53,16 +90,19 @@ ZooKeeperLockClient::ZooKeeperLockClient(const ZooKeeperServer& server, const Lo
     : opt_(opt), fenced_(fenced) {
   zoo_set_debug_level(ZOO_LOG_LEVEL_ERROR);
   const std::string host = fmt::format("127.0.0.1:{}", opt.port != 0 ? opt.port : server.port());
-  zh_ =
-      zookeeper_init(host.c_str(), zk_watcher, static_cast<int>(opt.ttl.count()), nullptr, this, 0);
-  if (zh_ == nullptr) throw ServerError(fmt::format("zookeeper: zookeeper_init({}) failed", host));
+  zh_ = zookeeper_init2(host.c_str(), zk_watcher, static_cast<int>(opt.ttl.count()), nullptr, this,
+                        0, zk_log);
+  if (zh_ == nullptr) {
+    throw ServerError(
+        fmt::format("zookeeper: zookeeper_init({}) failed{}", host, ClientLog::suffix()));
+  }
   std::unique_lock lock(mutex_);
   if (!cv_.wait_for(lock, opt.io_timeout, [this] { return state_ == ZOO_CONNECTED_STATE; })) {
     lock.unlock();
     zookeeper_close(zh_);
     zh_ = nullptr;
-    throw ServerError(
-        fmt::format("zookeeper: no session with {} within {} ms", host, opt.io_timeout.count()));
+    throw ServerError(fmt::format("zookeeper: no session with {} within {} ms{}", host,
+                                  opt.io_timeout.count(), ClientLog::suffix()));
   }
   guid_ = fmt::format("x-{:016x}-", static_cast<std::uint64_t>(zoo_client_id(zh_)->client_id));
 }

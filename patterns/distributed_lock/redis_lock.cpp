@@ -58,7 +58,15 @@ void RedisLockClient::fail(std::string_view doing) const {
                                 ctx_->err != 0 ? ctx_->errstr : "unexpected reply"));
 }
 
+void RedisLockClient::reconnect_if_broken() {
+  if (ctx_->err == 0) return;
+  // The new socket needs its read and write timeouts again.
+  if (redisReconnect(ctx_) != REDIS_OK) fail("reconnect");
+  redisSetTimeout(ctx_, to_timeval(opt_.io_timeout));
+}
+
 std::string RedisLockClient::load(std::string_view script) {
+  reconnect_if_broken();
   const char* argv[] = {"SCRIPT", "LOAD", script.data()};
   const std::size_t len[] = {6, 4, script.size()};
   Reply r(static_cast<redisReply*>(redisCommandArgv(ctx_, 3, argv, len)));
@@ -82,6 +90,7 @@ std::int64_t RedisLockClient::eval(std::string& sha, std::string_view script,
     len.push_back(a.size());
   }
   for (int attempt = 0;; ++attempt) {
+    reconnect_if_broken();
     Reply r(static_cast<redisReply*>(
         redisCommandArgv(ctx_, static_cast<int>(argv.size()), argv.data(), len.data())));
     if (!r) fail("EVALSHA");

@@ -40,6 +40,10 @@ class RedisLockClient {
                     std::initializer_list<std::string_view> keys,
                     std::initializer_list<std::string_view> args);
   std::string load(std::string_view script);
+  /// A connection broken by an earlier request (a server restart, a timeout) is opened again
+  /// before the next one. The request that met the broken connection is not repeated: its
+  /// outcome is unknown, and a repeated acquire would find its own key.
+  void reconnect_if_broken();
   [[noreturn]] void fail(std::string_view doing) const;
 
   redisContext* ctx_ = nullptr;

@@ -40,6 +40,8 @@
 #include <random>
 #include <stdexcept>
 #include <string>
+#include <type_traits>
+#include <utility>
 #include <vector>
 
 namespace cpb::patterns::distributed_lock {
@@ -152,21 +154,23 @@ std::vector<Scenario> scenarios() {
   return out;
 }
 
-/// A fault as a stress check, against a server of its own: `run(server, result)` runs the
-/// fault, fills the result's stats and details and returns the history's safety. Passes when the
-/// store accepted no overlapping or stale write; a server that cannot start stops the command
-/// with exit code 2 (SetupError), any other error is the verdict `error`.
+/// A fault as a stress check, against a server of its own (started with `server_options`):
+/// `run(server, result)` runs the fault, fills the result's stats and details and returns the
+/// history's safety. Passes when the store accepted no overlapping or stale write; a server that
+/// cannot start stops the command with exit code 2 (SetupError), any other error is the verdict
+/// `error`.
 template <LockClient L, class Run>
-Check fault_check(std::string name, std::string description, Run run) {
+Check fault_check(std::string name, std::string description, Run run,
+                  ServerOptions server_options = {}) {
   return {std::move(name),
           std::move(description),
-          [run](const CheckConfig& c) {
+          [run, server_options](const CheckConfig& c) {
             stress::CheckResult r;
             r.kind = "mutual_exclusion";
             r.seed = c.seed;
             const auto t0 = std::chrono::steady_clock::now();
             std::optional<typename L::Server> started;
-            auto& server = start_for_run(started);
+            auto& server = start_for_run(started, server_options);
             try {
               const Safety s = run(server, r);
               r.samples = s.writes;
@@ -220,11 +224,12 @@ Check pause_check() {
 
 /// A server fault (server_fault.hpp) as a check. `unavailable_ms`: the fault's length where A
 /// kept the lock, else from the fault's start to B's grant; -1 when B got no grant, which also
-/// fails the check (the lock stayed unavailable).
+/// fails the check (the lock stayed unavailable). `name` defaults to the fault's.
 template <LockClient L>
-Check server_fault_check(ServerFault f, std::string description) {
+Check server_fault_check(ServerFault f, std::string description, std::string name = {},
+                         ServerOptions server_options = {}) {
   return fault_check<L>(
-      fault_name(f), std::move(description),
+      name.empty() ? fault_name(f) : std::move(name), std::move(description),
       [f](typename L::Server& server, stress::CheckResult& r) {
         const ServerFaultResult x = server_fault<L>(server, f, fault_options(f));
         r.stats = safety_stats(server, x.safety);
@@ -243,7 +248,8 @@ Check server_fault_check(ServerFault f, std::string description) {
             x.a_release_ok ? "still held" : "not held");
         if (!x.b_granted) throw ServerError("B got no grant after the fault: " + x.b_error);
         return x.safety;
-      });
+      },
+      std::move(server_options));
 }
 
 template <LockClient L>
@@ -252,24 +258,38 @@ std::vector<Check> checks() {
       "; B (a fresh client) then takes the lock, writes and releases, and A, which still "
       "believes it holds it, writes with its old token; passes when the store accepted no "
       "overlapping or stale write and B got the lock";
-  return {pause_check<L>(),
-          server_fault_check<L>(ServerFault::kRestart,
-                                std::string("holder A takes the lock (4 s lease) and writes; the "
-                                            "server is SIGKILLed and restarted on its data") +
-                                    kEnd),
-          server_fault_check<L>(ServerFault::kPause,
-                                std::string("holder A takes the lock (1 s lease) and writes; the "
-                                            "server is SIGSTOPped for 1.5 s") +
-                                    kEnd),
-          server_fault_check<L>(ServerFault::kPartition,
-                                std::string("holder A takes the lock (1 s lease) and writes; a "
-                                            "proxy holds A's traffic to the server for 2 s, "
-                                            "until after A's late write") +
-                                    kEnd),
-          server_fault_check<L>(ServerFault::kDelay,
-                                std::string("holder A takes the lock (1 s lease) and writes; a "
-                                            "proxy delays every byte of A's traffic by 2 s") +
-                                    kEnd)};
+  std::vector<Check> out{
+      pause_check<L>(),
+      server_fault_check<L>(ServerFault::kRestart,
+                            std::string("holder A takes the lock (4 s lease) and writes; the "
+                                        "server is SIGKILLed and restarted on its data") +
+                                kEnd),
+      server_fault_check<L>(ServerFault::kPause,
+                            std::string("holder A takes the lock (1 s lease) and writes; the "
+                                        "server is SIGSTOPped for 1.5 s") +
+                                kEnd),
+      server_fault_check<L>(ServerFault::kPartition,
+                            std::string("holder A takes the lock (1 s lease) and writes; a "
+                                        "proxy holds A's traffic to the server for 2 s, "
+                                        "until after A's late write") +
+                                kEnd),
+      server_fault_check<L>(ServerFault::kDelay,
+                            std::string("holder A takes the lock (1 s lease) and writes; a "
+                                        "proxy delays every byte of A's traffic by 2 s") +
+                                kEnd)};
+  // `restart` finds that Redis without persistence forgets the lock and restarts the fence
+  // counter; this is the same fault against the configuration that keeps both.
+  if constexpr (std::is_same_v<typename L::Server, RedisServer>) {
+    ServerOptions aof;
+    aof.redis_appendfsync = "always";
+    out.push_back(server_fault_check<L>(
+        ServerFault::kRestart,
+        std::string("as restart, against a Redis with the append-only file on (appendfsync "
+                    "always), so the lock key and the fence counter survive") +
+            kEnd,
+        "restart_aof", aof));
+  }
+  return out;
 }
 
 }  // namespace detail

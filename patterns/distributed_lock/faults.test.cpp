@@ -13,10 +13,33 @@
 
 #include <cstdio>
 #include <memory>
+#include <string>
+#include <string_view>
 
 namespace dl = cpb::patterns::distributed_lock;
 
 namespace {
+
+/// Runs fault `f` against `server` and prints its grants, violations and unavailability.
+template <class L>
+dl::ServerFaultResult run_fault(typename L::Server& server, dl::ServerFault f,
+                                std::string_view tag = "") {
+  dl::ServerFaultOptions o = dl::fault_options(f);
+  o.lock = fmt::format("{}{}-{}", dl::fault_name(f), tag, L::kName);
+  auto r = dl::server_fault<L>(server, f, o);
+  std::printf(
+      "%s %s%s: grants %llu, accepted %llu, rejected %llu, violations %llu, outage %.0f ms, B "
+      "%s after %.0f ms%s, A's release %s\n",
+      std::string(L::kName).c_str(), dl::fault_name(f), std::string(tag).c_str(),
+      static_cast<unsigned long long>(r.safety.grants),
+      static_cast<unsigned long long>(r.safety.accepted),
+      static_cast<unsigned long long>(r.safety.rejected),
+      static_cast<unsigned long long>(r.safety.violations()), r.outage_ns / 1e6,
+      r.b_granted ? "granted" : "not granted", r.b_wait_ns / 1e6,
+      r.b_error.empty() ? "" : (" (" + r.b_error + ")").c_str(), r.a_release_ok ? "ok" : "failed");
+  for (const auto& p : r.safety.problems) std::printf("  %s\n", p.c_str());
+  return r;
+}
 
 template <class L>
 class ServerFaults : public ::testing::Test {
@@ -26,24 +49,7 @@ class ServerFaults : public ::testing::Test {
     server_ = dl::testing::shared_server<typename L::Server>();
     ASSERT_NE(server_, nullptr);
   }
-  dl::ServerFaultResult run(dl::ServerFault f) {
-    dl::ServerFaultOptions o = dl::fault_options(f);
-    o.lock = fmt::format("{}-{}", dl::fault_name(f), L::kName);
-    auto r = dl::server_fault<L>(*server_, f, o);
-    std::printf(
-        "%s %s: grants %llu, accepted %llu, rejected %llu, violations %llu, outage %.0f ms, B "
-        "%s after %.0f ms%s, A's release %s\n",
-        std::string(L::kName).c_str(), dl::fault_name(f),
-        static_cast<unsigned long long>(r.safety.grants),
-        static_cast<unsigned long long>(r.safety.accepted),
-        static_cast<unsigned long long>(r.safety.rejected),
-        static_cast<unsigned long long>(r.safety.violations()), r.outage_ns / 1e6,
-        r.b_granted ? "granted" : "not granted", r.b_wait_ns / 1e6,
-        r.b_error.empty() ? "" : (" (" + r.b_error + ")").c_str(),
-        r.a_release_ok ? "ok" : "failed");
-    for (const auto& p : r.safety.problems) std::printf("  %s\n", p.c_str());
-    return r;
-  }
+  dl::ServerFaultResult run(dl::ServerFault f) { return run_fault<L>(*server_, f); }
   typename L::Server* server_ = nullptr;
 };
 
@@ -53,7 +59,7 @@ TYPED_TEST_SUITE(ServerFaults, cpb::testing::ToGTest<dl::Impls>, cpb::testing::I
 // its session), so B waits for A's release: no violation. Our Redis persists nothing: the lock
 // is gone and B gets it at once, and the fence counter restarts too, so even the fenced variant
 // reuses A's token and both writes are accepted (fencing needs a durable counter: AOF with
-// appendfsync always).
+// appendfsync always, RedisWithAof below).
 TYPED_TEST(ServerFaults, Restart) {
   const auto r = this->run(dl::ServerFault::kRestart);
   EXPECT_TRUE(r.b_granted) << r.b_error;
@@ -114,6 +120,36 @@ TYPED_TEST(ServerFaults, PartitionOfTheHolder) {
 
 TYPED_TEST(ServerFaults, DelayOfTheHolderPastTheLease) {
   lost_to_the_link<TypeParam>(this->run(dl::ServerFault::kDelay));
+}
+
+// The same restart against a Redis with the append-only file on (appendfsync always): the lock
+// key (with its expiry) and the fence counter survive, so B waits for A's release, as with etcd
+// and ZooKeeper, and neither variant violates.
+template <class L>
+class RedisWithAof : public ::testing::Test {
+ protected:
+  static dl::RedisServer* server() {
+    static const std::unique_ptr<dl::RedisServer> s = [] {
+      dl::ServerOptions o;
+      o.redis_appendfsync = "always";
+      return dl::RedisServer::unavailable().empty() ? std::make_unique<dl::RedisServer>(o)
+                                                    : nullptr;
+    }();
+    return s.get();
+  }
+};
+
+using RedisLocks = ::testing::Types<dl::RedisLock<true>, dl::RedisLock<false>>;
+TYPED_TEST_SUITE(RedisWithAof, RedisLocks, cpb::testing::ImplName);
+
+TYPED_TEST(RedisWithAof, RestartKeepsTheLockAndItsFence) {
+  if (const auto why = dl::RedisServer::unavailable(); !why.empty()) GTEST_SKIP() << why;
+  const auto r = run_fault<TypeParam>(*this->server(), dl::ServerFault::kRestart, "_aof");
+  EXPECT_TRUE(r.b_granted) << r.b_error;
+  EXPECT_EQ(r.safety.grants, 2U);
+  EXPECT_EQ(r.safety.violations(), 0U) << r.safety.first();
+  EXPECT_TRUE(r.a_release_ok);
+  EXPECT_EQ(r.safety.rejected, 0U);
 }
 
 }  // namespace

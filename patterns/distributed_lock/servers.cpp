@@ -201,24 +201,26 @@ RedisServer::RedisServer(const ServerOptions& opt)
   const std::string bin = opt.binary.empty() ? redis_binary() : opt.binary;
   start(
       opt,
-      [this, bin](std::uint16_t port) {
-        return std::vector<std::string>{bin,
-                                        "--port",
-                                        std::to_string(port),
-                                        "--bind",
-                                        "127.0.0.1",
-                                        "--dir",
-                                        dir_.path(),
-                                        "--save",
-                                        "",
-                                        "--appendonly",
-                                        "no",
-                                        "--daemonize",
-                                        "no",
-                                        "--io-threads",
-                                        "1",
-                                        "--maxclients",
-                                        "1000"};
+      [this, bin, aof = opt.redis_appendfsync](std::uint16_t port) {
+        std::vector<std::string> args{bin,
+                                      "--port",
+                                      std::to_string(port),
+                                      "--bind",
+                                      "127.0.0.1",
+                                      "--dir",
+                                      dir_.path(),
+                                      "--save",
+                                      "",
+                                      "--daemonize",
+                                      "no",
+                                      "--io-threads",
+                                      "1",
+                                      "--maxclients",
+                                      "1000",
+                                      "--appendonly",
+                                      aof.empty() ? "no" : "yes"};
+        if (!aof.empty()) args.insert(args.end(), {"--appendfsync", aof});
+        return args;
       },
       [](std::uint16_t port) {
         Conn c("redis-server", port, Millis(1000));

@@ -49,6 +49,9 @@ struct ServerOptions {
   Millis ready_timeout{0};  ///< 0: CPB_SERVER_READY_MS, else 20 s
   /// Extra keys for ZooKeeper's zoo.cfg, one `key=value` per line (tests: a smaller tickTime).
   std::string zookeeper_config;
+  /// Redis persistence: empty runs without it (a restart forgets every key, the fence counter
+  /// too); "always" or "everysec" turns on the append-only file with that fsync policy.
+  std::string redis_appendfsync;
 };
 
 /// What every fixture has: the engine's name and version, its client port and its process.

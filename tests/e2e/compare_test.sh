@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # `cpbench compare` as a CI gate, end to end: two runs of the same build pass (exit 0); a copy of
-# a result file with one implementation made 10x slower fails (exit 1) on exactly that
+# a result file with one implementation made 10x (or more) slower fails (exit 1) on exactly that
 # implementation's benchmarks; and the same holds for a plain Google Benchmark program's JSON.
 # Usage: compare_test.sh CPBENCH GBENCH_SAMPLE WORK_DIR
 set -euo pipefail
@@ -11,31 +11,38 @@ cd "$work"
 # Two runs of one build on a shared 2-CPU machine drift apart by up to 3x (seen under asan-ubsan:
 # the U test sees the spread within a run, not the drift between runs), and by more when another
 # test starts beside one of them (ctest runs this test alone: RUN_SERIAL). So the same-build gate
-# here sits at 80% (a 5x drop); the planted slowdowns are 10x, planted in a copy of the very file
+# here sits at 80% (a 5x drop); the planted slowdowns are 10x or more, planted in a copy of the file
 # they are compared with, so no drift can hide them.
 gate=(--threshold 80%)
 run() {
   "$cpbench" run --family atomic_counter --impl 'fetch_add_counter|mutex_counter' --threads 1 \
     --param read_every=1024 --repetitions 5 --min-time 0.02 --no-calibration --out "$1" >/dev/null
 }
-# slow FILE OUT NAME_REGEX: OUT is FILE with the matching benchmarks 10x slower.
+# slow FILE OUT NAME_REGEX: OUT is FILE with the matching benchmarks made slower, each by 10x, or
+# by more where its own repetitions spread wider than 10x (a starved repetition), so that every
+# planted repetition is slower than every real one. Prints "NAME FACTOR" for each.
 slow() {
   python3 - "$@" <<'PY'
 import json, re, sys
 src, dst, pattern = sys.argv[1:4]
 doc = json.load(open(src))
-hit = 0
-for e in doc["benchmarks"]:
-    if not re.search(pattern, e.get("run_name", e["name"])):
-        continue
-    hit += 1
+hits = [e for e in doc["benchmarks"] if re.search(pattern, e.get("run_name", e["name"]))]
+assert hits, "nothing matched " + pattern
+times = {}
+for e in hits:
+    if e.get("run_type", "iteration") == "iteration":
+        times.setdefault(e.get("run_name", e["name"]), []).append(e["real_time"])
+factor = {name: 10 * max(1.0, max(t) / min(t)) for name, t in times.items()}
+for e in hits:
+    f = factor[e.get("run_name", e["name"])]
     for k in ("real_time", "cpu_time"):
         if k in e:
-            e[k] *= 10
+            e[k] *= f
     if "items_per_second" in e:
-        e["items_per_second"] /= 10
-assert hit, "nothing matched " + pattern
+        e["items_per_second"] /= f
 json.dump(doc, open(dst, "w"))
+for name, f in factor.items():
+    print(name, repr(f))
 PY
 }
 expect_rc() {  # expect_rc RC LOG CMD...
@@ -57,7 +64,7 @@ run b.json
 expect_rc 0 same.txt "$cpbench" compare a.json b.json "${gate[@]}" --all --html same.html
 grep -q "0 regression(s)" same.txt
 
-slow a.json slowed.json '/mutex_counter/'
+slow a.json slowed.json '/mutex_counter/' >factors.txt
 expect_rc 1 slowed.txt "$cpbench" compare a.json slowed.json "${gate[@]}" --json slowed_cmp.json \
   --html slowed.html
 grep -q "REGRESSION" slowed.txt
@@ -75,21 +82,22 @@ grep -q "REGRESSION" slowed.html
   --benchmark_out=gb.json --benchmark_out_format=json >/dev/null
 expect_rc 0 gb_same.txt "$cpbench" compare gb.json gb.json --all
 grep -q "BM_Accumulate/1024" gb_same.txt
-slow gb.json gb_slowed.json '^BM_Sort/'
+slow gb.json gb_slowed.json '^BM_Sort/' >/dev/null
 expect_rc 1 gb_slowed.txt "$cpbench" compare gb.json gb_slowed.json "${gate[@]}"
 grep -q "BM_Sort/1024 .*REGRESSION" gb_slowed.txt
 ! grep -q "BM_Accumulate.*REGRESSION" gb_slowed.txt
 
 # Our files in Google Benchmark's own tools/compare.py (Debian's libbenchmark-tools), unchanged:
-# it must read them, pair the repetitions, and see the planted 10x as +9.0 in time with its own
-# U test. It needs Debian's python3 with scipy, not another python on the PATH.
+# it must read them, pair the repetitions, and see the planted factor F as F - 1 in time (+9.0
+# for 10x) with its own U test. It needs Debian's python3 with scipy, not another python on the
+# PATH.
 compare_py=/usr/share/benchmark/compare.py
 [ -f "$compare_py" ] || { echo "FAIL: $compare_py missing (scripts/setup.sh installs it)"; exit 1; }
 expect_rc 0 gbcmp.txt /usr/bin/python3 "$compare_py" --no-color benchmarks a.json slowed.json
-grep -qE "^atomic_counter/mutex_counter/[^ ]*_median +\+9\.0000 +\+9\.0000" gbcmp.txt ||
-  { cat gbcmp.txt; echo "FAIL: compare.py does not see the planted slowdown"; exit 1; }
-# 5 vs 5 repetitions, all apart: p = 0.0079; one planted rep inside the base's spread (a starved
-# repetition) raises it, but never to 0.05.
+change=$(awk 'NR == 1 { printf "%+.4f", $2 - 1 }' factors.txt)
+grep -qE "^atomic_counter/mutex_counter/[^ ]*_median +\\$change +\\$change" gbcmp.txt ||
+  { cat gbcmp.txt; echo "FAIL: compare.py does not see the planted slowdown ($change)"; exit 1; }
+# 5 vs 5 repetitions, all apart (the factor sees to it): p = 0.0079.
 awk '/^atomic_counter\/mutex_counter\/[^ ]*_pvalue / && /Repetitions: 5 vs 5/ && $2 < 0.05 { ok = 1 }
      END { exit !ok }' gbcmp.txt ||
   { cat gbcmp.txt; echo "FAIL: compare.py's U test did not run on our repetitions"; exit 1; }

@@ -11,10 +11,15 @@
 #include <fmt/format.h>
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <cstdio>
+#include <exception>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
+#include <thread>
+#include <vector>
 
 namespace dl = cpb::patterns::distributed_lock;
 
@@ -150,6 +155,59 @@ TYPED_TEST(RedisWithAof, RestartKeepsTheLockAndItsFence) {
   EXPECT_EQ(r.safety.violations(), 0U) << r.safety.first();
   EXPECT_TRUE(r.a_release_ok);
   EXPECT_EQ(r.safety.rejected, 0U);
+}
+
+// A create whose reply is lost with the connection: the node exists, but the client heard
+// nothing. After the library reconnects (the session lives on), the recipe's GUID search finds
+// the node. Without it the client must either fail or create a second node, which waits behind
+// its own first one until the session ends.
+TEST(ZooKeeperLostCreate, TheGuidSearchFindsTheNode) {
+  if (const auto why = dl::ZooKeeperServer::unavailable(); !why.empty()) GTEST_SKIP() << why;
+  auto* server = dl::testing::shared_server<dl::ZooKeeperServer>();
+  ASSERT_NE(server, nullptr);
+  using Clock = std::chrono::steady_clock;
+  using std::chrono::milliseconds;
+  dl::PeerProxy proxy(server->port(), "");  // every connection is of source kUnknown
+  constexpr int kClient = dl::PeerProxy::kUnknown;
+  dl::LockOptions o;
+  o.ttl = milliseconds(4000);
+  dl::ZooKeeperLockClient observer(*server, o, true);
+  o.port = proxy.port();
+  dl::ZooKeeperLockClient a(*server, o, true);
+  const std::string name = "lost-create";
+  ASSERT_TRUE(a.release(a.acquire(name)));  // creates the lock's directory first
+
+  proxy.set_mode(kClient, dl::PeerProxy::Way::kOut, dl::LinkMode::kHold);  // replies wait
+  std::optional<dl::Grant> grant;
+  std::string error;
+  std::thread t([&] {
+    try {
+      grant = a.acquire(name);
+    } catch (const std::exception& e) {
+      error = e.what();
+    }
+  });
+  const auto deadline = Clock::now() + milliseconds(10000);
+  std::vector<std::string> queued;
+  while ((queued = observer.queue(name)).empty() && Clock::now() < deadline) {
+    std::this_thread::sleep_for(milliseconds(20));
+  }
+  // The reply is waiting in the proxy: cutting that way closes the connection with it. The cut
+  // stays until the client has tried to connect again, so it cannot miss the reply.
+  proxy.set_mode(kClient, dl::PeerProxy::Way::kOut, dl::LinkMode::kCut);
+  while (proxy.accepted() < 2 && Clock::now() < deadline) {
+    std::this_thread::sleep_for(milliseconds(10));
+  }
+  proxy.set_mode(kClient, dl::PeerProxy::Way::kOut, dl::LinkMode::kPass);
+  t.join();
+
+  ASSERT_EQ(queued.size(), 1U) << "the create did not reach the server";
+  EXPECT_GE(proxy.accepted(), 2U) << "the client did not lose its connection";
+  ASSERT_TRUE(grant.has_value()) << error;
+  EXPECT_EQ(grant->handle, "/cpb-locks/" + name + "/" + queued[0]);
+  EXPECT_EQ(observer.queue(name), queued) << "a second node was created";
+  EXPECT_TRUE(a.release(*grant));
+  EXPECT_TRUE(observer.queue(name).empty());
 }
 
 }  // namespace

@@ -65,6 +65,9 @@ class ClientLog {
 
 extern "C" void zk_log(const char* message) { ClientLog::keep(message); }
 
+/// The request met a lost connection: its outcome is unknown, and the library reconnects.
+bool lost_connection(int rc) { return rc == ZCONNECTIONLOSS || rc == ZOPERATIONTIMEOUT; }
+
 struct Children {
   String_vector v{0, nullptr};
   ~Children() { deallocate_String_vector(&v); }
@@ -123,26 +126,58 @@ void ZooKeeperLockClient::ensure_parent(const std::string& dir) {
   parents_.insert(dir);
 }
 
+std::pair<std::string, std::int64_t> ZooKeeperLockClient::enqueue(
+    const std::string& dir, std::chrono::steady_clock::time_point deadline) {
+  const std::string prefix = dir + "/" + guid_;
+  // The client library resends nothing: a request that met a lost connection is retried here,
+  // while the library reconnects (within the session timeout the session and its nodes live on).
+  const auto retry = [&](std::string_view doing, const std::string& path, auto&& request) {
+    for (;;) {
+      const int rc = request();
+      if (!lost_connection(rc) || std::chrono::steady_clock::now() >= deadline) {
+        if (rc != ZOK && rc != ZNONODE) fail(fmt::format("{} {}", doing, path), rc);
+        return rc;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+  };
+  for (;;) {
+    std::vector<char> created(prefix.size() + 32);
+    Stat stat{};
+    const int rc = zoo_create2(zh_, prefix.c_str(), nullptr, -1, &ZOO_OPEN_ACL_UNSAFE,
+                               ZOO_EPHEMERAL_SEQUENTIAL, created.data(),
+                               static_cast<int>(created.size()), &stat);
+    if (rc == ZOK) return {created.data(), stat.czxid};
+    if (!lost_connection(rc) || std::chrono::steady_clock::now() >= deadline) {
+      fail(fmt::format("create {}", prefix), rc);
+    }
+    // The create may have happened before the connection went: the recipe's GUID search finds
+    // a node whose name has this session's id, else the create is sent again.
+    Children children;
+    retry("list", dir, [&] {
+      deallocate_String_vector(&children.v);
+      return zoo_get_children(zh_, dir.c_str(), 0, &children.v);
+    });
+    for (int i = 0; i < children.v.count; ++i) {
+      if (!std::string_view(children.v.data[i]).starts_with(guid_)) continue;
+      const std::string path = dir + "/" + children.v.data[i];
+      if (retry("stat", path, [&] { return zoo_exists(zh_, path.c_str(), 0, &stat); }) == ZOK) {
+        return {path, stat.czxid};
+      }
+    }
+  }
+}
+
 Grant ZooKeeperLockClient::acquire(std::string_view name) {
   const std::string dir = fmt::format("/cpb-locks/{}", name);
   ensure_parent(dir);
-  const std::string prefix = dir + "/" + guid_;
-  std::vector<char> created(prefix.size() + 32);
-  Stat stat{};
-  int rc =
-      zoo_create2(zh_, prefix.c_str(), nullptr, -1, &ZOO_OPEN_ACL_UNSAFE, ZOO_EPHEMERAL_SEQUENTIAL,
-                  created.data(), static_cast<int>(created.size()), &stat);
-  // A lost connection may have created the node anyway: the recipe's GUID would find it; we
-  // report it instead (the benchmarks and tests run on loopback).
-  if (rc != ZOK) fail(fmt::format("create {}", prefix), rc);
-  const std::string mine(created.data());
-  const std::string my_node = mine.substr(dir.size() + 1);
-  Grant g{fenced_ ? stat.czxid : 0, mine, stat.czxid};
-
   const auto deadline = std::chrono::steady_clock::now() + opt_.acquire_timeout;
+  const auto [mine, czxid] = enqueue(dir, deadline);
+  const std::string my_node = mine.substr(dir.size() + 1);
+  Grant g{fenced_ ? czxid : 0, mine, czxid};
   for (;;) {
     Children children;
-    rc = zoo_get_children(zh_, dir.c_str(), 0, &children.v);
+    int rc = zoo_get_children(zh_, dir.c_str(), 0, &children.v);
     if (rc != ZOK) fail(fmt::format("list {}", dir), rc);
     std::vector<std::string_view> nodes(children.v.data, children.v.data + children.v.count);
     std::sort(nodes.begin(), nodes.end(),
@@ -159,6 +194,7 @@ Grant ZooKeeperLockClient::acquire(std::string_view name) {
       std::lock_guard lock(mutex_);
       seen = events_;
     }
+    Stat stat{};
     rc = zoo_wexists(zh_, predecessor.c_str(), zk_watcher, this, &stat);
     if (rc == ZNONODE) continue;  // gone already: list again
     if (rc != ZOK) fail(fmt::format("watch {}", predecessor), rc);
@@ -172,13 +208,24 @@ Grant ZooKeeperLockClient::acquire(std::string_view name) {
   }
 }
 
+std::vector<std::string> ZooKeeperLockClient::queue(std::string_view name) {
+  const std::string dir = fmt::format("/cpb-locks/{}", name);
+  Children children;
+  const int rc = zoo_get_children(zh_, dir.c_str(), 0, &children.v);
+  if (rc == ZNONODE) return {};
+  if (rc != ZOK) fail(fmt::format("list {}", dir), rc);
+  std::vector<std::string> nodes(children.v.data, children.v.data + children.v.count);
+  std::sort(nodes.begin(), nodes.end(),
+            [](std::string_view a, std::string_view b) { return suffix(a) < suffix(b); });
+  return nodes;
+}
+
 bool ZooKeeperLockClient::release(const Grant& g) {
   if (g.handle.empty()) return false;
   // While the client reconnects (a restarted server), retry until the session answers.
   const auto deadline = std::chrono::steady_clock::now() + opt_.io_timeout;
   int rc = zoo_delete(zh_, g.handle.c_str(), -1);
-  while ((rc == ZCONNECTIONLOSS || rc == ZOPERATIONTIMEOUT) &&
-         std::chrono::steady_clock::now() < deadline) {
+  while (lost_connection(rc) && std::chrono::steady_clock::now() < deadline) {
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
     rc = zoo_delete(zh_, g.handle.c_str(), -1);
   }

@@ -5,7 +5,10 @@
 ///   acquire  create `/cpb-locks/<name>/x-<session id>-` EPHEMERAL|SEQUENCE; list the children
 ///            (no watch); the lowest sequence number holds the lock; otherwise set a watch on
 ///            the next lower node only (`zoo_wexists`) and wait for its deletion, then list
-///            again. One watcher per node: a release wakes one waiter (no herd), in FIFO order;
+///            again. One watcher per node: a release wakes one waiter (no herd), in FIFO order.
+///            A create that fails with the connection may have happened anyway: once the
+///            library reconnected, the recipe's GUID search (the session id in the node's name)
+///            finds the node, else the create is sent again;
 ///   token    the fenced variant's token is the lock node's czxid (from `zoo_create2`): zxids
 ///            are totally ordered across the ensemble, so a later grant has a larger one;
 ///   release  delete our node; false when it is gone (our session expired: the server deleted
@@ -15,12 +18,15 @@
 
 #include "patterns/distributed_lock/lock.hpp"
 
+#include <chrono>
 #include <condition_variable>
 #include <cstdint>
 #include <mutex>
 #include <set>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 struct _zhandle;
 
@@ -35,12 +41,17 @@ class ZooKeeperLockClient {
 
   Grant acquire(std::string_view name);
   bool release(const Grant& g);
+  /// The nodes waiting for lock `name`, the holder first (tests look at it).
+  std::vector<std::string> queue(std::string_view name);
 
   /// Called on the client library's completion thread.
   void on_event(int type, int state);
 
  private:
   void ensure_parent(const std::string& dir);
+  /// Creates this client's node in lock directory `dir`: its path and creation zxid.
+  std::pair<std::string, std::int64_t> enqueue(const std::string& dir,
+                                               std::chrono::steady_clock::time_point deadline);
   [[noreturn]] void fail(std::string_view doing, int rc) const;
 
   _zhandle* zh_ = nullptr;

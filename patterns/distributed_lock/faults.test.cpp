@@ -160,8 +160,14 @@ TYPED_TEST(RedisWithAof, RestartKeepsTheLockAndItsFence) {
 // A create whose reply is lost with the connection: the node exists, but the client heard
 // nothing. After the library reconnects (the session lives on), the recipe's GUID search finds
 // the node. Without it the client must either fail or create a second node, which waits behind
-// its own first one until the session ends.
-TEST(ZooKeeperLostCreate, TheGuidSearchFindsTheNode) {
+// its own first one until the session ends. Typed, so that the engine's ctest process runs it.
+template <class L>
+class ZooKeeperLostCreate : public ::testing::Test {};
+
+using ZooKeeperLocks = ::testing::Types<dl::ZooKeeperLock<true>, dl::ZooKeeperLock<false>>;
+TYPED_TEST_SUITE(ZooKeeperLostCreate, ZooKeeperLocks, cpb::testing::ImplName);
+
+TYPED_TEST(ZooKeeperLostCreate, TheGuidSearchFindsTheNode) {
   if (const auto why = dl::ZooKeeperServer::unavailable(); !why.empty()) GTEST_SKIP() << why;
   auto* server = dl::testing::shared_server<dl::ZooKeeperServer>();
   ASSERT_NE(server, nullptr);
@@ -171,10 +177,10 @@ TEST(ZooKeeperLostCreate, TheGuidSearchFindsTheNode) {
   constexpr int kClient = dl::PeerProxy::kUnknown;
   dl::LockOptions o;
   o.ttl = milliseconds(4000);
-  dl::ZooKeeperLockClient observer(*server, o, true);
+  dl::ZooKeeperLockClient observer(*server, o, TypeParam::kFenced);
   o.port = proxy.port();
-  dl::ZooKeeperLockClient a(*server, o, true);
-  const std::string name = "lost-create";
+  dl::ZooKeeperLockClient a(*server, o, TypeParam::kFenced);
+  const std::string name = fmt::format("lost-create-{}", TypeParam::kName);
   ASSERT_TRUE(a.release(a.acquire(name)));  // creates the lock's directory first
 
   proxy.set_mode(kClient, dl::PeerProxy::Way::kOut, dl::LinkMode::kHold);  // replies wait

@@ -68,6 +68,29 @@ extern "C" void zk_log(const char* message) { ClientLog::keep(message); }
 /// The request met a lost connection: its outcome is unknown, and the library reconnects.
 bool lost_connection(int rc) { return rc == ZCONNECTIONLOSS || rc == ZOPERATIONTIMEOUT; }
 
+/// The client library resends nothing: `request()` is sent again while it meets a lost
+/// connection and `deadline` has not passed (the library reconnects meanwhile; within the
+/// session timeout the session and its nodes live on). Returns its last result.
+template <class Request>
+int retry_lost(std::chrono::steady_clock::time_point deadline, Request&& request) {
+  int rc = request();
+  while (lost_connection(rc) && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    rc = request();
+  }
+  return rc;
+}
+
+/// Where lock `name`'s queue lives.
+std::string lock_dir(std::string_view name) { return fmt::format("/cpb-locks/{}", name); }
+
+/// Sorts a lock's nodes into queue order, by their sequence numbers.
+template <class Nodes>
+void by_sequence(Nodes& nodes) {
+  std::sort(nodes.begin(), nodes.end(),
+            [](std::string_view a, std::string_view b) { return suffix(a) < suffix(b); });
+}
+
 struct Children {
   String_vector v{0, nullptr};
   ~Children() { deallocate_String_vector(&v); }
@@ -129,18 +152,6 @@ void ZooKeeperLockClient::ensure_parent(const std::string& dir) {
 std::pair<std::string, std::int64_t> ZooKeeperLockClient::enqueue(
     const std::string& dir, std::chrono::steady_clock::time_point deadline) {
   const std::string prefix = dir + "/" + guid_;
-  // The client library resends nothing: a request that met a lost connection is retried here,
-  // while the library reconnects (within the session timeout the session and its nodes live on).
-  const auto retry = [&](std::string_view doing, const std::string& path, auto&& request) {
-    for (;;) {
-      const int rc = request();
-      if (!lost_connection(rc) || std::chrono::steady_clock::now() >= deadline) {
-        if (rc != ZOK && rc != ZNONODE) fail(fmt::format("{} {}", doing, path), rc);
-        return rc;
-      }
-      std::this_thread::sleep_for(std::chrono::milliseconds(50));
-    }
-  };
   for (;;) {
     std::vector<char> created(prefix.size() + 32);
     Stat stat{};
@@ -154,22 +165,24 @@ std::pair<std::string, std::int64_t> ZooKeeperLockClient::enqueue(
     // The create may have happened before the connection went: the recipe's GUID search finds
     // a node whose name has this session's id, else the create is sent again.
     Children children;
-    retry("list", dir, [&] {
+    const int listed = retry_lost(deadline, [&] {
       deallocate_String_vector(&children.v);
       return zoo_get_children(zh_, dir.c_str(), 0, &children.v);
     });
+    if (listed != ZOK && listed != ZNONODE) fail(fmt::format("list {}", dir), listed);
     for (int i = 0; i < children.v.count; ++i) {
       if (!std::string_view(children.v.data[i]).starts_with(guid_)) continue;
       const std::string path = dir + "/" + children.v.data[i];
-      if (retry("stat", path, [&] { return zoo_exists(zh_, path.c_str(), 0, &stat); }) == ZOK) {
-        return {path, stat.czxid};
-      }
+      const int found =
+          retry_lost(deadline, [&] { return zoo_exists(zh_, path.c_str(), 0, &stat); });
+      if (found == ZOK) return {path, stat.czxid};
+      if (found != ZNONODE) fail(fmt::format("stat {}", path), found);
     }
   }
 }
 
 Grant ZooKeeperLockClient::acquire(std::string_view name) {
-  const std::string dir = fmt::format("/cpb-locks/{}", name);
+  const std::string dir = lock_dir(name);
   ensure_parent(dir);
   const auto deadline = std::chrono::steady_clock::now() + opt_.acquire_timeout;
   const auto [mine, czxid] = enqueue(dir, deadline);
@@ -180,8 +193,7 @@ Grant ZooKeeperLockClient::acquire(std::string_view name) {
     int rc = zoo_get_children(zh_, dir.c_str(), 0, &children.v);
     if (rc != ZOK) fail(fmt::format("list {}", dir), rc);
     std::vector<std::string_view> nodes(children.v.data, children.v.data + children.v.count);
-    std::sort(nodes.begin(), nodes.end(),
-              [](std::string_view a, std::string_view b) { return suffix(a) < suffix(b); });
+    by_sequence(nodes);
     const auto me = std::find(nodes.begin(), nodes.end(), my_node);
     if (me == nodes.end()) {
       throw ServerError(
@@ -209,26 +221,21 @@ Grant ZooKeeperLockClient::acquire(std::string_view name) {
 }
 
 std::vector<std::string> ZooKeeperLockClient::queue(std::string_view name) {
-  const std::string dir = fmt::format("/cpb-locks/{}", name);
+  const std::string dir = lock_dir(name);
   Children children;
   const int rc = zoo_get_children(zh_, dir.c_str(), 0, &children.v);
   if (rc == ZNONODE) return {};
   if (rc != ZOK) fail(fmt::format("list {}", dir), rc);
   std::vector<std::string> nodes(children.v.data, children.v.data + children.v.count);
-  std::sort(nodes.begin(), nodes.end(),
-            [](std::string_view a, std::string_view b) { return suffix(a) < suffix(b); });
+  by_sequence(nodes);
   return nodes;
 }
 
 bool ZooKeeperLockClient::release(const Grant& g) {
   if (g.handle.empty()) return false;
   // While the client reconnects (a restarted server), retry until the session answers.
-  const auto deadline = std::chrono::steady_clock::now() + opt_.io_timeout;
-  int rc = zoo_delete(zh_, g.handle.c_str(), -1);
-  while (lost_connection(rc) && std::chrono::steady_clock::now() < deadline) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
-    rc = zoo_delete(zh_, g.handle.c_str(), -1);
-  }
+  const int rc = retry_lost(std::chrono::steady_clock::now() + opt_.io_timeout,
+                            [&] { return zoo_delete(zh_, g.handle.c_str(), -1); });
   if (rc == ZOK) return true;
   // ZNONODE: the session expired and the server deleted the node; ZSESSIONEXPIRED or
   // ZINVALIDSTATE: the client found out. Either way we no longer held it.

@@ -5,6 +5,7 @@
 # Usage: compare_test.sh CPBENCH GBENCH_SAMPLE WORK_DIR
 set -euo pipefail
 cpbench=$1 gbench=$2 work=$3
+here=$(cd "$(dirname "$0")" && pwd)
 rm -rf "$work" && mkdir -p "$work"
 cd "$work"
 
@@ -18,33 +19,9 @@ run() {
   "$cpbench" run --family atomic_counter --impl 'fetch_add_counter|mutex_counter' --threads 1 \
     --param read_every=1024 --repetitions 5 --min-time 0.02 --no-calibration --out "$1" >/dev/null
 }
-# slow FILE OUT NAME_REGEX: OUT is FILE with the matching benchmarks made slower, each by 10x, or
-# by more where its own repetitions spread wider than 10x (a starved repetition), so that every
-# planted repetition is slower than every real one. Prints "NAME FACTOR" for each.
-slow() {
-  python3 - "$@" <<'PY'
-import json, re, sys
-src, dst, pattern = sys.argv[1:4]
-doc = json.load(open(src))
-hits = [e for e in doc["benchmarks"] if re.search(pattern, e.get("run_name", e["name"]))]
-assert hits, "nothing matched " + pattern
-times = {}
-for e in hits:
-    if e.get("run_type", "iteration") == "iteration":
-        times.setdefault(e.get("run_name", e["name"]), []).append(e["real_time"])
-factor = {name: 10 * max(1.0, max(t) / min(t)) for name, t in times.items()}
-for e in hits:
-    f = factor[e.get("run_name", e["name"])]
-    for k in ("real_time", "cpu_time"):
-        if k in e:
-            e[k] *= f
-    if "items_per_second" in e:
-        e["items_per_second"] /= f
-json.dump(doc, open(dst, "w"))
-for name, f in factor.items():
-    print(name, repr(f))
-PY
-}
+# slow FILE OUT NAME_REGEX: OUT is FILE with the matching benchmarks 10x (or more) slower;
+# prints "NAME FACTOR" for each (plant_slowdown.py).
+slow() { python3 "$here/plant_slowdown.py" "$@"; }
 expect_rc() {  # expect_rc RC LOG CMD...
   local want=$1 log=$2
   shift 2

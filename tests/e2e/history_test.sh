@@ -9,6 +9,7 @@ set -euo pipefail
 # A command that stops the script says so: a CI log shows only the output's last lines.
 trap 'echo "FAIL: line $LINENO exited $?: $BASH_COMMAND"' ERR
 cpbench=$1 work=$2
+here=$(cd "$(dirname "$0")" && pwd)
 rm -rf "$work" && mkdir -p "$work"
 cd "$work"
 
@@ -20,26 +21,11 @@ done
 [ "$(ls runs | wc -l)" -eq 2 ] || { ls runs; echo "FAIL: expected 2 files in the history"; exit 1; }
 # Sorts after the two real runs (their names begin with the date). The slowdown is 10x, or more
 # where the run's own repetitions of mutex_counter spread wider than 10x (a loaded CI machine),
-# so that every planted repetition is slower than every real one. Prints the change the report
-# must show for it.
-expected=$(python3 - runs/zz-planted.json <<'PY'
-import json, statistics, sys
-doc = json.load(open("last.json"))
-planted = [e for e in doc["benchmarks"]
-           if "/mutex_counter/" in e.get("run_name", e["name"])]
-rates = [e["items_per_second"] for e in planted if e.get("run_type") == "iteration"]
-factor = 10 * max(1.0, max(rates) / min(rates))
-for e in planted:
-    for k in ("real_time", "cpu_time"):
-        if k in e:
-            e[k] *= factor
-    if "items_per_second" in e:
-        e["items_per_second"] /= factor
-json.dump(doc, open(sys.argv[1], "w"))
-after = [e["items_per_second"] for e in planted if e.get("run_type") == "iteration"]
-print("%+.1f%%" % (100 * (statistics.median(after) / statistics.median(rates) - 1)))
-PY
-)
+# so that every planted repetition is slower than every real one (plant_slowdown.py). The report
+# must show its change in throughput: 1/factor - 1.
+factor=$(python3 "$here/plant_slowdown.py" last.json runs/zz-planted.json '/mutex_counter/' |
+  awk 'NR == 1 { print $2 }')
+expected=$(awk -v f="$factor" 'BEGIN { printf "%+.1f%%", 100 * (1 / f - 1) }')
 
 "$cpbench" report runs --html trend.html >report.txt
 cat report.txt
